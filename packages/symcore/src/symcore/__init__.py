@@ -1,0 +1,17 @@
+"""symcore: a symbolic tensor-expression compiler with Theano's API.
+
+Write math on symbolic variables with NumPy's syntax; symcore builds a graph,
+differentiates it, rewrites it for speed and stability, and compiles it.
+"""
+
+__version__ = "0.1.0"
+
+from symcore.config import config  # noqa: E402,F401
+from symcore import graph  # noqa: E402,F401
+from symcore import tensor  # noqa: E402,F401
+from symcore.graph.basic import clone_replace as clone  # noqa: E402,F401
+from symcore.compile.function import function  # noqa: E402,F401
+
+from symcore import plugins as _plugins  # noqa: E402
+
+_plugins.load_plugins()

@@ -1,0 +1,1 @@
+"""Compiling graphs into callables: ``function``, shared variables, In/Out, modes."""

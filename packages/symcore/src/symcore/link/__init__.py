@@ -1,0 +1,1 @@
+"""Linkers: turn a rewritten FunctionGraph into something that runs it."""

@@ -1,0 +1,12 @@
+"""The tensor language: symbolic n-d arrays with NumPy's syntax (import as ``T``).
+
+Each submodule owns one family of Ops; this package re-exports their public functions so
+that ``symcore.tensor`` reads like Theano's ``theano.tensor``.
+"""
+
+from symcore.tensor.type import TensorType, tensor_type  # noqa: F401
+from symcore.tensor.variable import TensorConstant, TensorVariable  # noqa: F401
+from symcore.tensor.basic import *  # noqa: F401,F403
+from symcore.tensor.basic import (  # noqa: F401
+    NotScalarConstantError, as_tensor, as_tensor_variable, constant, get_scalar_constant_value, tensor,
+)
