@@ -28,6 +28,14 @@ class Op:
     view_map: dict[int, list[int]] = {}
     destroy_map: dict[int, list[int]] = {}
 
+    _has_props = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Value semantics only for classes that declare __props__ (themselves or a parent
+        # below Op); others compare by identity, as in Theano.
+        cls._has_props = any("__props__" in k.__dict__ for k in cls.__mro__ if k is not Op)
+
     # -- value semantics ---------------------------------------------------------------
     def _props(self) -> tuple:
         return tuple(getattr(self, a) for a in self.__props__)
@@ -38,14 +46,12 @@ class Op:
     def __eq__(self, other: Any) -> bool:
         if self is other:
             return True
-        if type(self) is not type(other):
-            return False
-        if "__props__" not in _class_dict_chain(type(self)):
+        if type(self) is not type(other) or not self._has_props:
             return False
         return self._props() == other._props()
 
     def __hash__(self) -> int:
-        if "__props__" not in _class_dict_chain(type(self)):
+        if not self._has_props:
             return id(self)
         return hash((type(self), self._props()))
 
@@ -119,13 +125,6 @@ class Op:
     def describe_failure(self, node: Apply, inputs: Sequence[Any], exc: BaseException) -> str:
         """A message naming the op, the input shapes/dtypes and where the node was built."""
         return describe_node_failure(node, inputs, exc)
-
-
-def _class_dict_chain(cls: type) -> dict:
-    out: dict = {}
-    for klass in reversed(cls.__mro__):
-        out.update(klass.__dict__)
-    return out
 
 
 def describe_value(v: Any) -> str:

@@ -1,0 +1,1 @@
+"""Helpers for testing symcore and its plugins (small Ops, comparison utilities)."""
