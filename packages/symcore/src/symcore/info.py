@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 import sys
 
@@ -11,14 +10,8 @@ import pluggy
 
 from symcore import plugins
 from symcore.config import config
+from symcore.plugins.manager import dist_version
 from symcore.plugins.records import PluginRecord
-
-
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 def _plugin_lines(record: PluginRecord, info: dict[str, str]) -> list[str]:
@@ -59,7 +52,7 @@ def format_info() -> str:
     infos = plugins.plugin_info()
     core = infos.pop("symcore", {})
     out = [
-        f"symcore {_version('symcore')}",
+        f"symcore {dist_version('symcore')}",
         f"python {platform.python_version()} ({sys.executable})",
         f"numpy {np.__version__}",
         f"pluggy {pluggy.__version__}",

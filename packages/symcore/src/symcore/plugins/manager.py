@@ -78,7 +78,7 @@ class PluginSystem:
         if self._loaded:
             return
         self._loaded = True
-        core = PluginRecord(PROJECT, PROJECT, _version(PROJECT), builtin.__name__, builtin=True)
+        core = PluginRecord(PROJECT, PROJECT, dist_version(PROJECT), builtin.__name__, builtin=True)
         self._register(core, builtin)
         for ep in self._entry_points():
             self._load_entry_point(ep)
@@ -207,7 +207,8 @@ def _format(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _version(dist: str) -> str:
+def dist_version(dist: str) -> str:
+    """Installed version of distribution ``dist``, or a note that it is not installed."""
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
