@@ -15,3 +15,4 @@ from symcore.compile.function import function  # noqa: E402,F401
 from symcore import plugins as _plugins  # noqa: E402
 
 _plugins.load_plugins()
+config.validate_pending()  # unknown flags fail now that plugins declared theirs
