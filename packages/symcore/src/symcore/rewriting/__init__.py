@@ -136,6 +136,7 @@ DebugMode compares those thunks to ``perform``, NanGuardMode and profiling time 
 from symcore.rewriting.basic import (
     GraphRewriter,
     NodeRewriter,
+    NoRewrite,
     RewriteWarning,
     SequentialGraphRewriter,
     SequentialNodeRewriter,
@@ -143,26 +144,72 @@ from symcore.rewriting.basic import (
     graph_rewriter,
     node_rewriter,
 )
+from symcore.rewriting.db import (
+    EquilibriumDB,
+    LocalGroupDB,
+    RewriteDatabase,
+    RewriteDatabaseQuery,
+    SequenceDB,
+    TopoDB,
+    optdb,
+    rewrite_db,
+)
+from symcore.rewriting.destroyhandler import DestroyHandler, attach_destroy_handler
+from symcore.rewriting.folding import constant_folding
+from symcore.rewriting.merge import MergeFeature, MergeOptimizer, MergeRewriter
+from symcore.rewriting.pattern import PatternNodeRewriter
+from symcore.rewriting.register import (
+    register_blas,
+    register_canonicalize,
+    register_fusion,
+    register_inplace,
+    register_specialize,
+    register_stabilize,
+    register_uncanonicalize,
+    register_useless,
+)
 from symcore.rewriting.walking import (
     EquilibriumGraphRewriter,
     WalkingGraphRewriter,
     in2out,
     out2in,
 )
-from symcore.rewriting.pattern import PatternNodeRewriter
 
 __all__ = [
+    "DestroyHandler",
+    "EquilibriumDB",
     "EquilibriumGraphRewriter",
     "GraphRewriter",
+    "LocalGroupDB",
+    "MergeFeature",
+    "MergeOptimizer",
+    "MergeRewriter",
+    "NoRewrite",
     "NodeRewriter",
     "PatternNodeRewriter",
+    "RewriteDatabase",
+    "RewriteDatabaseQuery",
     "RewriteWarning",
+    "SequenceDB",
     "SequentialGraphRewriter",
     "SequentialNodeRewriter",
+    "TopoDB",
     "WalkingGraphRewriter",
+    "attach_destroy_handler",
+    "constant_folding",
     "copy_stack_trace",
     "graph_rewriter",
     "in2out",
     "node_rewriter",
+    "optdb",
     "out2in",
+    "register_blas",
+    "register_canonicalize",
+    "register_fusion",
+    "register_inplace",
+    "register_specialize",
+    "register_stabilize",
+    "register_uncanonicalize",
+    "register_useless",
+    "rewrite_db",
 ]

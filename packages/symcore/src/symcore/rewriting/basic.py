@@ -432,10 +432,12 @@ def graph_rewriter(fn: Callable | None = None, *, requirements: Sequence[Callabl
 class SequentialGraphRewriter(GraphRewriter):
     """Runs graph rewriters one after the other; records the time each took."""
 
-    def __init__(self, *rewriters: GraphRewriter, name: str | None = None, failure_callback=None) -> None:
+    def __init__(self, *rewriters: GraphRewriter, name: str | None = None, failure_callback=None,
+                 names: Sequence[str] | None = None) -> None:
         if len(rewriters) == 1 and isinstance(rewriters[0], (list, tuple)):
             rewriters = tuple(rewriters[0])
         self.rewriters = list(rewriters)
+        self.names = list(names) if names is not None else [str(r) for r in self.rewriters]
         self.name = name
         self.failure_callback = failure_callback
         self.last_times: list[tuple[str, float]] = []
@@ -447,7 +449,7 @@ class SequentialGraphRewriter(GraphRewriter):
 
     def apply(self, fgraph):
         self.last_times = []
-        for rw in self.rewriters:
+        for rw, rw_name in zip(self.rewriters, self.names):
             t0 = time.perf_counter()
             try:
                 rw.rewrite(fgraph)
@@ -456,7 +458,7 @@ class SequentialGraphRewriter(GraphRewriter):
                     self.failure_callback(exc, self, rw)
                 else:
                     report_rewrite_error(rw, None, exc)
-            self.last_times.append((str(rw), time.perf_counter() - t0))
+            self.last_times.append((rw_name, time.perf_counter() - t0))
 
     def __str__(self):
         return self.name or "SequentialGraphRewriter(" + ", ".join(str(r) for r in self.rewriters) + ")"
