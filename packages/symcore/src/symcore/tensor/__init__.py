@@ -10,3 +10,6 @@ from symcore.tensor.basic import *  # noqa: F401,F403
 from symcore.tensor.basic import (  # noqa: F401
     NotScalarConstantError, as_tensor, as_tensor_variable, constant, get_scalar_constant_value, tensor,
 )
+from symcore.tensor.elemwise import *  # noqa: F401,F403
+from symcore.tensor.math import *  # noqa: F401,F403
+from symcore.tensor.math_special import *  # noqa: F401,F403
