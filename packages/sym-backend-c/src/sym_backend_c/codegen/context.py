@@ -1,0 +1,68 @@
+"""What a C implementation sees while generating code for one node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: C type and NumPy type number for each dtype name.
+C_TYPES = {
+    "bool": ("npy_bool", "NPY_BOOL"),
+    "int8": ("npy_int8", "NPY_INT8"),
+    "int16": ("npy_int16", "NPY_INT16"),
+    "int32": ("npy_int32", "NPY_INT32"),
+    "int64": ("npy_int64", "NPY_INT64"),
+    "uint8": ("npy_uint8", "NPY_UINT8"),
+    "uint16": ("npy_uint16", "NPY_UINT16"),
+    "uint32": ("npy_uint32", "NPY_UINT32"),
+    "uint64": ("npy_uint64", "NPY_UINT64"),
+    "float16": ("npy_half", "NPY_FLOAT16"),
+    "float32": ("float", "NPY_FLOAT32"),
+    "float64": ("double", "NPY_FLOAT64"),
+    "complex64": ("npy_cfloat", "NPY_COMPLEX64"),
+    "complex128": ("npy_cdouble", "NPY_COMPLEX128"),
+}
+
+
+def c_type(dtype: str) -> str:
+    return C_TYPES[np.dtype(dtype).name][0]
+
+
+def npy_typenum(dtype: str) -> str:
+    return C_TYPES[np.dtype(dtype).name][1]
+
+
+@dataclass
+class NodeContext:
+    """Names and services for generating one node's C code.
+
+    - ``inputs`` / ``outputs``: C expressions of type ``PyObject*`` holding the node's
+      input values and receiving its outputs. Inputs are borrowed; each output must be
+      assigned a NEW reference (a fresh array, a view whose base is set, or an input
+      INCREF'd when the op declares it in ``destroy_map``/``view_map``).
+    - ``fail``: the C statement to run after setting a Python exception.
+    - ``desc``: name of a C string constant describing the node and where the user built it;
+      use it in error messages: ``PyErr_Format(PyExc_ValueError, "%s: ...", desc)``.
+    - ``add_support(key, code)``: emit helper functions/macros once per module.
+    - ``node_id``: the node's position, unique in the module (for unique C identifiers).
+    """
+
+    node_id: int
+    inputs: list[str]
+    outputs: list[str]
+    fail: str
+    desc: str
+    support: dict[str, str] = field(default_factory=dict)
+    openmp: bool = False
+    omp_min_size: int = 200000
+
+    def add_support(self, key: str, code: str) -> None:
+        self.support.setdefault(key, code)
+
+    def arr(self, name: str) -> str:
+        """``name`` as a ``PyArrayObject*`` expression."""
+        return f"((PyArrayObject*)({name}))"
+
+    def uid(self, base: str) -> str:
+        return f"{base}_{self.node_id}"

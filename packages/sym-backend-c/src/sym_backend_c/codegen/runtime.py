@@ -1,0 +1,131 @@
+"""C code shared by every generated module: headers, error helpers, the pointer table."""
+
+from __future__ import annotations
+
+PRELUDE = r"""
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <numpy/arrayobject.h>
+#include <numpy/npy_math.h>
+#include <math.h>
+#include <string.h>
+#include <stdint.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define SYMC_A(v) ((PyArrayObject*)(v))
+#define SYMC_NDIM(v) PyArray_NDIM(SYMC_A(v))
+#define SYMC_DIMS(v) PyArray_DIMS(SYMC_A(v))
+#define SYMC_STRIDES(v) PyArray_STRIDES(SYMC_A(v))
+#define SYMC_DATA(v) PyArray_BYTES(SYMC_A(v))
+#define SYMC_SIZE(v) PyArray_SIZE(SYMC_A(v))
+
+/* Pointers handed over by Python once per module (BLAS routines...). */
+static void* symc_ptrs[64];
+
+int symc_set_pointers(void** ptrs, int n) {
+    if (n > 64) return -1;
+    for (int i = 0; i < n; i++) symc_ptrs[i] = ptrs[i];
+    return 0;
+}
+
+/* "(2, 3)" for an array's shape, in buf. */
+static const char* symc_shape_str(PyObject* v, char* buf, size_t len) {
+    if (v == NULL || !PyArray_Check(v)) { snprintf(buf, len, "(not an array)"); return buf; }
+    PyArrayObject* a = (PyArrayObject*)v;
+    size_t pos = 0;
+    pos += snprintf(buf + pos, len - pos, "(");
+    for (int i = 0; i < PyArray_NDIM(a) && pos < len; i++)
+        pos += snprintf(buf + pos, len - pos, i ? ", %ld" : "%ld", (long)PyArray_DIM(a, i));
+    if (PyArray_NDIM(a) == 1 && pos < len) pos += snprintf(buf + pos, len - pos, ",");
+    if (pos < len) snprintf(buf + pos, len - pos, ")");
+    return buf;
+}
+
+/* Check a runtime input against its static type; sets TypeError and returns -1 if bad. */
+static int symc_check_input(PyObject* v, int typenum, int ndim, const char* bcast,
+                            int index, const char* name) {
+    if (!PyArray_CheckExact(v)) {
+        PyErr_Format(PyExc_TypeError,
+            "Bad input argument %d (%s): expected a numpy.ndarray, got %s",
+            index, name, Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    PyArrayObject* a = (PyArrayObject*)v;
+    if (PyArray_TYPE(a) != typenum) {
+        PyErr_Format(PyExc_TypeError,
+            "Bad input argument %d (%s): expected dtype %s, got %s", index, name,
+            PyArray_DescrFromType(typenum)->typeobj->tp_name, PyArray_DESCR(a)->typeobj->tp_name);
+        return -1;
+    }
+    if (PyArray_NDIM(a) != ndim) {
+        PyErr_Format(PyExc_TypeError,
+            "Bad input argument %d (%s): expected %d dimensions, got %d",
+            index, name, ndim, PyArray_NDIM(a));
+        return -1;
+    }
+    for (int i = 0; i < ndim; i++) {
+        if (bcast[i] == '1' && PyArray_DIM(a, i) != 1) {
+            PyErr_Format(PyExc_TypeError,
+                "Bad input argument %d (%s): dimension %d is broadcastable and must have "
+                "length 1, got %ld", index, name, i, (long)PyArray_DIM(a, i));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Run a node's Python perform: fb(*inputs) -> tuple of outputs. */
+static PyObject* symc_call_fallback(PyObject* fb, PyObject** ins, int nin) {
+    PyObject* args = PyTuple_New(nin);
+    if (!args) return NULL;
+    for (int i = 0; i < nin; i++) { Py_INCREF(ins[i]); PyTuple_SET_ITEM(args, i, ins[i]); }
+    PyObject* r = PyObject_Call(fb, args, NULL);
+    Py_DECREF(args);
+    return r;
+}
+"""
+
+RUNNER_TEMPLATE = r"""
+static int symc_np_ready = 0;
+
+static PyObject* symc_run(PyObject* symc_state, PyObject* symc_args) {{
+    PyObject* symc_consts = PyTuple_GET_ITEM(symc_state, 0);
+    PyObject* symc_fallbacks = PyTuple_GET_ITEM(symc_state, 1);
+    (void)symc_consts; (void)symc_fallbacks;
+    if (!PyList_CheckExact(symc_args) || PyList_GET_SIZE(symc_args) != {n_inputs}) {{
+        PyErr_Format(PyExc_TypeError, "compiled function expects a list of {n_inputs} input values");
+        return NULL;
+    }}
+{declarations}
+    PyObject* symc_result = NULL;
+{input_code}
+{body}
+    symc_result = PyList_New({n_outputs});
+    if (!symc_result) goto symc_fail;
+{output_code}
+{cleanup}
+    return symc_result;
+symc_fail:
+    Py_XDECREF(symc_result);
+{cleanup}
+    return NULL;
+}}
+
+static PyMethodDef symc_run_def = {{"run", (PyCFunction)symc_run, METH_O, "compiled graph"}};
+
+void* symc_make_runner(void* state) {{
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject* r = NULL;
+    if (!symc_np_ready) {{
+        if (_import_array() < 0) goto done;
+        symc_np_ready = 1;
+    }}
+    r = PyCFunction_New(&symc_run_def, (PyObject*)state);
+done:
+    PyGILState_Release(g);
+    return r;
+}}
+"""
