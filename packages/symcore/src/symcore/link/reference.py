@@ -1,12 +1,24 @@
-"""The reference linker: runs each node's NumPy ``perform`` in topological order."""
+"""The reference linker: runs each node's NumPy ``perform`` in topological order.
+
+It is the ``py`` backend: the fallback when no faster backend is installed and the one
+every other backend is tested against. Everything that does not depend on values (the
+order, the storage slots, when each intermediate can be freed) is computed once in
+``make_thunk``; the returned ``run`` does only the per-node work.
+
+Errors raised by an Op are re-raised with the same exception type and a message naming
+the Op, the shapes and dtypes of its inputs and the user's line that built the node
+(``raise_node_error``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Sequence
 
-from symcore.graph.basic import Constant
+from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.fg import FunctionGraph
 from symcore.graph.op import describe_node_failure
+
+__all__ = ["ReferenceLinker", "NodeRunError", "raise_node_error"]
 
 
 class NodeRunError(Exception):
@@ -14,89 +26,202 @@ class NodeRunError(Exception):
 
 
 class ReferenceLinker:
-    """Builds a thunk that evaluates a FunctionGraph with every Op's ``perform``."""
+    """Builds a thunk that evaluates a FunctionGraph with every Op's ``perform``.
+
+    ``allow_gc``: drop each intermediate value as soon as its last consumer has run.
+    ``check_outputs``: verify that every ``perform`` stored a valid value of its output's
+    type (exact dtype, number of dimensions, broadcastable sizes) — a debugging aid for
+    writing Ops; off by default.
+    """
 
     name = "py"
+    required_rewrites: tuple[str, ...] = ()
+    incompatible_rewrites: tuple[str, ...] = ()
 
-    def __init__(self, allow_gc: bool = True) -> None:
+    def __init__(self, allow_gc: bool = True, check_outputs: bool = False) -> None:
         self.allow_gc = allow_gc
+        self.check_outputs = check_outputs
 
-    def make_thunk(self, fgraph: FunctionGraph):
-        """Return ``run(input_values) -> output_values`` for ``fgraph``."""
+    def __repr__(self) -> str:
+        return f"ReferenceLinker(allow_gc={self.allow_gc}, check_outputs={self.check_outputs})"
+
+    def __eq__(self, other: Any) -> bool:
+        return (type(self) is type(other) and self.allow_gc == other.allow_gc
+                and self.check_outputs == other.check_outputs)
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.allow_gc, self.check_outputs))
+
+    # ------------------------------------------------------------------------------------
+    def make_thunk(self, fgraph: FunctionGraph) -> Callable[[Sequence[Any]], list]:
+        """Return ``run(input_values) -> output_values`` for ``fgraph``.
+
+        ``input_values`` has one value per ``fgraph.inputs``; the result is a new list with
+        one value per ``fgraph.outputs``. Shared variables that are not graph inputs are
+        read from their storage at each call.
+        """
         order = fgraph.toposort()
         for node in order:
             node.op.prepare_node(node)
-        index: dict[Any, int] = {}
-        consts: list[tuple[int, Any]] = []
-        for v in fgraph.inputs:
-            index[v] = len(index)
-        for node in order:
-            for v in node.inputs:
-                if v not in index:
-                    index[v] = len(index)
-                    if isinstance(v, Constant):
-                        consts.append((index[v], v.data))
-            for v in node.outputs:
-                index[v] = len(index)
-        for v in fgraph.outputs:
-            if v not in index:
-                index[v] = len(index)
-                if isinstance(v, Constant):
-                    consts.append((index[v], v.data))
-        # last use of each slot, to free intermediates early
-        keep = {index[o] for o in fgraph.outputs} | {index[i] for i in fgraph.inputs}
-        last_use: dict[int, int] = {}
-        for step, node in enumerate(order):
-            for v in node.inputs:
-                last_use[index[v]] = step
-        free_after: list[list[int]] = [[] for _ in order]
-        if self.allow_gc:
-            for slot, step in last_use.items():
-                if slot not in keep and slot not in {s for s, _ in consts}:
-                    free_after[step].append(slot)
-        steps = []
-        for step, node in enumerate(order):
-            steps.append((
-                node,
-                node.op.perform,
-                [index[v] for v in node.inputs],
-                [index[v] for v in node.outputs],
-                node.run_params(),
-                free_after[step],
-            ))
-        n_slots = len(index)
-        in_slots = [index[v] for v in fgraph.inputs]
-        out_slots = [index[v] for v in fgraph.outputs]
+        slot: dict[Variable, int] = {}
+        template: list[Any] = []
+        orphan_shared: list[tuple[int, Any]] = []
 
-        def run(values):
-            store: list[Any] = [None] * n_slots
-            for s, val in zip(in_slots, values):
-                store[s] = val
-            for s, val in consts:
-                store[s] = val
+        def slot_of(v: Variable) -> int:
+            s = slot.get(v)
+            if s is None:
+                s = slot[v] = len(template)
+                if isinstance(v, Constant):
+                    template.append(v.data)
+                else:
+                    template.append(None)
+                    if v.owner is None and getattr(v, "_is_shared_variable", False):
+                        orphan_shared.append((s, v.container))
+            return s
+
+        for v in fgraph.inputs:
+            slot_of(v)
+        n_in = len(fgraph.inputs)
+        if len(slot) != n_in:
+            raise ValueError("FunctionGraph inputs must be distinct variables")
+        steps_in = []
+        for node in order:
+            ins = [slot_of(v) for v in node.inputs]
+            outs = [slot_of(v) for v in node.outputs]
+            steps_in.append((node, ins, outs))
+        out_slots = [slot_of(v) for v in fgraph.outputs]
+
+        free_after = self._free_schedule(steps_in, set(out_slots), n_in, fgraph)
+        steps = []
+        for (node, ins, outs), free in zip(steps_in, free_after):
+            perform = node.op.perform
+            if self.check_outputs:
+                perform = _checked_perform(perform)
+            steps.append((node, perform, ins, outs, node.run_params(), tuple(free)))
+        steps = tuple(steps)
+        template_t = tuple(template)
+        n_slots = len(template)
+
+        def run(values: Sequence[Any]) -> list:
+            if len(values) != n_in:
+                raise TypeError(f"expected {n_in} input values, got {len(values)}")
+            store = list(template_t)
+            store[:n_in] = values
+            for s, container in orphan_shared:
+                store[s] = container.storage[0]
             for node, perform, ins, outs, params, free in steps:
                 args = [store[i] for i in ins]
-                out_storage = [[None] for _ in outs]
+                cells = [[None] for _ in outs]
                 try:
-                    perform(node, args, out_storage, params)
+                    perform(node, args, cells, params)
                 except Exception as exc:
                     raise_node_error(node, args, exc)
-                for s, cell in zip(outs, out_storage):
+                for s, cell in zip(outs, cells):
                     store[s] = cell[0]
                 for s in free:
                     store[s] = None
             return [store[s] for s in out_slots]
 
+        run.nodes = order  # type: ignore[attr-defined]
+        run.fgraph = fgraph  # type: ignore[attr-defined]
+        run.n_slots = n_slots  # type: ignore[attr-defined]
         return run
 
+    def _free_schedule(self, steps, keep: set, n_in: int, fgraph) -> list[list[int]]:
+        """For each step, the slots whose value is not needed after it (intermediates only)."""
+        free_after: list[list[int]] = [[] for _ in steps]
+        if not self.allow_gc:
+            return free_after
+        last_use: dict[int, int] = {}
+        produced_at: dict[int, int] = {}
+        for step, (_node, ins, outs) in enumerate(steps):
+            for s in ins:
+                last_use[s] = step
+            for s in outs:
+                produced_at[s] = step
+        for s, step in produced_at.items():
+            if s in keep:
+                continue
+            free_after[last_use.get(s, step)].append(s)
+        return free_after
 
-def raise_node_error(node, args, exc: BaseException):
-    """Re-raise ``exc`` with the node, input shapes/dtypes and user line in the message."""
+    def make_node_thunk(self, node: Apply, fgraph: FunctionGraph | None = None):
+        """``thunk(input_values) -> output_values`` running one node's ``perform``."""
+        node.op.prepare_node(node)
+        perform = _checked_perform(node.op.perform) if self.check_outputs else node.op.perform
+        params = node.run_params()
+        n_out = len(node.outputs)
+
+        def thunk(values: Sequence[Any]) -> list:
+            args = list(values)
+            cells = [[None] for _ in range(n_out)]
+            try:
+                perform(node, args, cells, params)
+            except Exception as exc:
+                raise_node_error(node, args, exc)
+            return [c[0] for c in cells]
+
+        return thunk
+
+
+def _checked_perform(perform):
+    def checked(node, args, cells, params):
+        perform(node, args, cells, params)
+        for k, (out, cell) in enumerate(zip(node.outputs, cells)):
+            value = cell[0]
+            if value is None:
+                raise TypeError(f"{node.op}.perform did not store a value for output {k}")
+            try:
+                out.type.filter(value, strict=True)
+            except (TypeError, ValueError) as exc:
+                shape = getattr(value, "shape", None)
+                dtype = getattr(value, "dtype", type(value).__name__)
+                raise TypeError(
+                    f"{node.op}.perform stored an invalid value for output {k} of type {out.type}: "
+                    f"{type(value).__name__} with shape={shape} dtype={dtype} ({exc})"
+                ) from None
+
+    return checked
+
+
+_wrapper_classes: dict[type, type] = {}
+
+
+def _wrapper_class(cls: type) -> type:
+    """A subclass of ``cls`` (and NodeRunError) whose str() is exactly the given message."""
+    w = _wrapper_classes.get(cls)
+    if w is None:
+        def __init__(self, msg):  # noqa: N807
+            BaseException.__init__(self, msg)
+            self._msg = msg
+
+        w = type(cls.__name__, (cls, NodeRunError), {
+            "__init__": __init__, "__str__": lambda self: self._msg,
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+        })
+        _wrapper_classes[cls] = w
+    return w
+
+
+def raise_node_error(node: Apply, args: Sequence[Any], exc: BaseException):
+    """Re-raise ``exc`` with the node, input shapes/dtypes and user line in the message.
+
+    The new exception has the same type when possible (so ``except ValueError`` keeps
+    working), ``.node`` set to the failing node, and the original as ``__cause__``.
+    """
     msg = describe_node_failure(node, args, exc)
+    new: BaseException | None = None
+    cls = type(exc)
     try:
-        new = type(exc)(msg)
+        cand = cls(msg)
+        if str(cand) == msg:
+            new = cand
     except Exception:
-        new = NodeRunError(msg)
-    new.__cause__ = exc
+        pass
+    if new is None:
+        try:
+            new = _wrapper_class(cls)(msg)
+        except Exception:
+            new = NodeRunError(msg)
     new.node = node  # type: ignore[attr-defined]
     raise new.with_traceback(exc.__traceback__) from exc
