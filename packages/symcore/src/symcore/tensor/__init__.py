@@ -13,3 +13,11 @@ from symcore.tensor.basic import (  # noqa: F401
 from symcore.tensor.elemwise import *  # noqa: F401,F403
 from symcore.tensor.math import *  # noqa: F401,F403
 from symcore.tensor.math_special import *  # noqa: F401,F403
+from symcore.tensor.reduction import *  # noqa: F401,F403
+from symcore.tensor.reduction_stats import *  # noqa: F401,F403
+from symcore.tensor.dot import *  # noqa: F401,F403
+from symcore.tensor.alloc import *  # noqa: F401,F403
+from symcore.tensor.join import *  # noqa: F401,F403
+from symcore.tensor.extra_ops import *  # noqa: F401,F403
+from symcore.tensor.sort import *  # noqa: F401,F403
+from symcore.tensor import nnet  # noqa: F401,E402
