@@ -1,0 +1,764 @@
+"""NumPy's array routines as Ops: ``CumOp`` (``cumsum``/``cumprod``), ``RepeatOp``
+(``repeat``), ``Tile`` (``tile``), ``Roll`` (``roll``), ``Nonzero`` (``nonzero``,
+``flatnonzero``, ``nonzero_values``), ``BinCount``, ``SearchsortedOp``, ``Unique``,
+``FillDiagonal`` and ``diff``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symcore.graph.basic import Apply, Constant, Variable
+from symcore.graph.op import Op
+from symcore.graph.type import disconnected_type
+from symcore.tensor.alloc import (
+    ExtractDiag, as_int_scalar, const_int, grad_for_discrete, shape_as_int64,
+)
+from symcore.tensor.basic import as_tensor_variable, constant
+from symcore.tensor.type import (
+    COMPLEX_DTYPES, DISCRETE_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, TensorType, resolve_dtype,
+)
+
+__all__ = [
+    "CumOp", "CumprodGrad", "cumsum", "cumprod", "RepeatOp", "RepeatGrad", "repeat",
+    "Tile", "TileGrad", "tile", "Roll", "roll", "Nonzero", "nonzero", "flatnonzero",
+    "nonzero_values", "BinCount", "bincount", "SearchsortedOp", "searchsorted", "Unique",
+    "unique", "FillDiagonal", "fill_diagonal", "diff",
+]
+
+
+def _norm_axis(axis: int, ndim: int, opname: str) -> int:
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{opname}: axis {axis} is out of range for a {ndim}-d input")
+    return axis % ndim
+
+
+def _static_size(x: Variable) -> int | None:
+    shp = x.type.shape
+    return None if None in shp else int(np.prod(shp, dtype=np.int64))
+
+
+def _prod(entries):
+    out = 1
+    for e in entries:
+        out = e if isinstance(out, int) and out == 1 else out * e
+    return out
+
+
+def _flip(x: Variable, axis: int) -> Variable:
+    return x[(slice(None),) * axis + (slice(None, None, -1),)]
+
+
+def _op_axis(axis: Any, opname: str) -> int | None:
+    if axis is None:
+        return None
+    c = const_int(axis)
+    if c is None:
+        raise TypeError(f"{opname}: axis must be None or a constant integer, got {axis!r}")
+    return c
+
+
+# ---------------------------------------------------------------------------------------
+# cumsum / cumprod
+# ---------------------------------------------------------------------------------------
+
+class CumOp(Op):
+    """``CumOp(axis, mode)(x)``: ``numpy.cumsum`` (mode ``'add'``) or ``numpy.cumprod``
+    (``'mul'``); ``axis=None`` works on the flattened input. The dtype is NumPy's (small
+    integers and bool accumulate in int64/uint64)."""
+
+    __props__ = ("axis", "mode")
+
+    def __init__(self, axis: int | None = None, mode: str = "add") -> None:
+        if mode not in ("add", "mul"):
+            raise ValueError(f"CumOp: mode must be 'add' or 'mul', got {mode!r}")
+        self.axis = None if axis is None else int(axis)
+        self.mode = mode
+
+    def __str__(self) -> str:
+        return f"{'Cumsum' if self.mode == 'add' else 'Cumprod'}{{{self.axis}}}"
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        fn = np.cumsum if self.mode == "add" else np.cumprod
+        dtype = resolve_dtype(fn(np.zeros(1, dtype=x.dtype)).dtype)
+        if self.axis is None:
+            return Apply(self, [x], [TensorType(dtype, shape=(_static_size(x),))()])
+        if x.ndim == 0:
+            raise ValueError(f"{self}: axis {self.axis} is out of range for a 0-d input")
+        ax = _norm_axis(self.axis, x.ndim, str(self))
+        if ax != self.axis:
+            return CumOp(ax, self.mode).make_node(x)
+        return Apply(self, [x], [TensorType(dtype, shape=x.type.shape)()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        fn = np.cumsum if self.mode == "add" else np.cumprod
+        output_storage[0][0] = np.asarray(fn(inputs[0], axis=self.axis, dtype=node.outputs[0].type.numpy_dtype))
+
+    def infer_shape(self, node, input_shapes):
+        if self.axis is None:
+            return [(_prod(input_shapes[0]),)]
+        return [input_shapes[0]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        (x,), (g,) = inputs, output_grads
+        if x.dtype in DISCRETE_DTYPES:
+            return [grad_for_discrete(x)]
+        if self.mode == "mul":
+            return [CumprodGrad(self.axis)(x, g)]
+        if self.axis is None:
+            gx = _flip(CumOp(0, "add")(_flip(g, 0)), 0).reshape(x.shape, ndim=x.ndim)
+        else:
+            gx = _flip(CumOp(self.axis, "add")(_flip(g, self.axis)), self.axis)
+        return [gx.astype(x.dtype) if gx.dtype != x.dtype else gx]
+
+    def R_op(self, inputs, eval_points):
+        if eval_points[0] is None:
+            return [None]
+        if self.mode == "add":
+            return [self(eval_points[0])]
+        raise NotImplementedError("R_op of cumprod is not implemented")
+
+
+class CumprodGrad(Op):
+    """``CumprodGrad(axis)(x, g)``: the gradient of ``cumprod(x, axis)`` for output gradient
+    ``g``, exact where ``x`` has zeros (no division): ``prefix_excl(x)_i * s_i`` with the
+    reverse recurrence ``s_i = g_i + x_{i+1} s_{i+1}``. Its own gradient (second order) is
+    not implemented."""
+
+    __props__ = ("axis",)
+    differentiable = False
+
+    def __init__(self, axis: int | None = None) -> None:
+        self.axis = None if axis is None else int(axis)
+
+    def make_node(self, x: Any, g: Any) -> Apply:
+        x, g = as_tensor_variable(x), as_tensor_variable(g)
+        return Apply(self, [x, g], [x.type.clone(shape=x.type.shape)()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        x, g = inputs
+        shape = x.shape
+        ax = 0 if self.axis is None else self.axis
+        if self.axis is None:
+            x = x.reshape(-1)
+        dt = np.result_type(x.dtype, g.dtype)
+        xm = np.moveaxis(x.astype(dt, copy=False), ax, 0)
+        gm = np.moveaxis(g.astype(dt, copy=False), ax, 0)
+        n = xm.shape[0]
+        res = np.zeros(xm.shape, dtype=dt)
+        if n:
+            excl = np.ones(xm.shape, dtype=dt)
+            np.cumprod(xm[:-1], axis=0, out=excl[1:])
+            s = np.empty(xm.shape, dtype=dt)
+            s[n - 1] = gm[n - 1]
+            for i in range(n - 2, -1, -1):
+                s[i] = gm[i] + xm[i + 1] * s[i + 1]
+            res = excl * s
+        res = np.moveaxis(res, 0, ax)
+        output_storage[0][0] = np.asarray(res.reshape(shape), dtype=node.outputs[0].type.numpy_dtype)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from symcore.gradient import grad_not_implemented  # the gradient module imports tensor
+
+        return [grad_not_implemented(self, i, v, "second derivative of cumprod") for i, v in enumerate(inputs)]
+
+
+def _cum(x: Any, axis: Any, mode: str):
+    x = as_tensor_variable(x)
+    return CumOp(_op_axis(axis, "cumsum" if mode == "add" else "cumprod"), mode)(x)
+
+
+def cumsum(x: Any, axis: Any = None):
+    """``numpy.cumsum``: cumulative sum along ``axis`` (flattened when None)."""
+    return _cum(x, axis, "add")
+
+
+def cumprod(x: Any, axis: Any = None):
+    """``numpy.cumprod``: cumulative product along ``axis``; its gradient is exact at zeros."""
+    return _cum(x, axis, "mul")
+
+
+# ---------------------------------------------------------------------------------------
+# repeat
+# ---------------------------------------------------------------------------------------
+
+def _as_repeats(repeats: Any, opname: str) -> Variable:
+    r = as_tensor_variable(repeats)
+    if isinstance(r, Constant) and r.dtype in INTEGER_DTYPES and r.dtype != "int64":
+        r = constant(np.asarray(r.data, dtype="int64"))
+    if r.ndim > 1 or r.dtype not in INTEGER_DTYPES:
+        raise TypeError(f"{opname}: repeats must be an integer scalar or vector, got {r.type}")
+    if isinstance(r, Constant) and np.any(np.asarray(r.data) < 0):
+        raise ValueError(f"{opname}: repeats must be non-negative, got {r.data}")
+    return r
+
+
+def _check_repeats(r: np.ndarray, n: int, opname: str, shape) -> None:
+    if np.any(r < 0):
+        raise ValueError(f"{opname}: repeats must be non-negative, got {r}")
+    if r.ndim == 1 and r.shape[0] not in (1, n):
+        raise ValueError(
+            f"{opname}: repeats has {r.shape[0]} entries but the axis has length {n} "
+            f"(input shape {shape})"
+        )
+
+
+class RepeatOp(Op):
+    """``RepeatOp(axis)(x, repeats)``: ``numpy.repeat``; ``repeats`` is an int scalar or a
+    vector with one count per element along ``axis`` (``axis=None``: flattened input)."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis: int | None = None) -> None:
+        self.axis = None if axis is None else int(axis)
+
+    def make_node(self, x: Any, repeats: Any) -> Apply:
+        x = as_tensor_variable(x)
+        r = _as_repeats(repeats, str(self))
+        if self.axis is None:
+            n_in, shape = _static_size(x), [None]
+            ax = 0
+        else:
+            if x.ndim == 0:
+                raise ValueError(f"{self}: axis {self.axis} is out of range for a 0-d input")
+            ax = _norm_axis(self.axis, x.ndim, str(self))
+            if ax != self.axis:
+                return RepeatOp(ax).make_node(x, r)
+            n_in, shape = x.type.shape[ax], list(x.type.shape)
+        if isinstance(r, Constant):
+            rv = np.asarray(r.data)
+            if rv.ndim == 1 and n_in is not None and rv.shape[0] not in (1, n_in):
+                raise ValueError(f"{self}: repeats has {rv.shape[0]} entries but the axis has length {n_in}")
+            if rv.ndim == 0 or rv.shape[0] == 1:
+                shape[ax] = None if n_in is None else n_in * int(rv.reshape(-1)[0])
+            else:
+                shape[ax] = int(rv.sum())
+        else:
+            shape[ax] = None
+        return Apply(self, [x, r], [TensorType(x.dtype, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        x, r = inputs
+        n = x.size if self.axis is None else x.shape[self.axis]
+        _check_repeats(r, n, str(self), x.shape)
+        output_storage[0][0] = np.repeat(x, r, axis=self.axis)
+
+    def infer_shape(self, node, input_shapes):
+        x, r = node.inputs
+        xs = input_shapes[0]
+        n = _prod(xs) if self.axis is None else xs[self.axis]
+        if r.ndim == 0 or r.type.shape[0] == 1:
+            rr = r if r.ndim == 0 else r[0]
+            length = n * shape_as_int64(rr)
+        else:
+            length = r.sum().astype("int64") if r.dtype != "int64" else r.sum()
+        if self.axis is None:
+            return [(length,)]
+        shp = list(xs)
+        shp[self.axis] = length
+        return [tuple(shp)]
+
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        x, r = inputs
+        if x.dtype in DISCRETE_DTYPES:
+            return [grad_for_discrete(x), disconnected_type()]
+        return [RepeatGrad(self.axis)(x, output_grads[0], r), disconnected_type()]
+
+    def R_op(self, inputs, eval_points):
+        if eval_points[0] is None:
+            return [None]
+        return [self(eval_points[0], inputs[1])]
+
+
+class RepeatGrad(Op):
+    """``RepeatGrad(axis)(x, g, repeats)``: sums ``g`` over each group of repeated elements,
+    giving an array shaped like ``x`` (the gradient of ``repeat``; ``x`` gives the shape)."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis: int | None = None) -> None:
+        self.axis = None if axis is None else int(axis)
+
+    def make_node(self, x: Any, g: Any, repeats: Any) -> Apply:
+        x, g = as_tensor_variable(x), as_tensor_variable(g)
+        r = _as_repeats(repeats, str(self))
+        return Apply(self, [x, g, r], [TensorType(g.dtype, shape=x.type.shape)()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        x, g, r = inputs
+        ax = 0 if self.axis is None else self.axis
+        n = x.size if self.axis is None else x.shape[ax]
+        _check_repeats(r, n, str(self), x.shape)
+        counts = np.broadcast_to(r.reshape(-1) if r.ndim else r, (n,)).astype(np.int64)
+        gm = np.moveaxis(g, ax, 0)
+        out = np.zeros((n,) + gm.shape[1:], dtype=node.outputs[0].type.numpy_dtype)
+        nz = counts > 0
+        if nz.any():
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[nz]
+            out[nz] = np.add.reduceat(gm, starts, axis=0)
+        out = np.moveaxis(out, 0, ax)
+        output_storage[0][0] = out.reshape(x.shape)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def connection_pattern(self, node):
+        return [[False], [True], [False]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        x, g, r = inputs
+        gg = output_grads[0]
+        if self.axis is None:
+            gg = gg.flatten()
+        return [disconnected_type(), RepeatOp(self.axis)(gg, r), disconnected_type()]
+
+
+def repeat(x: Any, repeats: Any, axis: Any = None):
+    """``numpy.repeat``: repeat elements of ``x`` ``repeats`` times (a scalar or one count per
+    element) along ``axis`` (flattened when None)."""
+    return RepeatOp(_op_axis(axis, "repeat"))(x, repeats)
+
+
+# ---------------------------------------------------------------------------------------
+# tile
+# ---------------------------------------------------------------------------------------
+
+def _reps_list(reps: Any, ndim: int | None) -> list[Any]:
+    if isinstance(reps, (int, np.integer)) or (isinstance(reps, Variable) and reps.ndim == 0):
+        return [reps]
+    if isinstance(reps, np.ndarray):
+        return [int(r) for r in reps.reshape(-1)]
+    if isinstance(reps, Variable):
+        if reps.ndim != 1 or reps.dtype not in INTEGER_DTYPES:
+            raise TypeError(f"tile: reps must be an integer vector, got {reps.type}")
+        if isinstance(reps, Constant):
+            return [int(r) for r in reps.data]
+        n = reps.type.shape[0] if reps.type.shape[0] is not None else ndim
+        if n is None:
+            raise ValueError("tile: the length of the symbolic reps vector is unknown; pass ndim=")
+        return [reps[i] for i in range(n)]
+    return list(reps)
+
+
+class Tile(Op):
+    """``Tile()(x, *reps)``: ``numpy.tile``; the output has ``max(x.ndim, len(reps))``
+    dimensions (``x`` is padded with leading length-1 dimensions, ``reps`` with 1s)."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, *reps: Any) -> Apply:
+        x = as_tensor_variable(x)
+        rs = [as_int_scalar(r, "Tile", f"reps[{i}]") for i, r in enumerate(reps)]
+        rs = [constant(c, dtype="int64") if (c := const_int(r)) is not None else r for r in rs]
+        for r in rs:
+            c = const_int(r)
+            if c is not None and c < 0:
+                raise ValueError(f"Tile: reps must be non-negative, got {[const_int(e) for e in rs]}")
+        nd = max(x.ndim, len(rs))
+        xs = (1,) * (nd - x.ndim) + tuple(x.type.shape)
+        rc = [1] * (nd - len(rs)) + [const_int(r) for r in rs]
+        shape = [0 if c == 0 else (None if s is None or c is None else s * c) for s, c in zip(xs, rc)]
+        return Apply(self, [x, *rs], [TensorType(x.dtype, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        x, *reps = inputs
+        reps = [int(r) for r in reps]
+        if any(r < 0 for r in reps):
+            raise ValueError(f"Tile: reps must be non-negative, got {reps} (input shape {x.shape})")
+        output_storage[0][0] = np.tile(x, reps) if reps else x.copy()
+
+    def infer_shape(self, node, input_shapes):
+        reps = [shape_as_int64(r) for r in node.inputs[1:]]
+        nd = node.outputs[0].ndim
+        xs = [1] * (nd - len(input_shapes[0])) + list(input_shapes[0])
+        rs = [1] * (nd - len(reps)) + reps
+        return [tuple(r if (isinstance(s, int) and s == 1) else s * r for s, r in zip(xs, rs))]
+
+    def connection_pattern(self, node):
+        return [[True]] + [[False]] * (len(node.inputs) - 1)
+
+    def L_op(self, inputs, outputs, output_grads):
+        x, *reps = inputs
+        if x.dtype in DISCRETE_DTYPES:
+            return [grad_for_discrete(x)] + [disconnected_type() for _ in reps]
+        return [TileGrad()(x, output_grads[0], *reps)] + [disconnected_type() for _ in reps]
+
+    def R_op(self, inputs, eval_points):
+        if eval_points[0] is None:
+            return [None]
+        return [self(eval_points[0], *inputs[1:])]
+
+
+class TileGrad(Op):
+    """``TileGrad()(x, g, *reps)``: sums the ``reps`` tiles of ``g`` into an array shaped like
+    ``x`` (the gradient of ``tile``; ``x`` gives the shape)."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, g: Any, *reps: Any) -> Apply:
+        x, g = as_tensor_variable(x), as_tensor_variable(g)
+        rs = [as_int_scalar(r, "TileGrad", f"reps[{i}]") for i, r in enumerate(reps)]
+        return Apply(self, [x, g, *rs], [TensorType(g.dtype, shape=x.type.shape)()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        x, g, *reps = inputs
+        nd = g.ndim
+        rs = [1] * (nd - len(reps)) + [int(r) for r in reps]
+        xs = [1] * (nd - x.ndim) + list(x.shape)
+        inter = [v for pair in zip(rs, xs) for v in pair]
+        summed = g.reshape(inter).sum(axis=tuple(range(0, 2 * nd, 2)))
+        output_storage[0][0] = np.asarray(summed, dtype=node.outputs[0].type.numpy_dtype).reshape(x.shape)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def connection_pattern(self, node):
+        return [[False], [True]] + [[False]] * (len(node.inputs) - 2)
+
+    def L_op(self, inputs, outputs, output_grads):
+        x, g, *reps = inputs
+        return [disconnected_type(), Tile()(output_grads[0], *reps)] + [disconnected_type() for _ in reps]
+
+
+def tile(x: Any, reps: Any, ndim: int | None = None):
+    """``numpy.tile``: ``x`` repeated ``reps`` times along each axis. ``reps`` is an int, a
+    list of ints/int scalars, or an int vector (of known length, or give ``ndim``, the
+    number of output dimensions)."""
+    x = as_tensor_variable(x)
+    rs = _reps_list(reps, ndim)
+    if ndim is not None:
+        if ndim < max(x.ndim, len(rs)):
+            raise ValueError(f"tile: ndim={ndim} is less than the input's ({x.ndim}) or reps' ({len(rs)}) length")
+        rs = [1] * (ndim - len(rs)) + rs
+    return Tile()(x, *rs)
+
+
+# ---------------------------------------------------------------------------------------
+# roll
+# ---------------------------------------------------------------------------------------
+
+class Roll(Op):
+    """``Roll(axis)(x, shift)``: ``numpy.roll`` (``axis=None`` rolls the flattened array and
+    keeps the shape)."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis: int | None = None) -> None:
+        self.axis = None if axis is None else int(axis)
+
+    def make_node(self, x: Any, shift: Any) -> Apply:
+        x = as_tensor_variable(x)
+        shift = as_int_scalar(shift, str(self), "shift")
+        if self.axis is not None:
+            if x.ndim == 0:
+                raise ValueError(f"{self}: axis {self.axis} is out of range for a 0-d input")
+            ax = _norm_axis(self.axis, x.ndim, str(self))
+            if ax != self.axis:
+                return Roll(ax).make_node(x, shift)
+        return Apply(self, [x, shift], [x.type.clone(shape=x.type.shape)()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        x, shift = inputs
+        output_storage[0][0] = np.roll(x, int(shift), axis=self.axis)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        x, shift = inputs
+        if x.dtype in DISCRETE_DTYPES:
+            return [grad_for_discrete(x), disconnected_type()]
+        return [self(output_grads[0], -shift), disconnected_type()]
+
+    def R_op(self, inputs, eval_points):
+        if eval_points[0] is None:
+            return [None]
+        return [self(eval_points[0], inputs[1])]
+
+
+def roll(x: Any, shift: Any, axis: Any = None):
+    """``numpy.roll``: shift elements of ``x`` by ``shift`` along ``axis`` (flattened order
+    when None); ``shift`` may be symbolic."""
+    return Roll(_op_axis(axis, "roll"))(x, shift)
+
+
+# ---------------------------------------------------------------------------------------
+# nonzero
+# ---------------------------------------------------------------------------------------
+
+class Nonzero(Op):
+    """``Nonzero()(a)``: ``numpy.nonzero``, one int64 index vector per dimension of ``a``.
+    The outputs are integer: no gradient flows through them (disconnected)."""
+
+    __props__ = ()
+    differentiable = False
+
+    def make_node(self, a: Any) -> Apply:
+        a = as_tensor_variable(a)
+        if a.ndim == 0:
+            raise ValueError("Nonzero: the input must have at least 1 dimension (got a 0-d tensor)")
+        return Apply(self, [a], [TensorType("int64", (False,))() for _ in range(a.ndim)])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        for store, idx in zip(output_storage, np.nonzero(inputs[0])):
+            store[0] = np.asarray(idx, dtype=np.int64)
+
+    def connection_pattern(self, node):
+        return [[False] * len(node.outputs)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        return [disconnected_type()]
+
+
+def nonzero(a: Any, return_matrix: bool = False):
+    """``numpy.nonzero``: a tuple of index vectors, one per dimension; with
+    ``return_matrix=True`` a (ndim, nnz) int64 matrix (Theano)."""
+    outs = Nonzero()(a, return_list=True)
+    if return_matrix:
+        from symcore.tensor.join import stack  # join imports alloc; keep extra_ops light
+
+        return stack(outs)
+    return tuple(outs)
+
+
+def flatnonzero(a: Any):
+    """``numpy.flatnonzero``: indices of the non-zero elements of the flattened ``a``."""
+    a = as_tensor_variable(a)
+    if a.ndim == 0:
+        raise ValueError("flatnonzero: the input must have at least 1 dimension (got a 0-d tensor)")
+    return Nonzero()(a if a.ndim == 1 else a.flatten(), return_list=True)[0]
+
+
+def nonzero_values(a: Any):
+    """The non-zero elements of ``a`` in flattened order (``a[a.nonzero()]`` as a vector);
+    differentiable with respect to ``a``."""
+    a = as_tensor_variable(a)
+    flat = a if a.ndim == 1 else a.flatten()
+    return flat[flatnonzero(a)]
+
+
+# ---------------------------------------------------------------------------------------
+# bincount / searchsorted / unique
+# ---------------------------------------------------------------------------------------
+
+class BinCount(Op):
+    """``BinCount()(x, minlength[, weights])``: ``numpy.bincount``. Without weights the counts
+    are int64; with float/complex weights the result keeps the weights' dtype (float32
+    stays float32, as Theano); integer weights give float64 as NumPy."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, minlength: Any, weights: Any = None) -> Apply:
+        x = as_tensor_variable(x)
+        if x.ndim != 1 or x.dtype not in INTEGER_DTYPES:
+            raise TypeError(f"BinCount: x must be an integer vector, got {x.type}")
+        minlength = as_int_scalar(minlength, "BinCount", "minlength")
+        ins = [x, minlength]
+        dtype = "int64"
+        if weights is not None:
+            w = as_tensor_variable(weights)
+            if w.ndim != 1:
+                raise TypeError(f"BinCount: weights must be a vector like x, got {w.type}")
+            dtype = w.dtype if w.dtype in FLOAT_DTYPES + COMPLEX_DTYPES else "float64"
+            ins.append(w)
+        return Apply(self, ins, [TensorType(dtype, (False,))()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        x, minlength, *w = inputs
+        if x.size and x.min() < 0:
+            raise ValueError(f"BinCount: x must be non-negative, got a minimum of {x.min()}")
+        if w and w[0].shape != x.shape:
+            raise ValueError(f"BinCount: weights shape {w[0].shape} differs from x shape {x.shape}")
+        n = max(int(x.max()) + 1 if x.size else 0, int(minlength))
+        dtype = node.outputs[0].type.numpy_dtype
+        if not w:
+            out = np.bincount(x, minlength=n)
+        elif w[0].dtype == np.float64:
+            out = np.bincount(x, w[0], minlength=n)
+        else:
+            out = np.zeros(n, dtype=dtype)
+            np.add.at(out, x, w[0].astype(dtype, copy=False))
+        output_storage[0][0] = np.asarray(out, dtype=dtype)
+
+    def connection_pattern(self, node):
+        return [[False], [False]] + ([[True]] if len(node.inputs) == 3 else [])
+
+    def L_op(self, inputs, outputs, output_grads):
+        if len(inputs) == 2:
+            return [disconnected_type(), disconnected_type()]
+        x, _, w = inputs
+        gw = output_grads[0][x]
+        if w.dtype in DISCRETE_DTYPES:
+            gw = grad_for_discrete(w)
+        elif gw.dtype != w.dtype:
+            gw = gw.astype(w.dtype)
+        return [disconnected_type(), disconnected_type(), gw]
+
+
+def bincount(x: Any, weights: Any = None, minlength: Any = None, assert_nonneg: bool = False):
+    """``numpy.bincount``: occurrences of each value in the non-negative int vector ``x``
+    (weighted sums with ``weights``). Negative values are always a ValueError."""
+    return BinCount()(x, 0 if minlength is None else minlength, *([] if weights is None else [weights]))
+
+
+class SearchsortedOp(Op):
+    """``SearchsortedOp(side)(x, v[, sorter])``: ``numpy.searchsorted``; int64 indices shaped
+    like ``v``."""
+
+    __props__ = ("side",)
+    differentiable = False
+
+    def __init__(self, side: str = "left") -> None:
+        if side not in ("left", "right"):
+            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+        self.side = side
+
+    def make_node(self, x: Any, v: Any, sorter: Any = None) -> Apply:
+        x, v = as_tensor_variable(x), as_tensor_variable(v)
+        if x.ndim != 1:
+            raise TypeError(f"searchsorted: x must be a vector, got {x.type}")
+        ins = [x, v]
+        if sorter is not None:
+            s = as_tensor_variable(sorter)
+            if s.ndim != 1 or s.dtype not in INTEGER_DTYPES:
+                raise TypeError(f"searchsorted: sorter must be an integer vector, got {s.type}")
+            ins.append(s)
+        return Apply(self, ins, [TensorType("int64", shape=v.type.shape)()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        x, v, *s = inputs
+        out = np.searchsorted(x, v, side=self.side, sorter=s[0] if s else None)
+        output_storage[0][0] = np.asarray(out, dtype=np.int64)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
+
+    def connection_pattern(self, node):
+        return [[False] for _ in node.inputs]
+
+    def L_op(self, inputs, outputs, output_grads):
+        return [disconnected_type() for _ in inputs]
+
+
+def searchsorted(x: Any, v: Any, side: str = "left", sorter: Any = None):
+    """``numpy.searchsorted``: where to insert ``v`` in the sorted vector ``x``."""
+    return SearchsortedOp(side)(x, v, sorter)
+
+
+class Unique(Op):
+    """``Unique(return_index, return_inverse, return_counts, axis)(x)``: ``numpy.unique``.
+    Not differentiable."""
+
+    __props__ = ("return_index", "return_inverse", "return_counts", "axis")
+    differentiable = False
+
+    def __init__(self, return_index=False, return_inverse=False, return_counts=False, axis=None):
+        self.return_index = bool(return_index)
+        self.return_inverse = bool(return_inverse)
+        self.return_counts = bool(return_counts)
+        self.axis = None if axis is None else int(axis)
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        if self.axis is not None:
+            ax = _norm_axis(self.axis, max(x.ndim, 1), "unique")
+            if ax != self.axis:
+                return Unique(self.return_index, self.return_inverse, self.return_counts, ax).make_node(x)
+        probe = np.unique(np.zeros((1,) * x.ndim, dtype=x.dtype), return_index=self.return_index,
+                          return_inverse=self.return_inverse, return_counts=self.return_counts, axis=self.axis)
+        probe = probe if isinstance(probe, tuple) else (probe,)
+        outs = [TensorType(x.dtype, (False,) * probe[0].ndim)()]
+        outs += [TensorType("int64", (False,) * p.ndim)() for p in probe[1:]]
+        return Apply(self, [x], outs)
+
+    def perform(self, node, inputs, output_storage, params=None):
+        res = np.unique(inputs[0], return_index=self.return_index, return_inverse=self.return_inverse,
+                        return_counts=self.return_counts, axis=self.axis)
+        res = res if isinstance(res, tuple) else (res,)
+        for store, out, val in zip(output_storage, node.outputs, res):
+            store[0] = np.asarray(val, dtype=out.type.numpy_dtype)
+
+
+def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
+           return_counts: bool = False, axis: Any = None):
+    """``numpy.unique``: the sorted unique values (and optionally index/inverse/counts)."""
+    outs = Unique(return_index, return_inverse, return_counts, _op_axis(axis, "unique"))(ar, return_list=True)
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+# ---------------------------------------------------------------------------------------
+# fill_diagonal / diff
+# ---------------------------------------------------------------------------------------
+
+class FillDiagonal(Op):
+    """``FillDiagonal()(a, val)``: a copy of ``a`` with its main diagonal set to the scalar
+    ``val`` (``numpy.fill_diagonal`` without wrap)."""
+
+    __props__ = ()
+
+    def make_node(self, a: Any, val: Any) -> Apply:
+        a = as_tensor_variable(a)
+        if a.ndim < 2:
+            raise TypeError(f"FillDiagonal: needs at least 2 dimensions, got {a.ndim}-d {a.type}")
+        val = constant(val, dtype=a.dtype) if isinstance(val, (bool, int, float, complex)) else as_tensor_variable(val)
+        if val.ndim != 0:
+            raise TypeError(f"FillDiagonal: val must be a scalar, got {val.type}")
+        return Apply(self, [a, val], [a.type.clone(shape=a.type.shape)()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        a, val = inputs
+        if a.ndim > 2 and len(set(a.shape)) != 1:
+            raise ValueError(f"FillDiagonal: all dimensions of a {a.ndim}-d input must be equal, got {a.shape}")
+        out = a.copy()
+        np.fill_diagonal(out, val)
+        output_storage[0][0] = out
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        a, val = inputs
+        g = output_grads[0]
+        ga = self(g, constant(np.zeros((), dtype=g.dtype)))
+        if val.dtype in DISCRETE_DTYPES:
+            gv = grad_for_discrete(val)
+        elif a.ndim == 2:
+            gv = ExtractDiag(0, 0, 1)(g).sum()
+            gv = gv.astype(val.dtype) if gv.dtype != val.dtype else gv
+        else:
+            from symcore.gradient import grad_not_implemented  # the gradient module imports tensor
+
+            gv = grad_not_implemented(self, 1, val, "gradient w.r.t. val for inputs of more than 2 dimensions")
+        if a.dtype in DISCRETE_DTYPES:
+            ga = grad_for_discrete(a)
+        return [ga, gv]
+
+
+def fill_diagonal(a: Any, val: Any):
+    """``numpy.fill_diagonal`` without modifying ``a``: a copy whose main diagonal is ``val``."""
+    return FillDiagonal()(a, val)
+
+
+def diff(x: Any, n: int = 1, axis: int = -1):
+    """``numpy.diff``: the ``n``-th discrete difference along ``axis`` (a graph of slices)."""
+    x = as_tensor_variable(x)
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"diff: n must be a non-negative integer, got {n!r}")
+    if x.ndim == 0:
+        raise ValueError("diff: the input must have at least 1 dimension")
+    ax = _norm_axis(int(axis), x.ndim, "diff")
+    lead = (slice(None),) * ax
+    for _ in range(int(n)):
+        x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
+    return x
