@@ -82,17 +82,18 @@ def report_rewrite_error(rewriter: Any, node: Apply | None, exc: BaseException, 
 def copy_stack_trace(from_var: Variable | Sequence[Variable], to_var: Variable | Sequence[Variable]) -> None:
     """Give ``to_var`` (and its owner node) the user stack traces of ``from_var``.
 
-    Both arguments may be single variables or lists. Traces are appended without
-    duplicates, so error messages keep pointing at the line that built the original.
+    Both arguments may be single variables or lists. A variable's trace is its
+    ``tag.trace``, else its owner node's; traces of several variables are concatenated
+    without duplicates, so error messages keep pointing at the line that built the original.
     """
     froms = [from_var] if isinstance(from_var, Variable) else list(from_var)
     tos = [to_var] if isinstance(to_var, Variable) else list(to_var)
     trace: list = []
     for v in froms:
-        for src in (getattr(v.tag, "trace", None), getattr(getattr(v.owner, "tag", None), "trace", None)):
-            for fr in src or ():
-                if fr not in trace:
-                    trace.append(fr)
+        src = getattr(v.tag, "trace", None) or getattr(getattr(v.owner, "tag", None), "trace", None)
+        for fr in src or ():
+            if fr not in trace:
+                trace.append(fr)
     if not trace:
         return
     for v in tos:
