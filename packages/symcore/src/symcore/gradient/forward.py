@@ -71,18 +71,29 @@ def Rop(
         in_tangents = [tangents.get(inp) for inp in node.inputs]
         if all(t is None for t in in_tangents):
             continue
+        null = next((t for t in in_tangents if is_null(t)), None)
+        if null is not None:  # an undefined tangent makes everything downstream undefined
+            for out in node.outputs:
+                tangents[out] = null
+            continue
         filled = [
             t if t is not None else (float_zeros_like(inp) if is_continuous(inp) else None)
             for inp, t in zip(node.inputs, in_tangents)
         ]
         for out, t in zip(node.outputs, _node_r_op(node, in_tangents, filled)):
-            if t is not None and is_tensor(out) and is_continuous(out):
+            if is_disconnected(t):
+                t = None
+            if t is not None and not is_null(t) and is_tensor(out) and is_continuous(out):
                 t = cast_to(t, dtype_of(out))  # type: ignore[arg-type]
             tangents[out] = t
 
     results = []
     for k, out in enumerate(fs):
         t = tangents.get(out)
+        if is_null(t):
+            raise NullTypeGradError(
+                f"Rop: the tangent of output {k} ({out}) is undefined: {t.type.why_null}"
+            )
         if t is None:
             _handle_disconnected(out, k, disconnected_outputs)
             if return_disconnected == "zero":
