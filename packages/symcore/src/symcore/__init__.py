@@ -13,6 +13,8 @@ from symcore.graph.basic import clone_replace as clone  # noqa: E402,F401
 from symcore.compile.function import function  # noqa: E402,F401
 from symcore.compile.io import In, Out  # noqa: E402,F401
 from symcore.compile.sharedvalue import SharedVariable, shared, shared_constructor  # noqa: E402,F401
+from symcore import gof, printing, sandbox  # noqa: E402,F401
+from symcore.printing import pp  # noqa: E402,F401
 
 from symcore import plugins as _plugins  # noqa: E402
 
