@@ -1,13 +1,13 @@
 """Forward mode: ``Rop(f, wrt, eval_points)``, the Jacobian-vector product ``∂f/∂wrt · v``.
 
 Nodes between ``wrt`` and ``f`` are visited in topological order. Each Op's
-``R_op(inputs, eval_points)`` gives its outputs' tangents; the tangent of an input that
-does not depend on ``wrt`` is ``zeros_like(input)`` for float tensors and ``None`` for
-anything else (integers, random generators), as in Theano. When an Op has no ``R_op`` (or
-returns ``None`` for an output that has a tangent), the node's tangents come from two
-reverse passes through its ``L_op`` (the "Lop trick"): with ``u`` standing for the
-outputs' cotangents, ``g(u) = uᵀJ`` is linear in ``u``, and the gradient of ``g(u)·v``
-w.r.t. ``u`` is ``J v``.
+``R_op(inputs, eval_points)`` gives its outputs' tangents; the eval point of an input that
+does not depend on ``wrt`` is ``None`` (a zero tangent: Ops skip it, so no partial
+derivative is formed for it — ``0 * log(x)`` would be NaN for ``x < 0``). When an Op has no
+``R_op``, cannot cope with ``None``, or returns ``None`` for a float output, the node's
+tangents come from two reverse passes through its ``L_op`` (the "Lop trick"): with ``u``
+standing for the outputs' cotangents, ``g(u) = uᵀJ`` is linear in ``u``, and the gradient
+of ``g(u)·v`` w.r.t. ``u`` is ``J v``.
 """
 
 from __future__ import annotations
@@ -76,11 +76,7 @@ def Rop(
             for out in node.outputs:
                 tangents[out] = null
             continue
-        filled = [
-            t if t is not None else (float_zeros_like(inp) if is_continuous(inp) else None)
-            for inp, t in zip(node.inputs, in_tangents)
-        ]
-        for out, t in zip(node.outputs, _node_r_op(node, in_tangents, filled)):
+        for out, t in zip(node.outputs, _node_r_op(node, in_tangents)):
             if is_disconnected(t):
                 t = None
             if t is not None and not is_null(t) and is_tensor(out) and is_continuous(out):
@@ -120,11 +116,14 @@ def _conform_eval_point(w: Variable, ev: Any, i: int) -> Variable:
     return ev
 
 
-def _node_r_op(node: Apply, tangents: list, filled: list) -> list:
+def _node_r_op(node: Apply, tangents: list) -> list:
     """The tangents of ``node``'s outputs: its Op's R_op, else the Lop trick."""
     try:
-        outs = node.op.R_op(list(node.inputs), filled)
+        outs = node.op.R_op(list(node.inputs), list(tangents))
     except (MethodNotDefined, NotImplementedError):
+        outs = None
+    except Exception:
+        # An R_op that cannot cope with a None (zero) tangent: the Lop trick can.
         outs = None
     if outs is not None:
         outs = list(outs)
