@@ -13,12 +13,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from symcore.config import config
 from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.op import Op
 from symcore.graph.type import disconnected_type
 from symcore.tensor.basic import (
     NotScalarConstantError, as_tensor_variable, constant, get_scalar_constant_value,
 )
+from symcore.tensor.math import ceil, maximum, minimum
 from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType, resolve_dtype
 
 __all__ = [
@@ -131,8 +133,6 @@ def shape_as_int64(s: Any):
 
 def grad_for_discrete(x: Variable):
     """Gradient w.r.t. an integer/bool input: float zeros, as Theano does."""
-    from symcore.config import config
-
     return zeros_like(x, dtype=config.floatX)
 
 
@@ -525,8 +525,6 @@ class ARange(Op):
         output_storage[0][0] = np.arange(start, stop, step, dtype=self.dtype)
 
     def infer_shape(self, node, input_shapes):
-        from symcore.tensor.math import ceil, maximum  # import cycle: math may use alloc
-
         start, stop, step = node.inputs
         if all(v.dtype in DISCRETE_DTYPES for v in node.inputs):
             start, stop, step = (v.astype("int64") if v.dtype != "int64" else v for v in node.inputs)
@@ -559,8 +557,6 @@ def _arange_dtype(args: Sequence[Any]) -> str:
     """NumPy's arange dtype with NEP 50 weak Python scalars: integers give int64 (NumPy's
     default int); floats follow the strongest float input, so float32 bounds stay float32
     (NumPy would give float64 — Theano kept float32); only Python floats give floatX."""
-    from symcore.config import config
-
     strong = [np.dtype(a.dtype) for a in args if isinstance(a, Variable)]
     strong += [a.dtype for a in args if isinstance(a, (np.ndarray, np.generic))]
     weak = [a for a in args if isinstance(a, (bool, int, float))]
@@ -636,8 +632,6 @@ class ExtractDiag(Op):
         output_storage[0][0] = np.diagonal(inputs[0], self.offset, self.axis1, self.axis2).copy()
 
     def infer_shape(self, node, input_shapes):
-        from symcore.tensor.math import maximum, minimum  # import cycle: math may use alloc
-
         shp = input_shapes[0]
         rest = [s for i, s in enumerate(shp) if i not in (self.axis1, self.axis2)]
         n1 = shp[self.axis1] - max(0, -self.offset)

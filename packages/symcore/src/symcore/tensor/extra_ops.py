@@ -12,10 +12,12 @@ import numpy as np
 from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.op import Op
 from symcore.graph.type import disconnected_type
+from symcore.gradient.errors import grad_not_implemented
 from symcore.tensor.alloc import (
     ExtractDiag, as_int_scalar, const_int, grad_for_discrete, shape_as_int64,
 )
 from symcore.tensor.basic import as_tensor_variable, constant
+from symcore.tensor.join import stack
 from symcore.tensor.type import (
     COMPLEX_DTYPES, DISCRETE_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, TensorType, resolve_dtype,
 )
@@ -163,8 +165,6 @@ class CumprodGrad(Op):
         return [input_shapes[0]]
 
     def L_op(self, inputs, outputs, output_grads):
-        from symcore.gradient import grad_not_implemented  # the gradient module imports tensor
-
         return [grad_not_implemented(self, i, v, "second derivative of cumprod") for i, v in enumerate(inputs)]
 
 
@@ -526,8 +526,6 @@ def nonzero(a: Any, return_matrix: bool = False):
     ``return_matrix=True`` a (ndim, nnz) int64 matrix (Theano)."""
     outs = Nonzero()(a, return_list=True)
     if return_matrix:
-        from symcore.tensor.join import stack  # join imports alloc; keep extra_ops light
-
         return stack(outs)
     return tuple(outs)
 
@@ -737,9 +735,7 @@ class FillDiagonal(Op):
             gv = ExtractDiag(0, 0, 1)(g).sum()
             gv = gv.astype(val.dtype) if gv.dtype != val.dtype else gv
         else:
-            from symcore.gradient import grad_not_implemented  # the gradient module imports tensor
-
-            gv = grad_not_implemented(self, 1, val, "gradient w.r.t. val for inputs of more than 2 dimensions")
+                gv = grad_not_implemented(self, 1, val, "gradient w.r.t. val for inputs of more than 2 dimensions")
         if a.dtype in DISCRETE_DTYPES:
             ga = grad_for_discrete(a)
         return [ga, gv]

@@ -13,6 +13,9 @@ from symcore.graph.op import Op
 from symcore.graph.type import DisconnectedType, disconnected_type
 from symcore.tensor.alloc import as_int_scalar, const_int, grad_for_discrete, shape_as_int64, zeros_like
 from symcore.tensor.basic import as_tensor_variable, constant
+from symcore.tensor.elemwise import as_elemwise_inputs
+from symcore.tensor.math import eq, lt, switch
+from symcore.tensor.shape import patternbroadcast
 from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType, resolve_dtype
 
 __all__ = [
@@ -32,8 +35,6 @@ def _types(tensors: Sequence[Variable]) -> str:
 
 def _symbolic_axis_dims(axis: Variable, ndim: int, on_axis: list, off_axis: list) -> list:
     """For a symbolic axis: ``switch(axis == d, on_axis[d], off_axis[d])`` per dimension."""
-    from symcore.tensor.math import eq, lt, switch  # import cycle: math may build on join/alloc
-
     axis = axis.astype("int64") if axis.dtype != "int64" else axis
     ax = switch(lt(axis, 0), axis + ndim, axis)
     return [switch(eq(ax, d), on_axis[d], off_axis[d]) for d in range(ndim)]
@@ -129,8 +130,6 @@ class Join(Op):
             if g.dtype != t.dtype:
                 g = g.astype(t.dtype)
             if g.type.broadcastable != t.type.broadcastable:
-                from symcore.tensor.shape import patternbroadcast  # shape imports join (stack)
-
                 g = patternbroadcast(g, t.type.broadcastable)
             grads.append(g)
         return [disconnected_type()] + grads
@@ -170,21 +169,6 @@ def concatenate(tensor_list: Sequence[Any], axis: Any = 0):
     return join(axis, *tensor_list)
 
 
-def _is_weak(x: Any) -> bool:
-    return isinstance(x, (bool, int, float, complex))
-
-
-def _promote_weak(items: Sequence[Any]) -> list[Variable]:
-    """Tensors for ``items``; Python scalars are weak (NEP 50): they take the dtype of the
-    other operands (``stack([float32_x, 1.0])`` stays float32)."""
-    strong = [as_tensor_variable(i) for i in items if not _is_weak(i)]
-    if not strong or len(strong) == len(items):
-        return [as_tensor_variable(i) for i in items]
-    dtype = resolve_dtype(np.result_type(*[np.dtype(s.dtype) for s in strong], *[i for i in items if _is_weak(i)]))
-    it = iter(strong)
-    return [constant(i, dtype=dtype) if _is_weak(i) else next(it) for i in items]
-
-
 def stack(*tensors: Any, axis: int = 0):
     """``numpy.stack``: join tensors of equal shape along a new axis.
 
@@ -207,7 +191,7 @@ def stack(*tensors: Any, axis: int = 0):
     ax = const_int(axis)
     if ax is None:
         raise TypeError(f"stack: axis must be a constant integer, got {axis!r}")
-    vars_ = _promote_weak(items)
+    vars_ = as_elemwise_inputs(*items)  # Python scalars are weak (NEP 50)
     ndim = vars_[0].ndim
     if any(v.ndim != ndim for v in vars_):
         raise TypeError(f"stack: all tensors must have the same number of dimensions, got {_types(vars_)}")
