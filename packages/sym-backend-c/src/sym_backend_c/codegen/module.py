@@ -30,7 +30,7 @@ class GeneratedModule:
 
 
 def _c_string(text: str) -> str:
-    esc = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("%", "%%")
+    esc = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{esc}"'
 
 

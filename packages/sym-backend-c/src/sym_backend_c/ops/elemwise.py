@@ -1,0 +1,188 @@
+"""C code for ``Elemwise`` (incl. fused ``Composite`` nodes: one loop, no temporaries)
+and ``DimShuffle`` (a strided view, no copy).
+
+Elemwise loops take a flat, vectorizable path when every non-scalar operand is
+C-contiguous with the output's shape, and strided nested loops otherwise (broadcasting,
+transposed or negative-stride inputs). Large flat loops run on OpenMP threads when the
+``openmp`` flag is on.
+"""
+
+from __future__ import annotations
+
+from symcore.scalar.composite import Composite
+from symcore.tensor.elemwise import DimShuffle, Elemwise
+
+from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
+from sym_backend_c.codegen.registry import register_c_impl
+from sym_backend_c.ops.scalar_exprs import c_literal, scalar_expr, support_code
+
+
+def _body(op, in_vals: list[str], in_dtypes: list[str], out_dtypes: list[str]) -> tuple[list[str], list[str]] | None:
+    """C statements and output expressions computing ``op`` on scalar C values."""
+    if isinstance(op, Composite):
+        vals: dict[int, str] = {}
+        dts: dict[int, str] = {}
+        for k, (v, d) in enumerate(zip(in_vals, in_dtypes)):
+            vals[k], dts[k] = v, d
+        for slot, data in op._consts:
+            d = op._vars[slot].type.dtype
+            vals[slot], dts[slot] = c_literal(data, d), d
+        stmts: list[str] = []
+        for sop, ins, outs, odts in op._program:
+            exprs = scalar_expr(sop, [vals[i] for i in ins], [dts[i] for i in ins], [o.name for o in odts])
+            if exprs is None:
+                return None
+            for o, e, od in zip(outs, exprs, odts):
+                name = f"t{o}"
+                stmts.append(f"const {c_type(od.name)} {name} = {e};")
+                vals[o], dts[o] = name, od.name
+        return stmts, [vals[s] for s in op._out_slots]
+    exprs = scalar_expr(op, in_vals, in_dtypes, out_dtypes)
+    if exprs is None:
+        return None
+    return [], exprs
+
+
+@register_c_impl(Elemwise)
+def elemwise_c(op: Elemwise, node, ctx: NodeContext) -> str | None:
+    nd = node.outputs[0].ndim
+    if any(i.ndim != nd for i in node.inputs) or any(o.ndim != nd for o in node.outputs):
+        return None
+    in_dtypes = [i.type.dtype for i in node.inputs]
+    out_dtypes = [o.type.dtype for o in node.outputs]
+    loads = [f"x{k}" for k in range(len(node.inputs))]
+    body = _body(op.scalar_op, loads, in_dtypes, out_dtypes)
+    if body is None:
+        return None
+    stmts, out_exprs = body
+    ctx.add_support("scalar_math", support_code())
+    bcast = [i.type.broadcastable for i in node.inputs]
+    scalar_in = [all(b) for b in bcast]  # statically one element: load once
+    ins, outs = ctx.inputs, ctx.outputs
+    L: list[str] = []
+    w = L.append
+    w(f"        npy_intp dims[{max(nd, 1)}];")
+    for d in range(nd):
+        w(f"        dims[{d}] = 1;")
+        first = True
+        for k, b in enumerate(bcast):
+            if b[d]:
+                continue
+            if first:
+                w(f"        dims[{d}] = PyArray_DIM(SYMC_A({ins[k]}), {d});")
+                first = False
+            else:
+                w(f"        if (PyArray_DIM(SYMC_A({ins[k]}), {d}) != dims[{d}]) {{ char b1[96], b2[96];"
+                  f' PyErr_Format(PyExc_ValueError, "%s: input shapes %s and %s cannot be broadcast'
+                  f' (dimension {d})", {ctx.desc}, symc_shape_str({ins[0]}, b1, 96), symc_shape_str({ins[k]}, b2, 96));'
+                  f" {ctx.fail} }}")
+    w("        npy_intp n = 1;")
+    for d in range(nd):
+        w(f"        n *= dims[{d}];")
+    # outputs: reuse an input for in-place patterns when shapes allow, else allocate
+    for j, o in enumerate(outs):
+        tn = npy_typenum(out_dtypes[j])
+        src = op.inplace_pattern.get(j)
+        alloc = f"{o} = PyArray_EMPTY({nd}, dims, {tn}, 0); if (!{o}) {ctx.fail}"
+        if src is not None and in_dtypes[src] == out_dtypes[j]:
+            s = ins[src]
+            w(f"        if (PyArray_IS_C_CONTIGUOUS(SYMC_A({s})) && PyArray_SIZE(SYMC_A({s})) == n"
+              f" && PyArray_ISWRITEABLE(SYMC_A({s}))) {{ {o} = {s}; Py_INCREF({o}); }}"
+              f" else {{ {alloc} }}")
+        else:
+            w(f"        {alloc}")
+    # flat path condition: every non-scalar input is C-contiguous with the output's shape
+    conds = [f"(PyArray_IS_C_CONTIGUOUS(SYMC_A({ins[k]})) && PyArray_SIZE(SYMC_A({ins[k]})) == n)"
+             for k in range(len(ins)) if not scalar_in[k]]
+    flat_cond = " && ".join(conds) or "1"
+    ctypes_in = [c_type(d) for d in in_dtypes]
+    ctypes_out = [c_type(d) for d in out_dtypes]
+    # scalar inputs are read once before the loop
+    pre = [f"        const {ctypes_in[k]} s{k} = *({ctypes_in[k]}*)SYMC_DATA({ins[k]});"
+           for k in range(len(ins)) if scalar_in[k]]
+    L.extend(pre)
+    w("        if (n > 0) {")
+    w(f"        if ({flat_cond}) {{")
+    for k in range(len(ins)):
+        if not scalar_in[k]:
+            w(f"            const {ctypes_in[k]}* restrict p{k} = (const {ctypes_in[k]}*)SYMC_DATA({ins[k]});")
+    for j in range(len(outs)):
+        w(f"            {ctypes_out[j]}* restrict q{j} = ({ctypes_out[j]}*)SYMC_DATA({outs[j]});")
+    omp = (f"#pragma omp parallel for simd if(n > {ctx.omp_min_size})" if ctx.openmp
+           else "#pragma omp simd")
+    w(f"            {omp}")
+    w("            for (npy_intp i = 0; i < n; i++) {")
+    for k in range(len(ins)):
+        w(f"                const {ctypes_in[k]} x{k} = {'s%d' % k if scalar_in[k] else 'p%d[i]' % k};")
+    for s in stmts:
+        w(f"                {s}")
+    for j, e in enumerate(out_exprs):
+        w(f"                q{j}[i] = ({ctypes_out[j]})({e});")
+    w("            }")
+    w("        } else {")
+    L.extend(_strided_loops(nd, ins, outs, ctypes_in, ctypes_out, scalar_in, bcast, stmts, out_exprs))
+    w("        }")
+    w("        }")
+    return "\n".join(L)
+
+
+def _strided_loops(nd, ins, outs, ctin, ctout, scalar_in, bcast, stmts, out_exprs) -> list[str]:
+    """Nested loops over ``nd`` dimensions with byte strides (0 on broadcast dimensions)."""
+    L: list[str] = []
+    w = L.append
+    ind = "            "
+    for k, v in enumerate(ins):
+        if scalar_in[k]:
+            continue
+        w(f"{ind}const char* b{k} = SYMC_DATA({v});")
+        for d in range(nd):
+            stride = "0" if bcast[k][d] else f"(PyArray_DIM(SYMC_A({v}), {d}) == 1 ? 0 : PyArray_STRIDE(SYMC_A({v}), {d}))"
+            w(f"{ind}const npy_intp st{k}_{d} = {stride};")
+    for j, v in enumerate(outs):
+        w(f"{ind}char* c{j} = SYMC_DATA({v});")
+        for d in range(nd):
+            w(f"{ind}const npy_intp so{j}_{d} = PyArray_STRIDE(SYMC_A({v}), {d});")
+    for d in range(nd):
+        w(f"{ind}for (npy_intp i{d} = 0; i{d} < dims[{d}]; i{d}++) {{")
+        ind += "    "
+    for k in range(len(ins)):
+        if scalar_in[k]:
+            w(f"{ind}const {ctin[k]} x{k} = s{k};")
+        else:
+            off = " + ".join(f"i{d}*st{k}_{d}" for d in range(nd)) or "0"
+            w(f"{ind}const {ctin[k]} x{k} = *(const {ctin[k]}*)(b{k} + {off});")
+    for s in stmts:
+        w(f"{ind}{s}")
+    for j, e in enumerate(out_exprs):
+        off = " + ".join(f"i{d}*so{j}_{d}" for d in range(nd)) or "0"
+        w(f"{ind}*({ctout[j]}*)(c{j} + {off}) = ({ctout[j]})({e});")
+    for d in range(nd):
+        ind = ind[:-4]
+        w(f"{ind}}}")
+    return L
+
+
+@register_c_impl(DimShuffle)
+def dimshuffle_c(op: DimShuffle, node, ctx: NodeContext) -> str | None:
+    """A view: permuted strides, inserted length-1 dims, dropped broadcastable dims."""
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    order = list(op.new_order)
+    nd_out = len(order)
+    nd_in = node.inputs[0].ndim
+    dtype = node.outputs[0].type.dtype
+    L = [f"        npy_intp dims[{max(nd_out, 1)}], strides[{max(nd_out, 1)}];"]
+    for k, o in enumerate(order):
+        if o == "x":
+            L.append(f"        dims[{k}] = 1; strides[{k}] = 0;")
+        else:
+            L.append(f"        dims[{k}] = PyArray_DIM(SYMC_A({x}), {o}); strides[{k}] = PyArray_STRIDE(SYMC_A({x}), {o});")
+    dropped = [d for d in range(nd_in) if d not in order]
+    for d in dropped:
+        L.append(f"        if (PyArray_DIM(SYMC_A({x}), {d}) != 1) {{ PyErr_Format(PyExc_ValueError,"
+                 f' "%s: cannot drop dimension {d} of length %ld", {ctx.desc}, (long)PyArray_DIM(SYMC_A({x}), {d})); {ctx.fail} }}')
+    L.append(f"        {out} = PyArray_NewFromDescr(&PyArray_Type, PyArray_DescrFromType({npy_typenum(dtype)}),"
+             f" {nd_out}, dims, strides, SYMC_DATA({x}), PyArray_FLAGS(SYMC_A({x})) & NPY_ARRAY_WRITEABLE, NULL);")
+    L.append(f"        if (!{out}) {ctx.fail}")
+    L.append(f"        Py_INCREF({x}); if (PyArray_SetBaseObject(SYMC_A({out}), {x}) < 0) {{ {ctx.fail} }}")
+    L.append(f"        PyArray_UpdateFlags(SYMC_A({out}), NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_F_CONTIGUOUS | NPY_ARRAY_ALIGNED);")
+    return "\n".join(L)
