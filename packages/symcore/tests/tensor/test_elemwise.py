@@ -85,7 +85,7 @@ def test_inplace_type_mismatch_refused():
     ((3, 4), (3, 4), (False, False), (False, False)),
 ])
 def test_broadcasting_matches_numpy(shape_x, shape_y, pat_x, pat_y):
-    x, y = T.dtensor3 if False else T.tensor("float64", pat_x), T.tensor("float64", pat_y)
+    x, y = T.tensor("float64", pat_x), T.tensor("float64", pat_y)
     a, b = rng.random(shape_x), rng.random(shape_y)
     np.testing.assert_allclose(run(x * y - x, [x, y], a, b), a * b - a)
 
@@ -119,7 +119,7 @@ def test_non_contiguous_and_negative_strides():
     x, y = T.dmatrix(), T.dmatrix()
     base = rng.random((6, 8))
     a = base[::2, ::-3]
-    b = base.T[::-1][:a.shape[0] * 0 + 3, :a.shape[1]] if False else base[1::2, ::-3]
+    b = base[1::2, ::-3]
     np.testing.assert_allclose(run(x * y + T.sqrt(x), [x, y], a, b), a * b + np.sqrt(a))
 
 

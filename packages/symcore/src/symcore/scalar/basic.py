@@ -154,6 +154,8 @@ class Neg(UnaryScalarOp):
 class Abs(UnaryScalarOp):
     """Absolute value; of a complex number it is its (real) modulus."""
 
+    complex_grad_is_explicit = True
+
     nfunc = np.absolute
 
     def grad(self, inputs, gout):
@@ -297,6 +299,8 @@ class Identity(UnaryScalarOp):
 
 class Cast(UnaryScalarOp):
     """Conversion to ``dtype`` (complex to real keeps the real part)."""
+
+    complex_grad_is_explicit = True
 
     __props__ = ("dtype",)
 
@@ -475,6 +479,8 @@ class RoundHalfAwayFromZero(_Rounding):
 class Real(UnaryScalarOp):
     """Real part (a real input is copied)."""
 
+    complex_grad_is_explicit = True
+
     output_types_preference = real_out
 
     def compute(self, x):
@@ -490,6 +496,8 @@ class Real(UnaryScalarOp):
 
 class Imag(UnaryScalarOp):
     """Imaginary part (zeros for a real input)."""
+
+    complex_grad_is_explicit = True
 
     output_types_preference = real_out
 
@@ -507,7 +515,9 @@ class Imag(UnaryScalarOp):
 class Angle(UnaryScalarOp):
     """Argument of a complex number (0 or pi for reals)."""
 
-    nfunc = np.angle
+    complex_grad_is_explicit = True
+
+    nfunc = staticmethod(np.angle)
 
     def output_dtypes(self, d):
         return float_out(self, real_out(self, d)[0])
@@ -524,6 +534,8 @@ class Angle(UnaryScalarOp):
 
 
 class Conj(UnaryScalarOp):
+
+    complex_grad_is_explicit = True
     nfunc = np.conjugate
     output_types_preference = same_out
 
@@ -537,6 +549,8 @@ class Conj(UnaryScalarOp):
 
 class Complex(BinaryScalarOp):
     """``complex(re, im)``: ``re + 1j * im``."""
+
+    complex_grad_is_explicit = True
 
     output_types_preference = complex_out
 

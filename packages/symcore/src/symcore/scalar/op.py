@@ -234,9 +234,25 @@ class ScalarOp(Op):
     def c_code_name(self) -> str:
         return self.name
 
+    #: True when ``grad``/``L_op`` already treat complex inputs (non-holomorphic ops such
+    #: as ``abs``, ``real``, ``conj``); otherwise ``complex_L_op`` conjugates around it.
+    complex_grad_is_explicit = False
+
     # -- gradients: default, from ``grad`` ---------------------------------------------
     def L_op(self, inputs, outputs, output_grads):
         return self.grad(inputs, output_grads)
+
+    def complex_L_op(self, inputs, outputs, output_grads):
+        """``L_op`` with the complex convention: the gradient of a real cost w.r.t. ``z`` is
+        ``dC/dRe(z) + 1j * dC/dIm(z)``. For a holomorphic op that is ``conj(f'(z)) * g``,
+        i.e. ``conj(L_op(conj(g)))``; real inputs and outputs need nothing."""
+        dts = [v.type.dtype for v in list(inputs) + list(outputs)]
+        if self.complex_grad_is_explicit or not any(d.startswith("complex") for d in dts):
+            return self.L_op(inputs, outputs, output_grads)
+        from symcore.scalar import _dispatch as D
+
+        gz = [D.ns(g).conj(g) if _is_complex(g) else g for g in output_grads]
+        return [D.ns(g).conj(g) if _is_complex(g) else g for g in self.L_op(inputs, outputs, gz)]
 
 
 class UnaryScalarOp(ScalarOp):
@@ -245,6 +261,10 @@ class UnaryScalarOp(ScalarOp):
 
 class BinaryScalarOp(ScalarOp):
     nin = 2
+
+
+def _is_complex(v: Any) -> bool:
+    return str(getattr(getattr(v, "type", None), "dtype", "")).startswith("complex")
 
 
 def is_discrete(v: Variable) -> bool:

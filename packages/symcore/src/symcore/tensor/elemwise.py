@@ -386,7 +386,7 @@ class Elemwise(Op):
     def L_op(self, inputs, outputs, output_grads):
         if all(o.type.dtype in discrete_dtypes for o in outputs):
             return [D.float_zeros_like(x) for x in inputs]
-        grads = self.scalar_op.L_op(list(inputs), list(outputs), list(output_grads))
+        grads = self.scalar_op.complex_L_op(list(inputs), list(outputs), list(output_grads))
         return [self._fit_grad(x, g) for x, g in zip(inputs, grads)]
 
     @staticmethod

@@ -109,9 +109,9 @@ def iround(x: Any, mode: str | None = None):
 def isclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False):
     """Elementwise ``|a - b| <= atol + rtol * |b|`` like ``numpy.isclose`` (bool result)."""
     a, b = as_elemwise_inputs(a, b)
-    close = le(abs(sub(a, b)), add(atol, mul(rtol, abs(b))))
-    both_inf = and_(and_(isinf(a), isinf(b)), eq(a, b))
-    close = or_(close, both_inf)
+    finite = and_(invert(or_(isinf(a), isnan(a))), invert(or_(isinf(b), isnan(b))))
+    near = le(abs(sub(a, b)), add(atol, mul(rtol, abs(b))))
+    close = switch(finite, near, eq(a, b))  # infinities: close only to themselves
     if equal_nan:
         close = or_(close, and_(isnan(a), isnan(b)))
     return close
