@@ -218,6 +218,16 @@ class CAReduce(Op):
         (shp,) = input_shapes
         return [tuple(s for d, s in enumerate(shp) if d not in self.axis)]
 
+    def L_op(self, inputs, outputs, output_grads):
+        """A generic reduction by add/mul/maximum/minimum differentiates as its named form."""
+        named = {"add": Sum, "mul": Prod, "maximum": Max, "minimum": Min}.get(
+            getattr(self.scalar_op, "name", None))
+        if named is None or type(self) not in (CAReduce, CAReduceDtype):
+            from symcore.gradient import grad_not_implemented
+
+            return [grad_not_implemented(self, 0, inputs[0], f"no gradient for a reduction by {self.scalar_op}")]
+        return named(self.axis).L_op(inputs, outputs, output_grads)
+
     def _grad_pattern(self, x: Variable) -> list[_Any]:
         return _expand_pattern(x.ndim, self.axis)
 
