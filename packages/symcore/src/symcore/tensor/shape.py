@@ -63,6 +63,7 @@ class Shape(Op):
     """``shape(x)``: the shape of ``x`` as an int64 vector of length ``x.ndim``."""
 
     __props__ = ()
+    differentiable = False
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
@@ -97,6 +98,7 @@ class Shape_i(Op):
     """``Shape_i(i)(x)``: the length of dimension ``i`` of ``x`` as an int64 scalar."""
 
     __props__ = ("i",)
+    differentiable = False
 
     def __init__(self, i: int) -> None:
         i = int(i)
