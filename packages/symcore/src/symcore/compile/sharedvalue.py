@@ -211,6 +211,8 @@ def generic_constructor(value, name=None, strict=False, allow_downcast=None, bor
 def _scalar_dtype(value: Any) -> str:
     from symcore.config import config
 
+    if isinstance(value, np.generic):  # before float: np.float64 subclasses float
+        return value.dtype.name
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
