@@ -11,6 +11,7 @@ from symcore import graph  # noqa: E402,F401
 from symcore import tensor  # noqa: E402,F401
 from symcore.graph.basic import clone_replace as clone  # noqa: E402,F401
 from symcore.compile.function import function  # noqa: E402,F401
+from symcore.compile.mode import Mode, get_mode  # noqa: E402,F401
 from symcore.compile.io import In, Out  # noqa: E402,F401
 from symcore.compile.sharedvalue import SharedVariable, shared, shared_constructor  # noqa: E402,F401
 from symcore import gof, printing, sandbox  # noqa: E402,F401
