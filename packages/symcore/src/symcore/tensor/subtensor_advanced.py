@@ -17,7 +17,7 @@ from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.op import Op
 from symcore.graph.type import disconnected_type
 from symcore.tensor.basic import as_tensor_variable
-from symcore.tensor.shape import sh_var
+from symcore.tensor.shape import sh_eq, sh_switch, sh_var
 from symcore.tensor.subtensor import (
     as_inc_value, check_inc_value, check_index_inputs, describe_index, discrete_zeros, get_idx_list,
     idx_list_key, idx_list_str, inc_grads, is_placeholder, make_idx_list, runtime_index, slice_length,
@@ -226,6 +226,7 @@ def advanced_output_type(x: Variable, entries: Sequence[Any], who: str) -> Tenso
     for e in entries:
         if e is None:
             parts.append((True, 1))
+            tokens.append("S")  # newaxis separates advanced indices, as in NumPy
             continue
         if isinstance(e, slice):
             parts.append(slice_static(e, x.type.shape[d], x.broadcastable[d], who))
@@ -346,6 +347,7 @@ def advanced_infer_shape(idx_list: Sequence[Any], inputs: Sequence[Variable], in
     for e in positions:
         if e is None:
             parts.append(sh_var(1))
+            tokens.append("S")
             continue
         if isinstance(e, slice):
             bounds = [None if p is None else inputs[p] for p in (e.start, e.stop, e.step)]
@@ -368,13 +370,12 @@ def advanced_infer_shape(idx_list: Sequence[Any], inputs: Sequence[Variable], in
     nd = max((len(a) for a in adv), default=0)
     block = []
     for k in range(nd):
-        chosen: Any = 1
+        size: Any = 1
         for a in adv:
             j = k - (nd - len(a))
             if j >= 0 and not a[j][0]:
-                chosen = a[j][1]
-                break
-        block.append(sh_var(chosen))
+                size = sh_switch(sh_eq(size, 1), a[j][1], size)  # broadcasting: 1 gives way
+        block.append(sh_var(size))
     adjacent = "".join(tokens).strip("S").count("S") == 0
     if adjacent:
         pos = parts.index("ADV")
