@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from symcore.compile.io import Container, copy_value
+from symcore.tensor.type import TensorType
 from symcore.graph.utils import format_trace
 
 __all__ = ["Function"]
@@ -19,16 +22,32 @@ _AMBIGUOUS = object()
 
 
 def _checker(spec):
+    """The per-argument check: ``value -> filtered value`` (raises TypeError)."""
     t = spec.variable.type
     strict = spec.strict
     downcast = spec.allow_downcast
     if not strict and downcast is None:
-        return t.filter
+        slow = t.filter
+    else:
+        def slow(value, _f=t.filter, _s=strict, _d=downcast):
+            return _f(value, _s, _d)
 
-    def check(value, _f=t.filter, _s=strict, _d=downcast):
-        return _f(value, _s, _d)
+    if (
+        isinstance(t, TensorType)
+        and not any(t.broadcastable)
+        and all(d is None for d in t.shape)
+    ):
+        # Fast path: an ndarray of exactly the right dtype and ndim needs no conversion
+        # (valid under strict and allow_downcast too); anything else goes to filter.
+        dt, nd, nda = t.numpy_dtype, t.ndim, np.ndarray
 
-    return check
+        def check(value):
+            if value.__class__ is nda and value.dtype is dt and value.ndim == nd:
+                return value
+            return slow(value)
+
+        return check
+    return slow
 
 
 class Function:

@@ -12,6 +12,7 @@ the Op, the shapes and dtypes of its inputs and the user's line that built the n
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 from symcore.graph.basic import Apply, Constant, Variable
@@ -97,7 +98,9 @@ class ReferenceLinker:
             perform = node.op.perform
             if self.check_outputs:
                 perform = _checked_perform(perform)
-            steps.append((node, perform, ins, outs, node.run_params(), tuple(free)))
+            # one output: store the slot number itself (the common, faster case)
+            out_spec = outs[0] if len(outs) == 1 else tuple(outs)
+            steps.append((node, perform, _getter(ins), out_spec, node.run_params(), tuple(free)))
         steps = tuple(steps)
         template_t = tuple(template)
         n_slots = len(template)
@@ -109,17 +112,26 @@ class ReferenceLinker:
             store[:n_in] = values
             for s, container in orphan_shared:
                 store[s] = container.storage[0]
-            for node, perform, ins, outs, params, free in steps:
-                args = [store[i] for i in ins]
-                cells = [[None] for _ in outs]
-                try:
-                    perform(node, args, cells, params)
-                except Exception as exc:
-                    raise_node_error(node, args, exc)
-                for s, cell in zip(outs, cells):
-                    store[s] = cell[0]
-                for s in free:
-                    store[s] = None
+            for node, perform, get_args, outs, params, free in steps:
+                args = get_args(store)
+                if outs.__class__ is int:
+                    cell = [None]
+                    try:
+                        perform(node, args, [cell], params)
+                    except Exception as exc:
+                        raise_node_error(node, args, exc)
+                    store[outs] = cell[0]
+                else:
+                    cells = [[None] for _ in outs]
+                    try:
+                        perform(node, args, cells, params)
+                    except Exception as exc:
+                        raise_node_error(node, args, exc)
+                    for s, cell in zip(outs, cells):
+                        store[s] = cell[0]
+                if free:
+                    for s in free:
+                        store[s] = None
             return [store[s] for s in out_slots]
 
         run.nodes = order  # type: ignore[attr-defined]
@@ -162,6 +174,17 @@ class ReferenceLinker:
             return [c[0] for c in cells]
 
         return thunk
+
+
+def _getter(slots: Sequence[int]) -> Callable[[list], list]:
+    """A fast ``store -> [store[i] for i in slots]``."""
+    if not slots:
+        return lambda store: []
+    if len(slots) == 1:
+        (i,) = slots
+        return lambda store: [store[i]]
+    get = itemgetter(*slots)
+    return lambda store: list(get(store))
 
 
 def _checked_perform(perform):
