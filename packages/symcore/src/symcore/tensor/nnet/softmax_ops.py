@@ -84,7 +84,7 @@ class Softmax(_AxisOp):
         if x.size == 0:
             output_storage[0][0] = np.zeros(x.shape, dtype=dtype)
             return
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             e = np.exp(_stable_shift(x, self.axis))
             e /= np.sum(e, axis=self.axis, keepdims=True)
         output_storage[0][0] = np.asarray(e, dtype=dtype)
@@ -141,7 +141,7 @@ class LogSoftmax(_AxisOp):
         if x.size == 0:
             output_storage[0][0] = np.zeros(x.shape, dtype=dtype)
             return
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             xs = _stable_shift(x, self.axis)
             xs -= np.log(np.sum(np.exp(xs), axis=self.axis, keepdims=True))
         output_storage[0][0] = np.asarray(xs, dtype=dtype)
