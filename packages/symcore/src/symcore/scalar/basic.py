@@ -108,6 +108,7 @@ class TrueDiv(BinaryScalarOp):
 class IntDiv(BinaryScalarOp):
     """Floor division ``x // y`` (NumPy ``floor_divide``)."""
 
+    differentiable = False  # piecewise constant: zero gradient
     nfunc = np.floor_divide
     symbol = "//"
 
@@ -170,6 +171,7 @@ class Abs(UnaryScalarOp):
 class Sgn(UnaryScalarOp):
     """Sign: -1, 0 or 1 (NaN for NaN)."""
 
+    differentiable = False  # piecewise constant: zero gradient
     nfunc = np.sign
 
     def grad(self, inputs, gout):
@@ -336,6 +338,7 @@ class Cast(UnaryScalarOp):
 
 class _Comparison(BinaryScalarOp):
     output_types_preference = bool_out
+    weak_overflow_ok = True  # int8_var < 1000 is valid (NumPy 2 compares out-of-range ints)
 
     def grad(self, inputs, gout):
         return [D.float_zeros_like(x) for x in inputs]
@@ -437,6 +440,7 @@ class Invert(_Bitwise):
 # ---------------------------------------------------------------------------------------
 
 class _Rounding(UnaryScalarOp):
+    differentiable = False  # piecewise constant: zero gradient
     def grad(self, inputs, gout):
         return [D.float_zeros_like(inputs[0])]
 

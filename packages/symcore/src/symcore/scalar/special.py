@@ -157,6 +157,8 @@ class Psi(_Special):
 class TriGamma(_Special):
     """Trigamma: the derivative of ``psi``."""
 
+    differentiable = False  # its own gradient (polygamma(2, x)) is not implemented, as in Theano
+
     _fn = staticmethod(_trigamma)
 
     def grad(self, inputs, gout):

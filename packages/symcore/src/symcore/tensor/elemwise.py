@@ -45,7 +45,7 @@ def _int64(v: int):
 # Operand conversion (NEP 50)
 # ---------------------------------------------------------------------------------------
 
-def as_elemwise_inputs(*args: Any) -> list[Variable]:
+def as_elemwise_inputs(*args: Any, overflow: str = "raise") -> list[Variable]:
     """Tensor variables for the operands of one elementwise operation, NumPy 2 style.
 
     Variables and arrays keep their dtype (strong); Python ``bool/int/float/complex`` are
@@ -53,6 +53,8 @@ def as_elemwise_inputs(*args: Any) -> list[Variable]:
     ``float32_var - 0.1 * g`` stays float32 and ``int8_var + 1`` stays int8, while
     ``int32_var * 0.5`` is float64. A Python int that does not fit (``int8_var + 1000``) is
     an error, as in NumPy. With only Python scalars, each gets its default dtype.
+    ``overflow='strong'`` instead gives such an int its own dtype (int64), as NumPy does for
+    comparisons (``int8_var < 1000`` is valid).
     """
     weak = [a for a in args if is_weak_scalar(a)]
     if not weak:
@@ -69,6 +71,9 @@ def as_elemwise_inputs(*args: Any) -> list[Variable]:
         try:
             out.append(constant(a, dtype=dtype))
         except (OverflowError, TypeError, ValueError) as exc:
+            if overflow == "strong":
+                out.append(constant(a))
+                continue
             raise OverflowError(
                 f"Python scalar {a!r} does not fit in dtype {dtype} (the dtype of the other "
                 f"operands, NumPy 2 / NEP 50 rules): {exc}"
@@ -257,7 +262,8 @@ class Elemwise(Op):
     def make_node(self, *inputs: Any) -> Apply:
         if self.nin >= 0 and len(inputs) != self.nin:
             raise TypeError(f"{self} takes {self.nin} inputs, got {len(inputs)}")
-        ins = as_elemwise_inputs(*inputs)
+        overflow = "strong" if getattr(self.scalar_op, "weak_overflow_ok", False) else "raise"
+        ins = as_elemwise_inputs(*inputs, overflow=overflow)
         nd = max((i.type.ndim for i in ins), default=0)
         padded = []
         for i in ins:
