@@ -25,3 +25,4 @@ from symcore.tensor.subtensor import *  # noqa: F401,F403
 from symcore.tensor.subtensor_advanced import *  # noqa: F401,F403
 from symcore.tensor.indexing import *  # noqa: F401,F403
 from symcore.tensor import nnet  # noqa: F401,E402
+from symcore.tensor import random, shared_randomstreams  # noqa: F401,E402
