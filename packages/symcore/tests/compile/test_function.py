@@ -314,3 +314,48 @@ def test_function_exported_at_top_level():
     assert symcore.function is function
     assert symcore.shared is shared
     assert symcore.In is In and symcore.Out is Out
+
+
+def test_mutable_inputs_of_the_compiled_graph():
+    s = shared(np.zeros(2), name="s")
+    t = shared(np.zeros(2), name="t")
+    x, y = T.dvectors("x", "y")
+    f = function([In(x, mutable=True), y], s + t + x + y, updates=[(s, s + 1)])
+    fg = f.maker.fgraph
+    by_name = {str(v): v for v in fg.inputs}
+    assert fg.mutable_inputs == {by_name["x"], by_name["s"]}
+
+
+def test_profile_object_is_passed_through():
+    from symcore.compile.profiling import ProfileStats
+
+    x = T.dscalar("x")
+    f = function([x], x * 2, profile=True, name="prof")
+    assert isinstance(f.profile, ProfileStats) and f.maker.fgraph.profile is f.profile
+    f(1.0)
+    f(2.0)
+    assert f.profile.fct_callcount == 2
+    mine = ProfileStats(message="mine", atexit_print=False)
+    g = function([x], x * 2, profile=mine)
+    assert g.profile is mine
+    assert function([x], x * 2).profile is None
+
+
+def test_undefined_gradient_as_output_is_refused():
+    from symcore.graph.type import NullType
+
+    x = T.dscalar("x")
+    undefined = NullType("the gradient of floor is undefined here")()
+    with pytest.raises(TypeError, match="undefined.*floor"):
+        function([x], [x * 2, undefined])
+
+
+def test_pickle_and_copy_with_mode_objects():
+    from symcore.compile.mode import FAST_COMPILE, Mode
+
+    x = T.dscalar("x")
+    for mode in (FAST_COMPILE, Mode(linker="py", optimizer=None)):
+        f = function([x], x * 2 + 1, mode=mode)
+        g = pickle.loads(pickle.dumps(f))
+        assert float(g(1.0)) == 3.0
+        assert float(f.copy()(2.0)) == 5.0

@@ -52,8 +52,22 @@ class _ReferenceMode:
         return "Mode(linker=py, optimizer=None)"
 
 
+class _LinkerOnlyMode:
+    """What an unpickled or copied function keeps of a custom mode: its linker."""
+
+    optimizer = None
+
+    def __init__(self, linker: Any) -> None:
+        self.linker = linker
+
+    def __repr__(self) -> str:
+        return f"Mode(linker={self.linker!r}, optimizer=None)"
+
+
 def resolve_mode(mode: Any) -> Any:
     """The mode object for ``mode`` (None, a name or a Mode) via ``symcore.compile.mode``."""
+    if isinstance(mode, _LinkerOnlyMode):
+        return mode
     try:
         from symcore.compile.mode import get_mode
     except ModuleNotFoundError as exc:
@@ -344,8 +358,22 @@ class FunctionMaker:
             specs=specs, out_borrow=[o.borrow for o in self.outputs], name=self.name,
             display_name=self.display_name, output_keys=self.output_keys, return_kind=self.return_kind,
             accept_inplace=self.accept_inplace, on_unused_input=self.on_unused_input,
-            mode_spec=self.mode_spec if (self.mode_spec is None or isinstance(self.mode_spec, str)) else self.mode,
+            mode_spec=self._picklable_mode_spec(),
         )
+
+    def _picklable_mode_spec(self) -> Any:
+        """The mode by name when it has one, else only its linker (rewrites already ran)."""
+        if self.mode_spec is None or isinstance(self.mode_spec, str):
+            return self.mode_spec
+        try:
+            from symcore.compile.mode import predefined_modes
+        except ImportError:
+            predefined_modes = {}
+        for mode_name, m in predefined_modes.items():
+            if m is self.mode:
+                return mode_name
+        linker = getattr(self.mode, "raw_linker", None) or self.linker
+        return _LinkerOnlyMode(linker)
 
     def __setstate__(self, state: dict) -> None:
         from symcore.graph.basic import Apply
