@@ -342,10 +342,14 @@ def discrete_zeros(v: Variable) -> Variable:
     return _T().zeros_like(v, dtype=_floatX())
 
 
-def inc_grads(x: Variable, y: Variable, g: Variable, set_instead_of_inc: bool, rebuild_set, take) -> list:
+def inc_grads(x: Variable, y: Variable, g: Variable, set_instead_of_inc: bool, rebuild_set, take,
+              winners=None) -> list:
     """Gradients of ``x[idx] = y`` / ``x[idx] += y`` w.r.t. ``x`` and ``y``.
 
     ``rebuild_set(g, zero)`` sets the indexed region of ``g`` to zero; ``take(g)`` indexes it.
+    ``winners()`` (advanced set only) is a boolean mask over the indexed region, true where
+    the write is the one that lands (repeated indices: the last); other writes get no
+    gradient.
     """
     if x.dtype in DISCRETE_DTYPES:
         gy = discrete_zeros(y) if y.dtype in DISCRETE_DTYPES else _T().zeros_like(y)
@@ -354,7 +358,10 @@ def inc_grads(x: Variable, y: Variable, g: Variable, set_instead_of_inc: bool, r
     if y.dtype in DISCRETE_DTYPES:
         gy = discrete_zeros(y)
     else:
-        gy = sum_grad_over_broadcast_dims(y, take(g))
+        region = take(g)
+        if set_instead_of_inc and winners is not None:
+            region = _T().switch(winners(), region, constant(0, dtype=region.dtype))
+        gy = sum_grad_over_broadcast_dims(y, region)
     return [gx, gy]
 
 

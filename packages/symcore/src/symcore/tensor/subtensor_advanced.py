@@ -28,7 +28,7 @@ from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType
 __all__ = [
     "AdvancedSubtensor1", "AdvancedIncSubtensor1", "AdvancedSubtensor", "AdvancedIncSubtensor",
     "advanced_subtensor1", "advanced_inc_subtensor1", "advanced_set_subtensor1",
-    "advanced_subtensor", "advanced_inc_subtensor", "advanced_set_subtensor",
+    "advanced_subtensor", "advanced_inc_subtensor", "advanced_set_subtensor", "AdvancedSetWinners",
 ]
 
 
@@ -165,6 +165,7 @@ class AdvancedIncSubtensor1(Op):
             x, y, g, self.set_instead_of_inc,
             lambda gz, zero: AdvancedIncSubtensor1(set_instead_of_inc=True)(gz, zero, i),
             lambda gz: advanced_subtensor1(gz, i),
+            lambda: AdvancedSetWinners((TensorType(i.dtype, i.broadcastable),))(x, i),
         )
         return grads + [disconnected_type()]
 
@@ -453,6 +454,7 @@ class AdvancedIncSubtensor(Op):
             x, y, g, self.set_instead_of_inc,
             lambda gz, zero: AdvancedIncSubtensor(self.idx_list, set_instead_of_inc=True)(gz, zero, *rest),
             lambda gz: AdvancedSubtensor(self.idx_list)(gz, *rest),
+            lambda: AdvancedSetWinners(self.idx_list)(x, *rest),
         )
         return grads + [disconnected_type() for _ in rest]
 
@@ -460,6 +462,46 @@ class AdvancedIncSubtensor(Op):
         if eval_points[0] is None or eval_points[1] is None:
             return [None]
         return self.make_node(eval_points[0], eval_points[1], *inputs[2:]).outputs
+
+
+class AdvancedSetWinners(Op):
+    """``AdvancedSetWinners(idx_list)(x, *idx)``: a boolean mask shaped like ``x[idx]``,
+    true where storing into ``x[idx]`` is the write that lands (for repeated indices, the
+    last one, as in NumPy). Used by the gradient of advanced ``set_subtensor``."""
+
+    __props__ = ("idx_list",)
+    differentiable = False
+
+    def __init__(self, idx_list: Iterable[Any]) -> None:
+        self.idx_list = _check_advanced_idx_list(idx_list)
+
+    def __hash__(self) -> int:
+        return hash((type(self), idx_list_key(self.idx_list)))
+
+    def make_node(self, x: Any, *inputs: Any) -> Apply:
+        x = as_tensor_variable(x)
+        inputs = check_index_inputs(self, self.idx_list, inputs)
+        region = advanced_output_type(x, get_idx_list(inputs, self.idx_list), str(self))
+        out = TensorType("bool", broadcastable=region.broadcastable, shape=region.shape)
+        return Apply(self, [x, *inputs], [out()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        x = inputs[0]
+        index = runtime_index(self.idx_list, inputs[1:])
+        scratch = np.full(x.shape, -1, dtype="int64")
+        region_shape = _wrap_errors(str(self), index, x.shape, lambda: scratch[index].shape)
+        ids = np.arange(int(np.prod(region_shape)), dtype="int64").reshape(region_shape)
+        scratch[index] = ids
+        output_storage[0][0] = np.asarray(scratch[index] == ids)
+
+    def infer_shape(self, node, input_shapes):
+        return [advanced_infer_shape(self.idx_list, node.inputs, input_shapes)]
+
+    def connection_pattern(self, node):
+        return [[False] for _ in node.inputs]
+
+    def grad(self, inputs, output_grads):
+        return [disconnected_type() for _ in inputs]
 
 
 def _split(index_vars: Sequence[Any]):
