@@ -232,6 +232,9 @@ def test_max_over_nonempty_axis_of_empty_array_is_empty():
     x = T.dmatrix("x")
     out = run([T.max(x, axis=1), T.argmax(x, axis=1)], [x], np.zeros((0, 3)))
     assert out[0].shape == (0,) and out[1].shape == (0,)
+    f = symcore.function([x], T.max(x, axis=1))
+    with pytest.raises(ValueError, match="Max"):  # as NumPy: the reduced axis is empty
+        f(np.zeros((0, 0)))
 
 
 # ---------------------------------------------------------------------------------------

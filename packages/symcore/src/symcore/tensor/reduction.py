@@ -24,7 +24,7 @@ from symcore.graph.basic import Apply, Variable
 from symcore.graph.op import Op
 from symcore.graph.type import DisconnectedType
 from symcore.tensor.basic import as_tensor_variable
-from symcore.tensor.type import CONTINUOUS_DTYPES, DISCRETE_DTYPES, TensorType
+from symcore.tensor.type import CONTINUOUS_DTYPES, DISCRETE_DTYPES, TensorType, resolve_dtype
 
 __all__ = [
     "CAReduce", "CAReduceDtype", "Sum", "Prod", "ProdWithoutZeros", "Max", "Min", "All", "Any",
@@ -112,16 +112,14 @@ def _describe(x: np.ndarray) -> str:
 
 
 def _check_nonempty(op: Op, x: np.ndarray, axes: tuple[int, ...], what: str) -> None:
-    """``what`` has no identity: reducing an empty axis (when the result is not empty) fails."""
-    if x.size or not axes:
-        return
-    kept = [x.shape[d] for d in range(x.ndim) if d not in axes]
-    if int(np.prod(kept)) == 0 and kept:
-        return  # the result is empty itself: nothing to reduce
-    raise ValueError(
-        f"{op}: cannot compute the {what} of an empty array ({_describe(x)}) along axis "
-        f"{axes}: the {what} has no identity"
-    )
+    """``what`` has no identity: reducing an axis of length 0 fails (as in NumPy, even when
+    the result itself is empty)."""
+    empty = [d for d in axes if x.shape[d] == 0]
+    if empty:
+        raise ValueError(
+            f"{op}: cannot compute the {what} of an empty array ({_describe(x)}) along axis "
+            f"{tuple(empty)}: the {what} has no identity"
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -278,8 +276,8 @@ class CAReduceDtype(CAReduce):
 
     def __init__(self, scalar_op: _Any, axis: AxisLike = None, dtype: _Any = None, acc_dtype: _Any = None):
         super().__init__(scalar_op, axis)
-        self.dtype = None if dtype is None else np.dtype(dtype).name
-        self.acc_dtype = None if acc_dtype is None else np.dtype(acc_dtype).name
+        self.dtype = None if dtype is None else resolve_dtype(dtype)
+        self.acc_dtype = None if acc_dtype is None else resolve_dtype(acc_dtype)
 
     def _extra_str(self) -> list[str]:
         if self.acc_dtype is not None and self.acc_dtype != self.dtype:

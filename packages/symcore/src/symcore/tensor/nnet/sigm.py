@@ -14,7 +14,7 @@ from symcore.tensor.basic import as_tensor_variable
 from symcore.tensor.math import abs as _abs
 from symcore.tensor.math import clip, sqr, switch
 from symcore.tensor.math_special import sigmoid, softplus
-from symcore.tensor.type import CONTINUOUS_DTYPES, DISCRETE_DTYPES
+from symcore.tensor.type import DISCRETE_DTYPES, FLOAT_DTYPES
 
 __all__ = [
     "sigmoid", "softplus", "ultra_fast_sigmoid", "hard_sigmoid", "softsign", "UltraFastSigmoid",
@@ -31,7 +31,7 @@ def _float_input(x: Any) -> Variable:
         from symcore.tensor.math import cast
 
         x = cast(x, "float64")
-    elif x.dtype not in CONTINUOUS_DTYPES[:3]:
+    elif x.dtype not in FLOAT_DTYPES:
         raise TypeError(f"expected a real-valued tensor, got {x.type}")
     return x
 
