@@ -16,6 +16,7 @@ from symcore.compile.io import In, Out  # noqa: E402,F401
 from symcore.compile.sharedvalue import SharedVariable, shared, shared_constructor  # noqa: E402,F401
 from symcore import gof, printing, sandbox  # noqa: E402,F401
 from symcore.printing import pp  # noqa: E402,F401
+from symcore.gradient import Lop, Rop, grad, subgraph_grad  # noqa: E402,F401
 
 from symcore import plugins as _plugins  # noqa: E402
 

@@ -26,3 +26,6 @@ from symcore.tensor.subtensor_advanced import *  # noqa: F401,F403
 from symcore.tensor.indexing import *  # noqa: F401,F403
 from symcore.tensor import nnet  # noqa: F401,E402
 from symcore.tensor import random, shared_randomstreams  # noqa: F401,E402
+from symcore.gradient import (  # noqa: F401,E402 - Theano's T.grad & co.
+    Lop, Rop, consider_constant, grad, hessian, jacobian, numeric_grad, verify_grad,
+)
