@@ -404,3 +404,18 @@ def test_extract_diag_grad_op_second_order():
     h = grad(g.sum(), m)
     b = rng.random((3, 3))
     np.testing.assert_allclose(symcore.function([m], h)(b), 2 * 3 * np.eye(3))
+
+
+def test_alloc_diag_tril_rop():
+    from symcore.gradient import Rop
+
+    v, ev = T.dvectors("v", "ev")
+    a, b = rng.random(3), rng.random(3)
+    r = Rop(T.alloc(v, 2, 3), v, ev)
+    np.testing.assert_allclose(symcore.function([v, ev], r, on_unused_input="ignore")(a, b), np.broadcast_to(b, (2, 3)))
+    r = Rop(T.diag(v, 1), v, ev)
+    np.testing.assert_allclose(symcore.function([v, ev], r, on_unused_input="ignore")(a, b), np.diag(b, 1))
+    m, em = T.dmatrices("m", "em")
+    c, d = rng.random((3, 3)), rng.random((3, 3))
+    r = Rop(T.tril(m) + T.diagonal(m).sum(), m, em)
+    np.testing.assert_allclose(symcore.function([m, em], r, on_unused_input="ignore")(c, d), np.tril(d) + np.trace(d))

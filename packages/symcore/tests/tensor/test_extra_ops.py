@@ -394,3 +394,16 @@ def test_diff_grad_and_errors():
     verify_grad(lambda x: T.diff(x, 2), [rng.random(6)])
     with pytest.raises(ValueError, match="non-negative"):
         T.diff(T.dvector(), -1)
+
+
+def test_linear_ops_rop():
+    from symcore.gradient import Rop
+
+    x, v = T.dmatrices("x", "v")
+    a, b = rng.random((2, 3)), rng.random((2, 3))
+    for fn, npfn in [(lambda t: T.cumsum(t, 1), lambda t: np.cumsum(t, 1)),
+                     (lambda t: T.repeat(t, 2, 0), lambda t: np.repeat(t, 2, 0)),
+                     (lambda t: T.tile(t, (2, 1)), lambda t: np.tile(t, (2, 1))),
+                     (lambda t: T.roll(t, 1, 1), lambda t: np.roll(t, 1, 1))]:
+        r = Rop(fn(x) * 3, x, v)
+        np.testing.assert_allclose(symcore.function([x, v], r)(a, b), 3 * npfn(b))

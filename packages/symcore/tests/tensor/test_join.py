@@ -351,3 +351,16 @@ def test_horizontal_and_vertical_stack():
     np.testing.assert_array_equal(run(T.vertical_stack(u, v), [u, v], [1.0, 2], [2.0, 3.0]), np.vstack([[1.0, 2], [2.0, 3.0]]))
     with pytest.raises(TypeError, match="at least 2"):
         T.horizontal_stack(T.dmatrix(), T.dvector())
+
+
+def test_join_split_stack_rop():
+    from symcore.gradient import Rop
+
+    x, y, vx, vy = T.dvectors("x", "y", "vx", "vy")
+    a, b, c, d = rng.random(2), rng.random(3), rng.random(2), rng.random(3)
+    r = Rop(T.concatenate([x, y]) * 2, [x, y], [vx, vy])
+    np.testing.assert_allclose(symcore.function([x, y, vx, vy], r)(a, b, c, d), 2 * np.concatenate([c, d]))
+    r = Rop(T.split(y, [1, 2], 2)[1], y, vy)
+    np.testing.assert_allclose(symcore.function([y, vy], r, on_unused_input="ignore")(b, d), d[1:])
+    r = Rop(T.stack([x, x * x]), x, vx)
+    np.testing.assert_allclose(symcore.function([x, vx], r)(a, c), np.stack([c, 2 * a * c]))
