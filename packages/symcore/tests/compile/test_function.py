@@ -359,3 +359,18 @@ def test_pickle_and_copy_with_mode_objects():
         g = pickle.loads(pickle.dumps(f))
         assert float(g(1.0)) == 3.0
         assert float(f.copy()(2.0)) == 5.0
+
+
+def test_inplace_graph_destroying_a_protected_input_is_refused():
+    from symcore.graph.fg import InconsistencyError
+
+    x = T.dvector("x")
+    with pytest.raises(InconsistencyError, match="mutable=True"):
+        function([x], inplace_neg(x), accept_inplace=True)
+    s = shared(np.ones(2), name="s")
+    with pytest.raises(InconsistencyError, match="would overwrite.* s "):
+        function([], inplace_neg(s), accept_inplace=True)
+    # an updated shared variable may be overwritten: its old value is not needed after
+    f = function([], [], updates=[(s, inplace_neg(s))], accept_inplace=True)
+    f()
+    np.testing.assert_array_equal(s.get_value(), [-1.0, -1.0])

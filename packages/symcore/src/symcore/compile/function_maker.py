@@ -23,7 +23,7 @@ from typing import Any, Sequence
 from symcore.compile.aliasing import copy_plan
 from symcore.compile.io import Container, In, SymbolicInput, SymbolicOutput
 from symcore.graph.basic import Constant, Variable, ancestors
-from symcore.graph.fg import FunctionGraph, MissingInputError
+from symcore.graph.fg import FunctionGraph, InconsistencyError, MissingInputError
 from symcore.graph.utils import format_trace
 
 __all__ = ["FunctionMaker", "UnusedInputError", "resolve_mode", "linker_of"]
@@ -174,6 +174,14 @@ def _check_inplace(fgraph: FunctionGraph, accept_inplace: bool) -> None:
                 return
             if getattr(fgraph, "destroy_handler", None) is None:
                 fgraph.attach_feature(DestroyHandler())
+            try:
+                fgraph.validate()
+            except InconsistencyError as exc:
+                raise InconsistencyError(
+                    f"The graph given to symcore.function has an unsafe in-place operation: {exc}. "
+                    "An input may be overwritten only when declared In(x, mutable=True), a shared "
+                    "variable only when the function updates it."
+                ) from exc
             return
 
 
@@ -249,12 +257,12 @@ class FunctionMaker:
             [i.variable for i in self.inputs], graph_outs, clone=True, update_mapping=update_mapping
         )
         assert len(fgraph.outputs) >= n_out
-        _check_inplace(fgraph, self.accept_inplace)
         fgraph.mutable_inputs = {
             fgraph.inputs[idx]
             for idx, i in enumerate(self.inputs)
             if i.mutable or (i.update is not None and _is_shared_input(i))
         }
+        _check_inplace(fgraph, self.accept_inplace)
         if self.profile is not None:
             fgraph.profile = self.profile
         return fgraph
