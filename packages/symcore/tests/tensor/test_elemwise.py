@@ -258,3 +258,96 @@ def test_fgraph_accepts_elemwise_graphs():
     fg = FunctionGraph([x, y], [out])
     ops = [type(n.op.scalar_op) for n in fg.toposort() if isinstance(n.op, Elemwise)]
     assert S.Exp in ops and S.Mul in ops and S.Add in ops
+
+
+# ---------------------------------------------------------------------------------------
+# Gradients, R_op, constants, pickling
+# ---------------------------------------------------------------------------------------
+
+def test_verify_grad_elemwise_with_broadcasting():
+    from symcore.gradient import verify_grad
+
+    verify_grad(lambda a, b, c: T.exp(a) * b - c / (b + 2),
+                [rng.random((2, 3)), rng.random((1, 3)), rng.random((2, 1))], rng=rng)
+
+
+def test_elemwise_grad_sums_over_broadcast_dims():
+    from symcore.gradient import grad
+
+    m, r, c = T.dmatrix(), T.drow(), T.dcol()
+    cost = (m * r + c).sum()
+    gm, gr, gc = grad(cost, [m, r, c])
+    assert gr.type.broadcastable == (True, False) and gc.type.broadcastable == (False, True)
+    a, b, cv = rng.random((2, 3)), rng.random((1, 3)), rng.random((2, 1))
+    got = symcore.function([m, r, c], [gm, gr, gc])(a, b, cv)
+    np.testing.assert_allclose(got[0], np.broadcast_to(b, (2, 3)))
+    np.testing.assert_allclose(got[1], a.sum(axis=0, keepdims=True))
+    np.testing.assert_allclose(got[2], np.full((2, 1), 3.0))
+
+
+def test_verify_grad_dimshuffle():
+    from symcore.gradient import verify_grad
+
+    verify_grad(lambda a: a.dimshuffle(1, "x", 0) * np.arange(1.0, 3.0).reshape(1, 1, 2),
+                [rng.random((2, 3))], rng=rng)
+    verify_grad(lambda a: a.dimshuffle(1) * 3, [rng.random((1, 4))], rng=rng)
+
+
+def test_dimshuffle_grad_when_output_grad_is_not_broadcastable():
+    x = T.dvector()
+    op = DimShuffle((False,), (0, "x"))
+    out = op(x)
+    gz = T.dmatrix()  # not typed broadcastable on the inserted dim
+    (gx,) = op.L_op([x], [out], [gz])
+    assert gx.type.broadcastable == (False,)
+    g = np.arange(3.0).reshape(3, 1)
+    np.testing.assert_allclose(symcore.function([gz], gx)(g), g[:, 0])
+
+
+def test_dimshuffle_r_op():
+    x, v = T.dmatrix(), T.dmatrix()
+    out = x.T
+    (r,) = out.owner.op.R_op([x], [v])
+    a = rng.random((2, 3))
+    np.testing.assert_array_equal(symcore.function([v], r)(a), a.T)
+    assert out.owner.op.R_op([x], [None]) == [None]
+
+
+def test_integer_dimshuffle_grad_is_float_zeros():
+    from symcore.config import config
+
+    i = T.ivector()
+    (g,) = DimShuffle((False,), ("x", 0)).L_op([i], [i.dimshuffle("x", 0)], [T.dmatrix()])
+    assert g.dtype == config.floatX
+
+
+def test_scalar_constant_value_sees_through_elemwise_and_dimshuffle():
+    c = T.constant(2.0)
+    v = T.get_scalar_constant_value((c * 3 + 1).dimshuffle("x"))
+    assert float(v) == 7.0
+    x = T.dvector()
+    assert float(T.get_scalar_constant_value(T.fill(x, 5.0))) == 5.0
+    assert T.get_scalar_constant_value(T.cast(T.constant(3.7), "int32")) == 3
+    with pytest.raises(T.NotScalarConstantError):
+        T.get_scalar_constant_value(x + 1)
+
+
+def test_pickling_ops():
+    import pickle
+
+    for op in [T.add, Elemwise(S.add, {0: 0}), DimShuffle((False, True), ("x", 0)), T.cast(T.dvector(), "int8").owner.op]:
+        back = pickle.loads(pickle.dumps(op))
+        assert back == op and hash(back) == hash(op) and str(back) == str(op)
+    a, b = S.float64(), S.float64()
+    comp = Elemwise(S.Composite([a, b], [a * S.exp(b)]))
+    back = pickle.loads(pickle.dumps(comp))
+    assert back == comp and str(back) == str(comp)
+    x = T.dvector()
+    f = pickle.loads(pickle.dumps(symcore.function([x], (T.exp(x) + 1).dimshuffle("x", 0))))
+    np.testing.assert_allclose(f(np.zeros(2)), [[2.0, 2.0]])
+
+
+def test_mean_of_float32_stays_float32():
+    x = T.fmatrix()
+    assert x.mean().dtype == "float32"
+    assert (x - x.mean(axis=0)).dtype == "float32"

@@ -31,6 +31,9 @@ class FrozenDict(dict):
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(sorted(self.items())))
 
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
     def _ro(self, *a, **k):
         raise TypeError("FrozenDict is read-only")
 
@@ -310,53 +313,69 @@ class Elemwise(Op):
                 if a.shape != s0:
                     self._check_shapes(node, inputs)
                     break
-        res = None
-        if self.inplace_pattern and self._ufunc is not None and self.nout == 1 and len(inputs) == self._ufunc.nin:
-            i = self.inplace_pattern.get(0)
-            target = inputs[i]
-            if target.shape == np.broadcast_shapes(*[a.shape for a in inputs]) and target.flags.writeable:
-                res = self._ufunc(*inputs, out=target)
-        if res is None:
+        f = self._ufunc
+        if f is not None and len(inputs) == f.nin:
+            if self.inplace_pattern and self.nout == 1:
+                target = inputs[self.inplace_pattern[0]]
+                if target.flags.writeable and target.shape == np.broadcast_shapes(*[a.shape for a in inputs]):
+                    res = f(*inputs, out=target)
+                else:
+                    res = f(*inputs)
+            else:
+                res = f(*inputs)
+        else:
             res = self.scalar_op.compute(*inputs)
         if self.nout == 1:
-            r = res
             dt = node.outputs[0].type.numpy_dtype
-            if type(r) is not np.ndarray or r.dtype != dt:
-                r = np.asarray(r, dtype=dt)
-            output_storage[0][0] = r
+            if res.__class__ is not np.ndarray or (res.dtype is not dt and res.dtype != dt):
+                res = np.asarray(res, dtype=dt)
+            output_storage[0][0] = res
             return
         for st, r, out in zip(output_storage, res, node.outputs):
             dt = out.type.numpy_dtype
-            if type(r) is not np.ndarray or r.dtype != dt:
+            if r.__class__ is not np.ndarray or r.dtype != dt:
                 r = np.asarray(r, dtype=dt)
             st[0] = r
 
+    @staticmethod
+    def _shape_pairs(node) -> tuple[tuple[int, int, int], ...]:
+        """``(i, d, j)``: input ``i`` must have the length of input ``j`` on dimension ``d``
+        (both non-broadcastable there). Cached on the node."""
+        pairs = node.__dict__.get("_elemwise_shape_pairs")
+        if pairs is None:
+            found = []
+            for d in range(node.outputs[0].type.ndim):
+                ref = None
+                for i, var in enumerate(node.inputs):
+                    if var.type.broadcastable[d]:
+                        continue
+                    if ref is None:
+                        ref = i
+                    else:
+                        found.append((i, d, ref))
+            pairs = node.__dict__["_elemwise_shape_pairs"] = tuple(found)
+        return pairs
+
     def _check_shapes(self, node, inputs) -> None:
         """Raise ValueError when the run-time shapes do not fit the static broadcasting."""
-        nd = len(inputs[0].shape)
-        for d in range(nd):
-            ref = None
-            for k, (var, val) in enumerate(zip(node.inputs, inputs)):
-                size = val.shape[d]
-                if var.type.broadcastable[d]:
-                    continue
-                if ref is None:
-                    ref = (k, size)
-                elif size != ref[1]:
-                    shapes = ", ".join(str(tuple(v.shape)) for v in inputs)
-                    hint = ""
-                    if 1 in (size, ref[1]):
-                        j = k if size == 1 else ref[0]
-                        hint = (
-                            f" Input {j} has length 1 there but is not broadcastable "
-                            f"(broadcastable={node.inputs[j].type.broadcastable}): declare it "
-                            "broadcastable (a row/col type, T.addbroadcast, or dimshuffle with 'x') "
-                            "to broadcast it."
-                        )
-                    raise ValueError(
-                        f"{self}: input shapes {shapes} do not match: dimension {d} has length "
-                        f"{ref[1]} in input {ref[0]} and {size} in input {k}.{hint}"
-                    )
+        for i, d, j in self._shape_pairs(node):
+            si, sj = inputs[i].shape[d], inputs[j].shape[d]
+            if si == sj:
+                continue
+            shapes = ", ".join(str(tuple(v.shape)) for v in inputs)
+            hint = ""
+            if 1 in (si, sj):
+                k = i if si == 1 else j
+                hint = (
+                    f" Input {k} has length 1 there but is not broadcastable "
+                    f"(broadcastable={node.inputs[k].type.broadcastable}): declare it "
+                    "broadcastable (a row/col type, T.addbroadcast, or dimshuffle with 'x') "
+                    "to broadcast it."
+                )
+            raise ValueError(
+                f"{self}: input shapes {shapes} do not match: dimension {d} has length "
+                f"{sj} in input {j} and {si} in input {i}.{hint}"
+            )
 
     def infer_shape(self, node, input_shapes):
         nd = node.outputs[0].type.ndim
