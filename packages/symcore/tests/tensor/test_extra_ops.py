@@ -407,3 +407,26 @@ def test_linear_ops_rop():
                      (lambda t: T.roll(t, 1, 1), lambda t: np.roll(t, 1, 1))]:
         r = Rop(fn(x) * 3, x, v)
         np.testing.assert_allclose(symcore.function([x, v], r)(a, b), 3 * npfn(b))
+
+
+def test_to_one_hot():
+    y = T.ivector("y")
+    out = T.to_one_hot(y, 4)
+    assert out.dtype == symcore.config.floatX
+    np.testing.assert_array_equal(run(out, [y], np.array([1, 3, 0], "int32")), np.eye(4)[[1, 3, 0]])
+    n = T.lscalar("n")
+    res = run(T.to_one_hot(y, n, dtype="int8"), [y, n], np.array([2, 0], "int32"), 3)
+    assert res.dtype == np.int8
+    np.testing.assert_array_equal(res, np.eye(3, dtype="int8")[[2, 0]])
+    with pytest.raises(TypeError, match="integer vector"):
+        T.to_one_hot(T.dvector(), 3)
+
+
+@pytest.mark.parametrize("cond,axis", [([1, 0, 1], 0), ([0, 1], 1), ([1, 0, 0, 1, 1], None), ([0, 0, 0], 0)])
+def test_compress_matches_numpy(cond, axis):
+    x, c = T.dmatrix("x"), T.bvector("c")
+    a = rng.random((3, 4))
+    cv = np.array(cond, "int8")
+    np.testing.assert_array_equal(run(T.compress(c, x, axis), [c, x], cv, a), np.compress(cv, a, axis))
+    if cv.any():
+        verify_grad(lambda t: T.compress(cv, t, axis), [a])

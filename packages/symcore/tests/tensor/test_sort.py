@@ -171,3 +171,18 @@ def test_sort_rop():
     r = Rop(T.sort(x), x, v)
     a, b = np.array([3.0, 1.0, 2.0]), np.array([10.0, 20.0, 30.0])
     np.testing.assert_array_equal(symcore.function([x, v], r)(a, b), [20.0, 30.0, 10.0])
+
+
+def test_inverse_permutation():
+    p = T.ivector("p")
+    perm = rng.permutation(6).astype("int32")
+    res = run(T.inverse_permutation(p), [p], perm)
+    assert res.dtype == np.int32
+    np.testing.assert_array_equal(res[perm], np.arange(6))
+    np.testing.assert_array_equal(res, np.argsort(perm))
+    m = T.lmatrix("m")
+    pm = np.array([[2, 0, 1], [0, 2, 1]])
+    inv = run(T.inverse_permutation(m), [m], pm)
+    np.testing.assert_array_equal(np.take_along_axis(inv, pm, 1), np.tile(np.arange(3), (2, 1)))
+    with pytest.raises(TypeError, match="integer"):
+        T.inverse_permutation(T.dvector())

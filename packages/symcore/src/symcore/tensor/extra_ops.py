@@ -14,10 +14,11 @@ from symcore.graph.op import Op
 from symcore.graph.type import disconnected_type
 from symcore.gradient.errors import grad_not_implemented
 from symcore.tensor.alloc import (
-    ExtractDiag, as_int_scalar, const_int, grad_for_discrete, shape_as_int64,
+    ExtractDiag, arange, as_int_scalar, const_int, grad_for_discrete, shape_as_int64,
 )
 from symcore.tensor.basic import as_tensor_variable, constant
 from symcore.tensor.join import stack
+from symcore.tensor.math import eq
 from symcore.tensor.type import (
     COMPLEX_DTYPES, DISCRETE_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, TensorType, resolve_dtype,
 )
@@ -26,7 +27,7 @@ __all__ = [
     "CumOp", "CumprodGrad", "cumsum", "cumprod", "RepeatOp", "RepeatGrad", "repeat",
     "Tile", "TileGrad", "tile", "Roll", "roll", "Nonzero", "nonzero", "flatnonzero",
     "nonzero_values", "BinCount", "bincount", "SearchsortedOp", "searchsorted", "Unique",
-    "unique", "FillDiagonal", "fill_diagonal", "diff",
+    "unique", "FillDiagonal", "fill_diagonal", "diff", "to_one_hot", "compress",
 ]
 
 
@@ -758,3 +759,26 @@ def diff(x: Any, n: int = 1, axis: int = -1):
     for _ in range(int(n)):
         x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
     return x
+
+
+def to_one_hot(y: Any, nb_class: Any, dtype: Any = None):
+    """Theano's ``to_one_hot``: the int vector ``y`` as a (len(y), nb_class) one-hot matrix
+    (dtype floatX by default)."""
+    y = as_tensor_variable(y)
+    if y.ndim != 1 or y.dtype not in INTEGER_DTYPES:
+        raise TypeError(f"to_one_hot: y must be an integer vector, got {y.type}")
+    return eq(y.dimshuffle(0, "x"), arange(nb_class).dimshuffle("x", 0)).astype(resolve_dtype(dtype))
+
+
+def compress(condition: Any, x: Any, axis: Any = None):
+    """``numpy.compress``: the slices of ``x`` along ``axis`` (flattened when None) where the
+    vector ``condition`` is true; a shorter ``condition`` selects among the first entries."""
+    condition = as_tensor_variable(condition)
+    x = as_tensor_variable(x)
+    if condition.ndim != 1:
+        raise TypeError(f"compress: condition must be a vector, got {condition.type}")
+    idx = Nonzero()(condition, return_list=True)[0]
+    if axis is None:
+        return (x if x.ndim == 1 else x.flatten())[idx]
+    ax = _norm_axis(_op_axis(axis, "compress"), x.ndim, "compress")
+    return x[(slice(None),) * ax + (idx,)]

@@ -14,7 +14,7 @@ from symcore.tensor.alloc import as_int_scalar, const_int, grad_for_discrete
 from symcore.tensor.basic import as_tensor_variable, constant
 from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType
 
-__all__ = ["SortOp", "ArgSortOp", "PermuteAlongAxis", "sort", "argsort"]
+__all__ = ["SortOp", "ArgSortOp", "PermuteAlongAxis", "sort", "argsort", "inverse_permutation"]
 
 _KINDS = ("quicksort", "mergesort", "heapsort", "stable")
 
@@ -186,3 +186,13 @@ def sort(a: Any, axis: Any = -1, kind: str = "quicksort", order: Any = None):
 def argsort(a: Any, axis: Any = -1, kind: str = "quicksort", order: Any = None):
     """``numpy.argsort``: int64 indices that sort ``a`` along ``axis``."""
     return ArgSortOp(kind, order)(a, axis)
+
+
+def inverse_permutation(perm: Any):
+    """Theano's ``inverse_permutation``: for integer permutations along the last axis,
+    ``out[..., perm[..., i]] = i``."""
+    perm = as_tensor_variable(perm)
+    if perm.ndim == 0 or perm.dtype not in INTEGER_DTYPES:
+        raise TypeError(f"inverse_permutation: expected an integer tensor of permutations, got {perm.type}")
+    out = ArgSortOp("quicksort")(perm, -1)
+    return out if perm.dtype == "int64" else out.astype(perm.dtype)
