@@ -5,7 +5,6 @@ import pickle
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.compile.function import function

@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 import symcore.tensor as T
 from symcore.compile.function import function
 from symcore.compile.function_maker import UnusedInputError

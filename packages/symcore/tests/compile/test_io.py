@@ -3,7 +3,6 @@ containers and shared values as defaults, borrow/mutable rules."""
 
 import numpy as np
 import pytest
-
 import symcore.tensor as T
 from symcore.compile.function import function
 from symcore.compile.io import Container, In, Out, SymbolicInput, SymbolicOutput, copy_value

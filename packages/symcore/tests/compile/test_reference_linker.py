@@ -6,7 +6,6 @@ import weakref
 
 import numpy as np
 import pytest
-
 import symcore.tensor as T
 from symcore.compile.sharedvalue import shared
 from symcore.graph.basic import Apply
@@ -33,7 +32,9 @@ class Record(Op):
     def perform(self, node, inputs, out, params=None):
         res = np.array(inputs[0], copy=True)
         self.refs[self.tag_] = weakref.ref(res)
-        self.refs[self.tag_ + "_alive_at_start"] = {k: r() is not None for k, r in self.refs.items() if not k.endswith("start")}
+        self.refs[self.tag_ + "_alive_at_start"] = {
+            k: r() is not None for k, r in self.refs.items() if not k.endswith("start")
+        }
         out[0][0] = res
 
 
@@ -196,7 +197,9 @@ def test_raise_node_error_directly():
     assert "shape=(4,)" in str(info.value) and info.value.node is node
 
 
-@pytest.mark.parametrize("mode, match", [("dtype", "float32"), ("scalar", "invalid value"), ("none", "did not store")])
+@pytest.mark.parametrize(
+    "mode, match", [("dtype", "float32"), ("scalar", "invalid value"), ("none", "did not store")]
+)
 def test_check_outputs_catches_bad_perform(mode, match):
     x = dvector("x")
     out = BadDtype(mode)(x)

@@ -5,7 +5,6 @@ import pickle
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.compile.function import function
@@ -22,7 +21,10 @@ from symcore.tensor.type import TensorType
 from symcore.tensor.variable import TensorVariable
 
 
-@pytest.mark.parametrize("dtype", ["bool", "int8", "uint16", "int32", "int64", "float16", "float32", "float64", "complex64"])
+@pytest.mark.parametrize(
+    "dtype",
+    ["bool", "int8", "uint16", "int32", "int64", "float16", "float32", "float64", "complex64"],
+)
 def test_array_keeps_dtype_and_ndim(dtype):
     a = np.ones((2, 3), dtype=dtype)
     s = shared(a)

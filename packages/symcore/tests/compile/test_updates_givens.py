@@ -5,7 +5,6 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
-
 import symcore.tensor as T
 from symcore.compile.function import function
 from symcore.compile.io import In
@@ -36,7 +35,10 @@ def test_update_forms(form):
     x = T.dvector("x")
     pair = (s, s + x)
     updates = {
-        "list": [pair], "tuple": (pair,), "dict": dict([pair]), "ordered": OrderedDict([pair]),
+        "list": [pair],
+        "tuple": (pair,),
+        "dict": dict([pair]),
+        "ordered": OrderedDict([pair]),
         "pair": pair,
     }[form]
     f = function([x], [], updates=updates)

@@ -14,7 +14,8 @@ to decide, once at compile time, which returned values must be copied so that:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from symcore.graph.basic import Variable
 

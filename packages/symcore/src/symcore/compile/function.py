@@ -10,7 +10,8 @@ unless ``trust_input``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from symcore.compile.function_maker import FunctionMaker
 from symcore.compile.function_runtime import Function
@@ -77,14 +78,17 @@ def _out(o: Any, key: Any) -> SymbolicOutput:
             try:
                 o = as_tensor_variable(o)
             except Exception as exc:
-                raise TypeError(f"Output {key!r} of symcore.function is not a symbolic variable: {o!r}") from exc
+                raise TypeError(
+                    f"Output {key!r} of symcore.function is not a symbolic variable: {o!r}"
+                ) from exc
         o = SymbolicOutput(o)
     tname = type(o.variable.type).__name__
     if tname in ("NullType", "DisconnectedType"):
         why = getattr(o.variable.type, "why_null", "")
+        what = "an undefined" if tname == "NullType" else "a disconnected"
         raise TypeError(
-            f"Output {key!r} of symcore.function is {'an undefined' if tname == 'NullType' else 'a disconnected'} "
-            f"gradient ({tname}) and has no value. {why}"
+            f"Output {key!r} of symcore.function is {what} gradient ({tname}) and has no "
+            f"value. {why}"
         )
     return o
 
@@ -141,18 +145,29 @@ def function(
         given_pairs,
         no_default_updates,
     )
-    out_specs = [SymbolicOutput(v, borrow=o.borrow) for v, o in zip(new_outs, out_specs)]
+    out_specs = [
+        SymbolicOutput(v, borrow=o.borrow) for v, o in zip(new_outs, out_specs, strict=True)
+    ]
     explicit, implicit = [], []
-    for spec, upd in zip(in_specs, new_in_updates):
+    for spec, upd in zip(in_specs, new_in_updates, strict=True):
         if upd is not spec.update:
             spec = _with_update(spec, upd)
         (implicit if spec.implicit else explicit).append(spec)
     for sv in shared_vars:
-        implicit.append(In(sv, value=sv, update=update_of.get(sv), implicit=True, borrow=False, autoname=True))
+        implicit.append(
+            In(sv, value=sv, update=update_of.get(sv), implicit=True, borrow=False, autoname=True)
+        )
     profile_obj = _profile(profile, name or display)
     maker = FunctionMaker(
-        explicit + implicit, out_specs, mode=mode, accept_inplace=accept_inplace, name=name,
-        profile=profile_obj, on_unused_input=on_unused_input, output_keys=keys, return_kind=kind,
+        explicit + implicit,
+        out_specs,
+        mode=mode,
+        accept_inplace=accept_inplace,
+        name=name,
+        profile=profile_obj,
+        on_unused_input=on_unused_input,
+        output_keys=keys,
+        return_kind=kind,
         display_name=display,
     )
     f = maker.create()
@@ -181,7 +196,10 @@ def _profile(profile: Any, name: str | None) -> Any:
         except ImportError:
             import warnings
 
-            warnings.warn("profile=True: symcore.compile.profiling is not available; not profiling", stacklevel=3)
+            warnings.warn(
+                "profile=True: symcore.compile.profiling is not available; not profiling",
+                stacklevel=3,
+            )
             return None
         message = profile if isinstance(profile, str) else name
         try:

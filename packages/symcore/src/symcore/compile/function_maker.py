@@ -18,7 +18,8 @@ a backend that reuses output buffers sets ``run.reuses_output_storage = True`` a
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from symcore.compile.aliasing import copy_plan
 from symcore.compile.io import Container, In, SymbolicInput, SymbolicOutput
@@ -120,7 +121,11 @@ def _check_missing_and_unused(
     for v in ancestors(targets, blockers):
         if v.owner is None or v in blockers:
             used.add(v)
-            if v not in blockers and not isinstance(v, Constant) and not getattr(v, "_is_shared_variable", False):
+            if (
+                v not in blockers
+                and not isinstance(v, Constant)
+                and not getattr(v, "_is_shared_variable", False)
+            ):
                 _raise_missing(v, targets, blockers)
     for idx, i in enumerate(inputs):
         if i.variable in used or getattr(i, "implicit", False):
@@ -137,7 +142,9 @@ def _check_missing_and_unused(
         if on_unused_input == "warn":
             warnings.warn(msg, stacklevel=4)
         elif on_unused_input != "ignore":
-            raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', not {on_unused_input!r}")
+            raise ValueError(
+                f"on_unused_input must be 'raise', 'warn' or 'ignore', not {on_unused_input!r}"
+            )
 
 
 def _raise_missing(var: Variable, targets: Sequence[Variable], blockers: set) -> None:
@@ -152,7 +159,9 @@ def _raise_missing(var: Variable, targets: Sequence[Variable], blockers: set) ->
     if trace:
         where += "\nThe variable was created at:\n" + format_trace(trace)
     if user is not None:
-        where += f"\nIt is used by {user}, built at:\n" + format_trace(getattr(user.tag, "trace", []))
+        where += f"\nIt is used by {user}, built at:\n" + format_trace(
+            getattr(user.tag, "trace", [])
+        )
     raise MissingInputError(
         f"Input {var} ({var.type}) is needed to compute the outputs but was not provided as an "
         "input of the function (pass it in the inputs list, or replace it with givens=)." + where,
@@ -272,11 +281,14 @@ class FunctionMaker:
         n_user = len(self.outputs)
         self.thunk = self.linker.make_thunk(fgraph)
         borrowable = [
-            fgraph.inputs[idx] for idx, i in enumerate(self.inputs)
+            fgraph.inputs[idx]
+            for idx, i in enumerate(self.inputs)
             if i.borrow and not _is_shared_input(i)
         ]
         if getattr(self.thunk, "reuses_output_storage", False):
-            self.copy_outputs = [k for k in range(len(fgraph.outputs)) if k >= n_user or not self.outputs[k].borrow]
+            self.copy_outputs = [
+                k for k in range(len(fgraph.outputs)) if k >= n_user or not self.outputs[k].borrow
+            ]
         else:
             self.copy_outputs = copy_plan(
                 fgraph, n_user, [o.borrow for o in self.outputs], borrowable, fgraph.update_mapping
@@ -295,12 +307,16 @@ class FunctionMaker:
             elif getattr(value, "_is_shared_variable", False):
                 containers.append(value.container)
             else:
-                c = Container(i.variable.type, name=i.name, strict=i.strict, allow_downcast=i.allow_downcast)
+                c = Container(
+                    i.variable.type, name=i.name, strict=i.strict, allow_downcast=i.allow_downcast
+                )
                 if value is not None:
                     try:
                         c.value = value
                     except TypeError as exc:
-                        raise TypeError(f"Default value of input {i.name or i.variable} (index {idx}): {exc}") from exc
+                        raise TypeError(
+                            f"Default value of input {i.name or i.variable} (index {idx}): {exc}"
+                        ) from exc
                 containers.append(c)
         return containers
 
@@ -312,7 +328,9 @@ class FunctionMaker:
         return Function(self, containers)
 
     # -- copies and pickling -------------------------------------------------------------
-    def clone(self, swap: dict | None = None, delete_updates: bool = False, name: str | None = None):
+    def clone(
+        self, swap: dict | None = None, delete_updates: bool = False, name: str | None = None
+    ):
         """A maker over a copy of the rewritten graph (shared variables swapped as asked)."""
         state = self.__getstate__()
         if swap:
@@ -353,19 +371,38 @@ class FunctionMaker:
             nodes.append((node.op, ins, outs, node.tag))
         out_refs = [ref(v) for v in fgraph.outputs]
         specs = []
-        for idx, i in enumerate(self.inputs):
+        for i in self.inputs:
             value = getattr(i, "value", None)
-            specs.append(dict(
-                name=i.name, value=value, mutable=i.mutable, strict=i.strict,
-                allow_downcast=i.allow_downcast, implicit=i.implicit, borrow=i.borrow,
-            ))
+            specs.append(
+                dict(
+                    name=i.name,
+                    value=value,
+                    mutable=i.mutable,
+                    strict=i.strict,
+                    allow_downcast=i.allow_downcast,
+                    implicit=i.implicit,
+                    borrow=i.borrow,
+                )
+            )
         return dict(
-            vars=var_objs, nodes=nodes, inputs=list(range(len(fgraph.inputs))), outputs=out_refs,
+            vars=var_objs,
+            nodes=nodes,
+            inputs=list(range(len(fgraph.inputs))),
+            outputs=out_refs,
             update_mapping=dict(fgraph.update_mapping),
-            mutable=[idx for idx, v in enumerate(fgraph.inputs) if v in getattr(fgraph, "mutable_inputs", ())],
-            specs=specs, out_borrow=[o.borrow for o in self.outputs], name=self.name,
-            display_name=self.display_name, output_keys=self.output_keys, return_kind=self.return_kind,
-            accept_inplace=self.accept_inplace, on_unused_input=self.on_unused_input,
+            mutable=[
+                idx
+                for idx, v in enumerate(fgraph.inputs)
+                if v in getattr(fgraph, "mutable_inputs", ())
+            ],
+            specs=specs,
+            out_borrow=[o.borrow for o in self.outputs],
+            name=self.name,
+            display_name=self.display_name,
+            output_keys=self.output_keys,
+            return_kind=self.return_kind,
+            accept_inplace=self.accept_inplace,
+            on_unused_input=self.on_unused_input,
             mode_spec=self._picklable_mode_spec(),
         )
 
@@ -394,7 +431,9 @@ class FunctionMaker:
                 vars_[r] = cp
         f_inputs = [vars_[r] for r in state["inputs"]]
         f_outputs = [vars_[r] for r in state["outputs"]]
-        fgraph = FunctionGraph(f_inputs, f_outputs, clone=False, update_mapping=state["update_mapping"])
+        fgraph = FunctionGraph(
+            f_inputs, f_outputs, clone=False, update_mapping=state["update_mapping"]
+        )
         fgraph.mutable_inputs = {f_inputs[idx] for idx in state["mutable"]}
         update_of = {inp: out for out, inp in state["update_mapping"].items()}
         inputs = []
@@ -402,17 +441,35 @@ class FunctionMaker:
             upd = f_outputs[update_of[idx]] if idx in update_of else None
             kind = In if (spec["value"] is not None or spec["implicit"]) else SymbolicInput
             if kind is In:
-                i = In(f_inputs[idx], name=spec["name"], value=spec["value"], update=upd,
-                       mutable=spec["mutable"], strict=spec["strict"], allow_downcast=spec["allow_downcast"],
-                       autoname=False, implicit=spec["implicit"], borrow=spec["borrow"])
+                i = In(
+                    f_inputs[idx],
+                    name=spec["name"],
+                    value=spec["value"],
+                    update=upd,
+                    mutable=spec["mutable"],
+                    strict=spec["strict"],
+                    allow_downcast=spec["allow_downcast"],
+                    autoname=False,
+                    implicit=spec["implicit"],
+                    borrow=spec["borrow"],
+                )
             else:
-                i = SymbolicInput(f_inputs[idx], name=spec["name"], update=upd, mutable=spec["mutable"],
-                                  strict=spec["strict"], allow_downcast=spec["allow_downcast"],
-                                  autoname=False, borrow=spec["borrow"])
+                i = SymbolicInput(
+                    f_inputs[idx],
+                    name=spec["name"],
+                    update=upd,
+                    mutable=spec["mutable"],
+                    strict=spec["strict"],
+                    allow_downcast=spec["allow_downcast"],
+                    autoname=False,
+                    borrow=spec["borrow"],
+                )
             inputs.append(i)
         n_user = len(state["out_borrow"])
         self.inputs = inputs
-        self.outputs = [SymbolicOutput(f_outputs[k], borrow=b) for k, b in enumerate(state["out_borrow"])]
+        self.outputs = [
+            SymbolicOutput(f_outputs[k], borrow=b) for k, b in enumerate(state["out_borrow"])
+        ]
         self.name = state["name"]
         self.display_name = state["display_name"]
         self.profile = None
@@ -436,7 +493,9 @@ def _apply_swap(state: dict, swap: dict) -> None:
     """Replace shared variables (inputs of the graph) by others of the same type."""
     by_container = {}
     for old, new in swap.items():
-        if not getattr(old, "_is_shared_variable", False) or not getattr(new, "_is_shared_variable", False):
+        if not getattr(old, "_is_shared_variable", False) or not getattr(
+            new, "_is_shared_variable", False
+        ):
             raise TypeError("swap= maps SharedVariables to SharedVariables")
         if old.type != new.type:
             raise TypeError(
@@ -472,4 +531,3 @@ def _drop_updates(state: dict) -> dict:
             needed.update(ins)
     state["nodes"] = list(reversed(kept))
     return state
-

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from symcore.compile.io import Container, copy_value
-from symcore.tensor.type import TensorType
 from symcore.graph.utils import format_trace
+from symcore.tensor.type import TensorType
 
 __all__ = ["Function"]
 
@@ -29,14 +29,11 @@ def _checker(spec):
     if not strict and downcast is None:
         slow = t.filter
     else:
+
         def slow(value, _f=t.filter, _s=strict, _d=downcast):
             return _f(value, _s, _d)
 
-    if (
-        isinstance(t, TensorType)
-        and not any(t.broadcastable)
-        and all(d is None for d in t.shape)
-    ):
+    if isinstance(t, TensorType) and not any(t.broadcastable) and all(d is None for d in t.shape):
         # Fast path: an ndarray of exactly the right dtype and ndim needs no conversion
         # (valid under strict and allow_downcast too); anything else goes to filter.
         dt, nd, nda = t.numpy_dtype, t.ndim, np.ndarray
@@ -107,7 +104,7 @@ class Function:
                 vals = list(args)
             else:
                 try:
-                    vals = [chk(a) for chk, a in zip(self._checks, args)]
+                    vals = [chk(a) for chk, a in zip(self._checks, args, strict=True)]
                 except Exception as exc:
                     self._raise_bad_input(args, exc)
         if self._implicit:
@@ -118,14 +115,14 @@ class Function:
         for k, cell, check in self._updates:
             cell.storage[0] = outs[k] if check is None else check(outs[k])
         if self._trim:
-            del outs[self._n_out:]
+            del outs[self._n_out :]
         if subset is not None:
             outs = [outs[k] for k in subset]
             return outs
         if self._single:
             return outs[0]
         if self._keys is not None:
-            return dict(zip(self._keys, outs))
+            return dict(zip(self._keys, outs, strict=True))
         return outs
 
     def _bind(self, args: tuple, kwargs: dict) -> list:
@@ -145,17 +142,27 @@ class Function:
                     f"its inputs are named {[s.name for s in self._specs]}"
                 )
             if idx is _AMBIGUOUS:
-                raise TypeError(f"The input name {key!r} is ambiguous: several inputs of {self._fname()} have it")
+                raise TypeError(
+                    f"The input name {key!r} is ambiguous: several inputs of {self._fname()} "
+                    "have it"
+                )
             if values[idx] is not _MISSING:
-                raise TypeError(f"Multiple values for input {key!r} of symcore function {self._fname()}")
+                raise TypeError(
+                    f"Multiple values for input {key!r} of symcore function {self._fname()}"
+                )
             values[idx] = val
         missing = [
-            idx for idx, v in enumerate(values)
+            idx
+            for idx, v in enumerate(values)
             if v is _MISSING and self._exp_storage[idx].storage[0] is None
         ]
         if missing:
-            names = ", ".join(f"{self._specs[i].name or self._specs[i].variable} (index {i})" for i in missing)
-            raise TypeError(f"Missing required input(s) of symcore function {self._fname()}: {names}")
+            names = ", ".join(
+                f"{self._specs[i].name or self._specs[i].variable} (index {i})" for i in missing
+            )
+            raise TypeError(
+                f"Missing required input(s) of symcore function {self._fname()}: {names}"
+            )
         out = []
         for idx, v in enumerate(values):
             if v is _MISSING:
@@ -170,7 +177,7 @@ class Function:
         return out
 
     def _raise_bad_input(self, args: tuple, exc: BaseException) -> None:
-        for idx, (chk, a) in enumerate(zip(self._checks, args)):
+        for idx, (chk, a) in enumerate(zip(self._checks, args, strict=True)):
             try:
                 chk(a)
             except Exception as e:
@@ -220,11 +227,21 @@ class Function:
 
     def get_shared(self) -> list:
         """The shared variables this function reads (its implicit shared inputs)."""
-        return [getattr(s, "value", None) for s in self.maker.inputs if getattr(s.variable, "_is_shared_variable", False)]
+        return [
+            getattr(s, "value", None)
+            for s in self.maker.inputs
+            if getattr(s.variable, "_is_shared_variable", False)
+        ]
 
     # -- copies, pickling -------------------------------------------------------------------
-    def copy(self, share_memory: bool = False, swap: dict | None = None, delete_updates: bool = False,
-             name: str | None = None, profile: Any = None) -> "Function":
+    def copy(
+        self,
+        share_memory: bool = False,
+        swap: dict | None = None,
+        delete_updates: bool = False,
+        name: str | None = None,
+        profile: Any = None,
+    ) -> Function:
         """A new Function over a copy of the compiled graph (Theano's ``Function.copy``).
 
         Shared variables stay shared with the original unless ``swap`` maps them to other
@@ -233,7 +250,7 @@ class Function:
         """
         maker = self.maker.clone(swap=swap, delete_updates=delete_updates, name=name)
         storage = []
-        for c, new_spec in zip(self.input_storage, maker.inputs):
+        for c, new_spec in zip(self.input_storage, maker.inputs, strict=True):
             v = getattr(new_spec, "value", None)
             if getattr(v, "_is_shared_variable", False):
                 storage.append(v.container)  # shared (possibly swapped) storage
@@ -287,6 +304,8 @@ def _update_check(maker, out_idx: int, in_idx: int):
         try:
             return _f(value, True)
         except TypeError as exc:
-            raise TypeError(f"The new value of {name} computed by its update does not fit its type: {exc}") from exc
+            raise TypeError(
+                f"The new value of {name} computed by its update does not fit its type: {exc}"
+            ) from exc
 
     return check

@@ -68,16 +68,22 @@ class Container:
         if new is None:
             self.storage[0] = None
             return
-        self.storage[0] = self.type.filter(new, strict=self.strict, allow_downcast=self.allow_downcast)
+        self.storage[0] = self.type.filter(
+            new, strict=self.strict, allow_downcast=self.allow_downcast
+        )
 
     data = value
 
-    def copy(self) -> "Container":
+    def copy(self) -> Container:
         """A new container with a copy of the value and the same settings."""
         val = self.storage[0]
         return Container(
-            self.type, [None if val is None else copy_value(val)], self.name, self.strict,
-            self.allow_downcast, self.readonly,
+            self.type,
+            [None if val is None else copy_value(val)],
+            self.name,
+            self.strict,
+            self.allow_downcast,
+            self.readonly,
         )
 
     def __getstate__(self):
@@ -116,7 +122,9 @@ class SymbolicInput:
         borrow: bool | None = None,
     ) -> None:
         if not isinstance(variable, Variable):
-            raise TypeError(f"In/SymbolicInput needs a symbolic Variable, got {type(variable).__name__}")
+            raise TypeError(
+                f"In/SymbolicInput needs a symbolic Variable, got {type(variable).__name__}"
+            )
         if name is not None and not isinstance(name, str):
             raise TypeError(f"The name of an input must be a string, got {name!r}")
         self.variable = variable
@@ -167,7 +175,9 @@ class In(SymbolicInput):
         is_cell = isinstance(value, Container) or getattr(value, "_is_shared_variable", False)
         if implicit is None:
             implicit = is_cell
-        super().__init__(variable, name, update, mutable, strict, allow_downcast, autoname, implicit, borrow)
+        super().__init__(
+            variable, name, update, mutable, strict, allow_downcast, autoname, implicit, borrow
+        )
         self.value = value
         self.shared = shared
         if implicit and value is None:

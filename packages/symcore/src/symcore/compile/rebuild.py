@@ -10,7 +10,8 @@ more shared variables.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from symcore.graph.basic import Variable, clone_get_equiv, graph_inputs
 
@@ -26,16 +27,24 @@ def _pairs(obj: Any, what: str) -> list[tuple[Any, Any]]:
         return []
     if isinstance(obj, dict):
         return list(obj.items())
-    if isinstance(obj, (list, tuple)) and len(obj) == 2 and all(isinstance(e, Variable) for e in obj):
+    if (
+        isinstance(obj, (list, tuple))
+        and len(obj) == 2
+        and all(isinstance(e, Variable) for e in obj)
+    ):
         return [tuple(obj)]  # a single (target, expression) pair
     try:
         items = list(obj)
     except TypeError:
-        raise TypeError(f"{what} must be a dict or a list of (variable, value) pairs, got {type(obj).__name__}") from None
+        raise TypeError(
+            f"{what} must be a dict or a list of (variable, value) pairs, got {type(obj).__name__}"
+        ) from None
     out = []
     for item in items:
         if not isinstance(item, (list, tuple)) or len(item) != 2:
-            raise TypeError(f"{what} must be a dict or a list of (variable, value) pairs; got the item {item!r}")
+            raise TypeError(
+                f"{what} must be a dict or a list of (variable, value) pairs; got the item {item!r}"
+            )
         out.append(tuple(item))
     return out
 
@@ -57,7 +66,9 @@ def check_update(target: Any, expr: Any) -> Variable:
         try:
             expr = target.type.filter_variable(expr)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"The update value {expr!r} of {target} cannot be converted to {target.type}: {exc}") from exc
+            raise TypeError(
+                f"The update value {expr!r} of {target} cannot be converted to {target.type}: {exc}"
+            ) from exc
     tt, et = target.type, expr.type
     if tt == et or tt.is_super(et) or et.is_super(tt):
         return expr
@@ -70,7 +81,8 @@ def check_update(target: Any, expr: Any) -> Variable:
             f"{t_dtype} (NumPy float64 arrays or scalars promote the result to float64)."
         )
     elif getattr(tt, "ndim", None) != getattr(et, "ndim", None):
-        hint = f" The numbers of dimensions differ ({getattr(et, 'ndim', '?')} vs {getattr(tt, 'ndim', '?')})."
+        e_nd, t_nd = getattr(et, "ndim", "?"), getattr(tt, "ndim", "?")
+        hint = f" The numbers of dimensions differ ({e_nd} vs {t_nd})."
     else:
         hint = (
             " If the difference is in the broadcast pattern, use T.unbroadcast / "
@@ -97,7 +109,7 @@ def normalise_updates(updates: Any) -> list[tuple[Variable, Variable]]:
     pairs = _pairs(updates, "updates")
     seen: set = set()
     out = []
-    for pos, (target, expr) in sorted(enumerate(pairs), key=_order_key):
+    for _pos, (target, expr) in sorted(enumerate(pairs), key=_order_key):
         if target in seen:
             raise ValueError(f"The shared variable {target} is given two update expressions")
         seen.add(target)
@@ -120,15 +132,17 @@ def normalise_givens(givens: Any, strict: bool = True) -> list[tuple[Variable, V
             try:
                 new = old.type.filter_variable(new)
             except (TypeError, ValueError) as exc:
-                raise TypeError(f"givens: the value given for {old} does not fit its type {old.type}: {exc}") from exc
+                raise TypeError(
+                    f"givens: the value given for {old} does not fit its type {old.type}: {exc}"
+                ) from exc
         elif new.type != old.type and strict:
             try:
                 new = old.type.filter_variable(new)
             except Exception as exc:
                 raise TypeError(
-                    f"givens: cannot use variable {new} of type {new.type} in place of variable {old} "
-                    f"of type {old.type}. Cast the replacement, or pass rebuild_strict=False to let "
-                    "the graph be rebuilt with the new type."
+                    f"givens: cannot use variable {new} of type {new.type} in place of variable "
+                    f"{old} of type {old.type}. Cast the replacement, or pass "
+                    "rebuild_strict=False to let the graph be rebuilt with the new type."
                 ) from exc
         out.append((old, new))
     return out
@@ -183,7 +197,11 @@ def rebuild_collect_shared(
                 known.add(r)
                 shared_vars.append(r)
                 default = getattr(r, "default_update", None)
-                if default is not None and r not in targets and not (skip_default is True or r in skip_default):
+                if (
+                    default is not None
+                    and r not in targets
+                    and not (skip_default is True or r in skip_default)
+                ):
                     targets.add(r)
                     update_list.append((r, check_update(r, default)))
 

@@ -20,7 +20,8 @@ their shape (Theano's rule).
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -70,8 +71,11 @@ class SharedVariable(Variable):
                 raise TypeError("value and strict are ignored when a container is given")
         else:
             self.container = Container(
-                type, [type.filter(value, strict=strict, allow_downcast=allow_downcast)],
-                name=name, strict=strict, allow_downcast=allow_downcast,
+                type,
+                [type.filter(value, strict=strict, allow_downcast=allow_downcast)],
+                name=name,
+                strict=strict,
+                allow_downcast=allow_downcast,
             )
         self._shared_order = next(_order)
 
@@ -105,10 +109,13 @@ class SharedVariable(Variable):
         return self.get_value()
 
     # -- graph protocol ----------------------------------------------------------------
-    def clone(self, **kwargs: Any) -> "SharedVariable":
+    def clone(self, **kwargs: Any) -> SharedVariable:
         """A variable of the same class and type that shares this one's container."""
         cp = self.__class__(
-            name=kwargs.get("name", self.name), type=self.type, value=None, strict=False,
+            name=kwargs.get("name", self.name),
+            type=self.type,
+            value=None,
+            strict=False,
             container=self.container,
         )
         cp.tag = self.tag.copy()
@@ -180,7 +187,14 @@ def shared(
     declined = []
     for ctor in reversed(_constructors):
         try:
-            var = ctor(value, name=name, strict=strict, allow_downcast=allow_downcast, borrow=borrow, **kwargs)
+            var = ctor(
+                value,
+                name=name,
+                strict=strict,
+                allow_downcast=allow_downcast,
+                borrow=borrow,
+                **kwargs,
+            )
         except TypeError as exc:
             declined.append(f"{getattr(ctor, '__name__', ctor)}: {exc}")
             continue
@@ -198,12 +212,19 @@ def _short(v: Any) -> str:
 
 
 @shared_constructor
-def generic_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False, **kwargs):
+def generic_constructor(
+    value, name=None, strict=False, allow_downcast=None, borrow=False, **kwargs
+):
     """Fallback: any Python object, stored as is (copied unless ``borrow``)."""
     if kwargs:
-        raise TypeError(f"the generic shared constructor takes no extra parameters ({sorted(kwargs)})")
+        raise TypeError(
+            f"the generic shared constructor takes no extra parameters ({sorted(kwargs)})"
+        )
     return SharedVariable(
-        type=generic, value=value if borrow else copy_value(value), name=name, strict=strict,
+        type=generic,
+        value=value if borrow else copy_value(value),
+        name=name,
+        strict=strict,
         allow_downcast=allow_downcast,
     )
 
@@ -226,12 +247,20 @@ def _scalar_dtype(value: Any) -> str:
 
 @shared_constructor
 def tensor_constructor(
-    value, name=None, strict=False, allow_downcast=None, borrow=False,
-    broadcastable=None, shape=None, target="cpu",
+    value,
+    name=None,
+    strict=False,
+    allow_downcast=None,
+    borrow=False,
+    broadcastable=None,
+    shape=None,
+    target="cpu",
 ):
     """ndarrays and NumPy/Python scalars → ``TensorSharedVariable`` (host memory)."""
     if target != "cpu":
-        raise TypeError(f"the tensor shared constructor only makes host ('cpu') values, not {target!r}")
+        raise TypeError(
+            f"the tensor shared constructor only makes host ('cpu') values, not {target!r}"
+        )
     is_scalar = isinstance(value, (bool, int, float, complex, np.generic))
     if not (is_scalar or isinstance(value, np.ndarray)):
         raise TypeError(f"expects an ndarray or a scalar, got {type(value).__name__}")

@@ -12,8 +12,9 @@ the Op, the shapes and dtypes of its inputs and the user's line that built the n
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from operator import itemgetter
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.fg import FunctionGraph
@@ -47,8 +48,11 @@ class ReferenceLinker:
         return f"ReferenceLinker(allow_gc={self.allow_gc}, check_outputs={self.check_outputs})"
 
     def __eq__(self, other: Any) -> bool:
-        return (type(self) is type(other) and self.allow_gc == other.allow_gc
-                and self.check_outputs == other.check_outputs)
+        return (
+            type(self) is type(other)
+            and self.allow_gc == other.allow_gc
+            and self.check_outputs == other.check_outputs
+        )
 
     def __hash__(self) -> int:
         return hash((type(self), self.allow_gc, self.check_outputs))
@@ -94,7 +98,7 @@ class ReferenceLinker:
 
         free_after = self._free_schedule(steps_in, set(out_slots), n_in, fgraph)
         steps = []
-        for (node, ins, outs), free in zip(steps_in, free_after):
+        for (node, ins, outs), free in zip(steps_in, free_after, strict=True):
             perform = node.op.perform
             if self.check_outputs:
                 perform = _checked_perform(perform)
@@ -127,7 +131,7 @@ class ReferenceLinker:
                         perform(node, args, cells, params)
                     except Exception as exc:
                         raise_node_error(node, args, exc)
-                    for s, cell in zip(outs, cells):
+                    for s, cell in zip(outs, cells, strict=True):
                         store[s] = cell[0]
                 if free:
                     for s in free:
@@ -190,7 +194,7 @@ def _getter(slots: Sequence[int]) -> Callable[[list], list]:
 def _checked_perform(perform):
     def checked(node, args, cells, params):
         perform(node, args, cells, params)
-        for k, (out, cell) in enumerate(zip(node.outputs, cells)):
+        for k, (out, cell) in enumerate(zip(node.outputs, cells, strict=True)):
             value = cell[0]
             if value is None:
                 raise TypeError(f"{node.op}.perform did not store a value for output {k}")
@@ -214,14 +218,21 @@ def _wrapper_class(cls: type) -> type:
     """A subclass of ``cls`` (and NodeRunError) whose str() is exactly the given message."""
     w = _wrapper_classes.get(cls)
     if w is None:
+
         def __init__(self, msg):  # noqa: N807
             BaseException.__init__(self, msg)
             self._msg = msg
 
-        w = type(cls.__name__, (cls, NodeRunError), {
-            "__init__": __init__, "__str__": lambda self: self._msg,
-            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
-        })
+        w = type(
+            cls.__name__,
+            (cls, NodeRunError),
+            {
+                "__init__": __init__,
+                "__str__": lambda self: self._msg,
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+            },
+        )
         _wrapper_classes[cls] = w
     return w
 
