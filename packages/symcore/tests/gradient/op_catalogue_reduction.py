@@ -8,7 +8,7 @@ import numpy as np
 
 import symcore.scalar as S
 import symcore.tensor as T
-from symcore.tensor.reduction import CAReduce, CAReduceDtype, MaxAndArgmax
+from symcore.tensor.reduction import CAReduce, CAReduceDtype, MaxAndArgmax, ProdWithoutZeros
 
 _rng = np.random.default_rng(2024)
 
@@ -30,6 +30,7 @@ CASES = [
     ("prod_with_zeros", lambda x: T.prod(x, axis=1),
      [np.array([[0.0, 1.5, -2.0], [0.0, 0.0, 1.2], [0.7, 1.1, 0.9]])]),
     ("prod_no_zeros_in_input", lambda x: T.prod(x, no_zeros_in_input=True), [_rng.uniform(0.5, 1.5, size=(2, 3))]),
+    ("prod_without_zeros", lambda x: ProdWithoutZeros((0,))(x), [_rng.uniform(0.5, 1.5, size=(3, 2))]),
     ("max_axis", lambda x: T.max(x, axis=0), [_distinct(3, 4)]),
     ("min_axis_tuple", lambda x: T.min(x, axis=(0, 1)), [_distinct(2, 3, 2)]),
     ("max_and_argmax", lambda x: MaxAndArgmax((1,))(x)[0], [_distinct(3, 4)]),

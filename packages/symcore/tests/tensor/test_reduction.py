@@ -465,11 +465,25 @@ def test_prod_grad_with_zeros_matches_theano_rule():
     verify_grad(lambda x: T.prod(x), [np.array([[0.0, 1.5], [2.0, -1.0]])], rng=rng)
 
 
-def test_prod_without_zeros_values():
+def test_prod_without_zeros_values_and_grad():
     x = T.dmatrix("x")
     a = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
-    out = run(ProdWithoutZeros((1,))(x), [x], a)
+    out, g = run([ProdWithoutZeros((1,))(x), grad(T.sum(ProdWithoutZeros((1,))(x)), x)], [x], a)
     np.testing.assert_array_equal(out, [6.0, 1.0])
+    np.testing.assert_array_equal(g, [[0.0, 3.0, 2.0], [0.0, 0.0, 0.0]])
+
+
+def test_prod_hessian_with_one_zero():
+    from symcore.gradient import hessian
+
+    x = T.TensorType("float64", shape=(3,))("x")
+    a = np.array([0.0, 2.0, 3.0])
+    h = run(hessian(T.prod(x), x), [x], a)
+    expected = np.array([[0.0, 3.0, 2.0], [3.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    np.testing.assert_allclose(h, expected)
+    b = np.array([1.5, 2.0, 3.0])
+    np.testing.assert_allclose(run(hessian(T.prod(x), x), [x], b),
+                               [[0.0, 3.0, 2.0], [3.0, 0.0, 1.5], [2.0, 1.5, 0.0]])
 
 
 @pytest.mark.parametrize("fn", [T.max, T.min])

@@ -30,7 +30,6 @@ __all__ = [
     "CAReduce", "CAReduceDtype", "Sum", "Prod", "ProdWithoutZeros", "Max", "Min", "All", "Any",
     "Argmax", "Argmin", "MaxAndArgmax",
     "sum", "prod", "max", "min", "argmax", "argmin", "max_and_argmax", "any", "all",
-    "normalize_axis", "keep_dims",
 ]
 
 AxisLike = _Any  # int, sequence of ints, None, or a constant tensor holding them
@@ -372,24 +371,31 @@ class Prod(CAReduceDtype):
         if self.no_zeros_in_input:
             return [_cast_grad(gz_b * out_b / x, x)]
         # Theano's rule: in a group without zeros d(prod)/dx_i = prod / x_i; in a group with
-        # exactly one zero only that element gets a gradient, the product of the others;
-        # groups with two zeros or more have a zero gradient.
+        # exactly one zero x_k, x_k gets the product of the others and every other x_i gets
+        # x_k * (that product) / x_i, which is 0 but written so that its derivative with
+        # respect to x_k is right (second derivatives); groups with two zeros or more have a
+        # zero gradient.
         is_zero = eq(x, 0)
         n_zeros = Sum(self.axis, dtype="int64")(is_zero).dimshuffle(pattern)
         safe_x = switch(is_zero, 1, x)
         no_zero_grad = out_b / safe_x
         others = ProdWithoutZeros(self.axis, dtype=out.dtype)(x).dimshuffle(pattern)
-        one_zero_grad = switch(is_zero, others, 0)
+        the_zero = Sum(self.axis, dtype=out.dtype)(x * is_zero).dimshuffle(pattern)
+        one_zero_grad = switch(is_zero, others, the_zero * others / safe_x)
         gx = switch(eq(n_zeros, 0), no_zero_grad, switch(eq(n_zeros, 1), one_zero_grad, 0)) * gz_b
         return [_cast_grad(gx, x)]
 
 
 class ProdWithoutZeros(CAReduceDtype):
     """Product of the non-zero elements over ``axis`` (1 for a group of zeros only); used by
-    the gradient of ``Prod``. Its own gradient is not implemented (as in Theano)."""
+    the gradient of ``Prod``.
+
+    The function jumps where an element crosses 0, so it has no derivative there; its
+    gradient takes zeros as constants (``prod / x`` at non-zero ``x``, 0 at zeros), which is
+    what the second derivatives of ``Prod`` need (exact with at most one zero per group).
+    """
 
     __props__ = ("axis", "dtype", "acc_dtype")
-    differentiable = False
 
     def __init__(self, axis: AxisLike = None, dtype: _Any = None, acc_dtype: _Any = None) -> None:
         super().__init__(ps.mul, axis, dtype, acc_dtype)
@@ -401,9 +407,15 @@ class ProdWithoutZeros(CAReduceDtype):
         return prod_nonzero
 
     def L_op(self, inputs, outputs, output_grads):
-        from symcore.gradient import grad_not_implemented
+        from symcore.tensor.math import eq, switch
 
-        return [grad_not_implemented(self, 0, inputs[0], "the gradient of ProdWithoutZeros is not implemented")]
+        (x,), (out,), (gz,) = inputs, outputs, output_grads
+        if out.dtype not in CONTINUOUS_DTYPES:
+            return [_float_zeros_like(x)]
+        pattern = self._grad_pattern(x)
+        is_zero = eq(x, 0)
+        gx = switch(is_zero, 0, out.dimshuffle(pattern) / switch(is_zero, 1, x)) * gz.dimshuffle(pattern)
+        return [_cast_grad(gx, x)]
 
 
 # ---------------------------------------------------------------------------------------
