@@ -606,3 +606,17 @@ def test_subgraph_grad_chains_to_the_full_gradient():
     np.testing.assert_allclose(got[1], got[3])
     with pytest.raises(ValueError):
         subgraph_grad(wrt=[w1], end=[h])
+
+
+def test_random_draws_are_disconnected_from_their_parameters():
+    from symcore.tensor.shared_randomstreams import RandomStreams
+
+    srng = RandomStreams(seed=3)
+    mu = T.dvector("mu")
+    z = srng.normal(size=(3,), avg=mu)
+    with pytest.raises(DisconnectedInputError, match="'mu'"):
+        grad(T.sum(z), mu)
+    # mu still gets the gradient of its other, deterministic use: d/dmu sum(z * mu) = z
+    g = grad(T.sum(z * mu), mu)
+    got_g, got_z = fn([mu], [g, z])(np.zeros(3))
+    np.testing.assert_array_equal(got_g, got_z)
