@@ -210,6 +210,7 @@ def test_stack_old_form_with_scalars():
     out = T.stack(a, b, c)
     assert out.ndim == 1 and out.dtype == "float64"
     np.testing.assert_array_equal(run(out, [a, b, c], 1.0, 2.0, 3.0), [1.0, 2.0, 3.0])
+    assert type(out.owner.op).__name__ == "MakeVector"  # Theano builds scalars' stack this way
     x, y = T.dvectors("x", "y")
     np.testing.assert_array_equal(run(T.stack(x, y), [x, y], [1.0, 2.0], [3.0, 4.0]), [[1, 2], [3, 4]])
 

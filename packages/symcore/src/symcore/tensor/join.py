@@ -15,7 +15,7 @@ from symcore.tensor.alloc import as_int_scalar, const_int, grad_for_discrete, sh
 from symcore.tensor.basic import as_tensor_variable, constant
 from symcore.tensor.elemwise import as_elemwise_inputs
 from symcore.tensor.math import eq, lt, switch
-from symcore.tensor.shape import patternbroadcast
+from symcore.tensor.shape import MakeVector, patternbroadcast
 from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType, resolve_dtype
 
 __all__ = [
@@ -174,7 +174,7 @@ def stack(*tensors: Any, axis: int = 0):
 
     ``stack([a, b, c], axis=0)`` (also ``stack([a, b], 1)``), and Theano's old form
     ``stack(a, b, c)`` with the tensors as separate arguments. Python scalars follow the
-    other operands' dtype; scalars alone give a vector.
+    other operands' dtype; 0-d tensors give a vector built by one ``MakeVector`` node.
     """
     if not tensors:
         raise ValueError("stack: nothing to stack")
@@ -196,6 +196,8 @@ def stack(*tensors: Any, axis: int = 0):
     if any(v.ndim != ndim for v in vars_):
         raise TypeError(f"stack: all tensors must have the same number of dimensions, got {_types(vars_)}")
     ax = _norm_axis(ax, ndim + 1, "stack")
+    if ndim == 0:  # scalars: one MakeVector node, which shape rewrites understand (Theano)
+        return MakeVector(resolve_dtype(np.result_type(*[v.dtype for v in vars_])))(*vars_)
     pattern = list(range(ax)) + ["x"] + list(range(ax, ndim))
     return join(ax, *[v.dimshuffle(pattern) for v in vars_])
 
