@@ -337,3 +337,16 @@ def test_dot_rop():
     r = Rop(T.matmul(u, x.T), [u, x], [w, v])
     d, e = rng.normal(size=(4, 2, 3)), rng.normal(size=(4, 2, 3))
     np.testing.assert_allclose(run(r, [u, x, w, v], d, a, e, c), e @ a.T + d @ c.T)
+
+
+def test_tensordot_and_batched_tensordot_rop():
+    x, y, vx, vy = T.dtensor3("x"), T.dmatrix("y"), T.dtensor3("vx"), T.dmatrix("vy")
+    a, b = rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 3))
+    c, d = rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 3))
+    r = Rop(T.tensordot(x, y, [[1, 2], [1, 0]]), [x, y], [vx, vy])
+    expected = np.tensordot(c, b, [[1, 2], [1, 0]]) + np.tensordot(a, d, [[1, 2], [1, 0]])
+    np.testing.assert_allclose(run(r, [x, y, vx, vy], a, b, c, d), expected)
+    u, vu = T.dtensor3("u"), T.dtensor3("vu")
+    e, f = rng.normal(size=(2, 4, 5)), rng.normal(size=(2, 4, 5))
+    r2 = Rop(T.batched_tensordot(x, u, [[2], [1]]), u, vu)
+    np.testing.assert_allclose(run(r2, [x, vu], a, f), np.einsum("bij,bjk->bik", a, f))

@@ -217,3 +217,18 @@ def test_softmax_then_categorical_crossentropy_training_gradient():
     expected = xs.T @ (np_softmax(xs @ Ws) - np.eye(3)[labels]) / 5
     np.testing.assert_allclose(g, expected)
     assert sigmoid(T.dvector()).ndim == 1
+
+
+def test_infer_shape_of_crossentropy_ops():
+    x, b, y = T.dmatrix("x"), T.dvector("b"), T.lvector("y")
+    outs = list(crossentropy_softmax_argmax_1hot_with_bias(x, b, y))
+    outs += [LabelMask()(x, y), CrossentropyCategorical1HotGrad()(T.dvector("g"), x, y)]
+    vals = [rng.normal(size=(4, 3)), rng.normal(size=3), np.array([0, 2, 1, 1])]
+    g = outs[-1].owner.inputs[0]
+    for out in outs:
+        node = out.owner
+        in_shapes = [tuple(shape_i(v, d) for d in range(v.ndim)) for v in node.inputs]
+        shp = node.op.infer_shape(node, in_shapes)[node.outputs.index(out)]
+        res = symcore.function([x, b, y, g], [out] + [T.as_tensor_variable(s) for s in shp],
+                               on_unused_input="ignore")(*vals, np.ones(4))
+        assert tuple(int(s) for s in res[1:]) == res[0].shape
