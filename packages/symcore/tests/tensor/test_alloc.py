@@ -79,6 +79,11 @@ def test_alloc_shape_from_int_vector_and_list():
     x = T.dmatrix("x")
     out = T.zeros(x.shape)
     np.testing.assert_array_equal(run(out, [x], np.ones((2, 4))), np.zeros((2, 4)))
+    n, m = T.lscalars("n", "m")
+    out = T.zeros(T.stack([n, m]))
+    assert out.owner.inputs[1:] == [n, m]  # a MakeVector shape is read entry by entry
+    np.testing.assert_array_equal(run(out, [n, m], 2, 1), np.zeros((2, 1)))
+    np.testing.assert_array_equal(T.zeros(np.array([2, 3])).eval(), np.zeros((2, 3)))
     out = T.ones([x.shape[1], 2], dtype="int8")
     res = run(out, [x], np.ones((2, 4)))
     assert res.dtype == np.int8 and res.shape == (4, 2)

@@ -69,9 +69,8 @@ def as_int_scalar(x: Any, opname: str, what: str) -> Variable:
 def as_shape_scalars(shape: Sequence[Any] | Any, opname: str) -> list[Variable]:
     """Normalise a shape (ints, int scalars, a list of those or an int vector) to a list of
     0-d int variables; constant entries become int64 constants."""
-    if isinstance(shape, (list, tuple)) and len(shape) == 1 and isinstance(shape[0], (list, tuple, np.ndarray, Variable)) \
-            and not (isinstance(shape[0], Variable) and shape[0].ndim == 0):
-        shape = shape[0]
+    if isinstance(shape, (list, tuple)) and len(shape) == 1 and _is_whole_shape(shape[0]):
+        shape = shape[0]  # alloc(v, (2, 3)), zeros([n, m]), alloc(v, x.shape)
     if isinstance(shape, np.ndarray):
         shape = shape.tolist() if shape.ndim == 1 else [shape.item()]
     if isinstance(shape, Variable):
@@ -96,11 +95,19 @@ def as_shape_scalars(shape: Sequence[Any] | Any, opname: str) -> list[Variable]:
     return out
 
 
+def _is_whole_shape(s: Any) -> bool:
+    if isinstance(s, Variable):
+        return s.ndim == 1
+    return isinstance(s, (list, tuple)) or (isinstance(s, np.ndarray) and s.ndim == 1)
+
+
 def _vector_entries(vec: Variable, opname: str) -> list[Any]:
     if vec.dtype not in INTEGER_DTYPES:
         raise TypeError(f"{opname}: a shape vector must have an integer dtype, got {vec.dtype}")
     if isinstance(vec, Constant):
         return [int(s) for s in np.asarray(vec.data)]
+    if vec.owner is not None and type(vec.owner.op).__name__ == "MakeVector":
+        return list(vec.owner.inputs)
     n = vec.type.shape[0]
     if n is None:
         raise ValueError(
@@ -112,11 +119,6 @@ def _vector_entries(vec: Variable, opname: str) -> list[Any]:
 
 def _show_shape(shape) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ")"
-
-
-def static_size(v: Variable) -> int | None:
-    """Static size for a shape entry: the constant value, else None."""
-    return const_int(v)
 
 
 def shape_as_int64(s: Any):
@@ -162,14 +164,14 @@ class Alloc(Op):
         n_new = len(sh) - v.ndim
         static: list[int | None] = []
         for i, s in enumerate(sh):
-            c = static_size(s)
+            c = const_int(s)
             if i >= n_new:
                 j = i - n_new
                 vs = v.type.shape[j]
                 if c is not None and vs is not None and vs != c and vs != 1:
                     raise ValueError(
                         f"Alloc: cannot broadcast a value of static shape {v.type.shape} to "
-                        f"shape {_show_shape([static_size(e) for e in sh])} (dimension {i})"
+                        f"shape {_show_shape([const_int(e) for e in sh])} (dimension {i})"
                     )
                 if c is None and vs is not None and not v.type.broadcastable[j]:
                     c = vs  # non-broadcastable dims must match exactly
@@ -275,7 +277,7 @@ class AllocEmpty(Op):
 
     def make_node(self, *shape: Any) -> Apply:
         sh = as_shape_scalars(shape, "AllocEmpty")
-        out = TensorType(self.dtype, shape=[static_size(s) for s in sh])()
+        out = TensorType(self.dtype, shape=[const_int(s) for s in sh])()
         return Apply(self, sh, [out])
 
     def perform(self, node, inputs, output_storage, params=None):
@@ -322,7 +324,7 @@ def ones(shape: Any, dtype: Any = None):
     return alloc(np.array(1, dtype=resolve_dtype(dtype)), *as_shape_scalars(_shape_arg(shape), "ones"))
 
 
-def _fill_value(value: Any, dtype: Any, opname: str):
+def _fill_value(value: Any, dtype: Any):
     """``value`` as a 0-d tensor of ``dtype`` (NumPy's unsafe cast for constants)."""
     if isinstance(value, Variable):
         v = as_tensor_variable(value)
@@ -337,7 +339,7 @@ def _fill_value(value: Any, dtype: Any, opname: str):
 def full(shape: Any, fill_value: Any, dtype: Any = None):
     """``numpy.full``: an array of ``shape`` filled with ``fill_value`` (dtype of the value
     unless ``dtype`` is given)."""
-    v = _fill_value(fill_value, dtype, "full")
+    v = _fill_value(fill_value, dtype)
     return alloc(v, *as_shape_scalars(_shape_arg(shape), "full"))
 
 
@@ -359,7 +361,7 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None):
     """``numpy.full_like``: ``fill_value`` with the shape of ``x``; dtype defaults to
     ``x``'s (the value is cast, as NumPy does)."""
     x = as_tensor_variable(x)
-    return x.fill(_fill_value(fill_value, x.dtype if dtype is None else dtype, "full_like"))
+    return x.fill(_fill_value(fill_value, x.dtype if dtype is None else dtype))
 
 
 def empty_like(x: Any, dtype: Any = None):
