@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from symcore.graph.basic import Constant, Variable, graph_inputs, io_toposort
+from symcore.graph.basic import Variable, graph_inputs, io_toposort
 from symcore.graph.op import Op
 from symcore.printing._graphs import as_graph_view
 
 __all__ = [
-    "Printer", "OperatorPrinter", "FunctionPrinter", "ElemwisePrinter", "TransposePrinter",
+    "Printer", "OperatorPrinter", "FunctionPrinter", "ElemwisePrinter", "DimShufflePrinter", "SubtensorPrinter",
     "DefaultPrinter", "PPrinter", "pprint", "pp", "leaf_string",
 ]
 
@@ -77,24 +77,50 @@ class ElemwisePrinter(Printer):
         return s
 
 
-class TransposePrinter(Printer):
-    """A DimShuffle that reverses the axes prints as ``x.T``; others as ``DimShuffle{..}(x)``."""
+class DimShufflePrinter(Printer):
+    """A DimShuffle that reverses the axes prints as ``x.T``; one that only adds
+    broadcastable dimensions (implicit broadcasting) prints as its input; others as
+    ``DimShuffle{..}(x)``."""
 
     def process(self, var: Variable, inputs: Sequence[str]) -> str:
         order = tuple(getattr(var.owner.op, "new_order", ()))
         n = len(order)
         if n >= 2 and order == tuple(range(n - 1, -1, -1)):
             return f"{inputs[0]}.T"
+        kept = tuple(d for d in order if d != "x")
+        if kept == tuple(range(var.owner.inputs[0].ndim)) and len(kept) < n:
+            return inputs[0]
         return DefaultPrinter().process(var, inputs)
+
+
+class SubtensorPrinter(Printer):
+    """Basic indexing prints as NumPy would write it: ``x[1:3, ::2, None, i]``."""
+
+    def process(self, var: Variable, inputs: Sequence[str]) -> str:
+        it = iter(inputs[1:])
+
+        def bound(p: Any) -> str:
+            return "" if p is None else next(it)
+
+        parts = []
+        for e in var.owner.op.idx_list:
+            if e is None:
+                parts.append("None")
+            elif isinstance(e, slice):
+                s = f"{bound(e.start)}:{bound(e.stop)}"
+                if e.step is not None:
+                    s += f":{bound(e.step)}"
+                parts.append(s)
+            else:
+                parts.append(next(it))
+        return f"{inputs[0]}[{', '.join(parts)}]"
 
 
 def leaf_string(var: Variable) -> str:
     """How an input, constant or shared variable appears: its name, else its value/type."""
     if var.name is not None:
         return var.name
-    if isinstance(var, Constant):
-        return str(var)
-    return str(var)
+    return str(var)  # constants show their value, free variables their type
 
 
 def _is_elemwise(var: Variable) -> bool:
@@ -103,6 +129,10 @@ def _is_elemwise(var: Variable) -> bool:
 
 def _is_dimshuffle(var: Variable) -> bool:
     return type(var.owner.op).__name__ == "DimShuffle" and hasattr(var.owner.op, "new_order")
+
+
+def _is_subtensor(var: Variable) -> bool:
+    return type(var.owner.op).__name__ == "Subtensor" and hasattr(var.owner.op, "idx_list")
 
 
 Condition = Callable[[Variable], bool] | type | Op
@@ -164,7 +194,8 @@ def _as_predicate(condition: Condition) -> Callable[[Variable], bool]:
 
 pprint = PPrinter()
 pprint.assign(_is_elemwise, ElemwisePrinter())
-pprint.assign(_is_dimshuffle, TransposePrinter())
+pprint.assign(_is_dimshuffle, DimShufflePrinter())
+pprint.assign(_is_subtensor, SubtensorPrinter())
 
 
 def pp(obj: Any) -> str:

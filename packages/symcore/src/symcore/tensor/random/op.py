@@ -158,6 +158,7 @@ class RandomVariable(Op):
     ndims_params: tuple[int, ...] = ()
     default_dtype = "floatX"  # 'floatX', an explicit dtype, or None (= first param's dtype)
     default_output = 1
+    differentiable = False  # draws are disconnected from every input
 
     def __init__(self, dtype: Any = None, inplace: bool = False) -> None:
         if dtype is None:
