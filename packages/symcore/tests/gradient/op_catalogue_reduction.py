@@ -5,7 +5,6 @@
 gradient of a tie is not the finite difference)."""
 
 import numpy as np
-
 import symcore.scalar as S
 import symcore.tensor as T
 from symcore.tensor.reduction import CAReduce, CAReduceDtype, MaxAndArgmax, ProdWithoutZeros
@@ -27,17 +26,31 @@ CASES = [
     ("sum_axis_tuple", lambda x: T.sum(x, axis=(0, 2)), [_normal(2, 3, 4)]),
     ("sum_float32", lambda x: T.sum(x, axis=0), [_normal(3, 4).astype("float32")]),
     ("prod_axis", lambda x: T.prod(x, axis=1), [_rng.uniform(0.5, 1.5, size=(3, 4))]),
-    ("prod_with_zeros", lambda x: T.prod(x, axis=1),
-     [np.array([[0.0, 1.5, -2.0], [0.0, 0.0, 1.2], [0.7, 1.1, 0.9]])]),
-    ("prod_no_zeros_in_input", lambda x: T.prod(x, no_zeros_in_input=True), [_rng.uniform(0.5, 1.5, size=(2, 3))]),
-    ("prod_without_zeros", lambda x: ProdWithoutZeros((0,))(x), [_rng.uniform(0.5, 1.5, size=(3, 2))]),
+    (
+        "prod_with_zeros",
+        lambda x: T.prod(x, axis=1),
+        [np.array([[0.0, 1.5, -2.0], [0.0, 0.0, 1.2], [0.7, 1.1, 0.9]])],
+    ),
+    (
+        "prod_no_zeros_in_input",
+        lambda x: T.prod(x, no_zeros_in_input=True),
+        [_rng.uniform(0.5, 1.5, size=(2, 3))],
+    ),
+    (
+        "prod_without_zeros",
+        lambda x: ProdWithoutZeros((0,))(x),
+        [_rng.uniform(0.5, 1.5, size=(3, 2))],
+    ),
     ("max_axis", lambda x: T.max(x, axis=0), [_distinct(3, 4)]),
     ("min_axis_tuple", lambda x: T.min(x, axis=(0, 1)), [_distinct(2, 3, 2)]),
     ("max_and_argmax", lambda x: MaxAndArgmax((1,))(x)[0], [_distinct(3, 4)]),
     ("careduce_add", lambda x: CAReduce(S.add, (0,))(x), [_normal(3, 4)]),
     ("careduce_maximum", lambda x: CAReduce(S.maximum, (1,))(x), [_distinct(3, 4)]),
-    ("careduce_dtype_mul", lambda x: CAReduceDtype(S.mul, (1,), "float64", "float64")(x),
-     [_rng.uniform(0.5, 1.5, size=(3, 4))]),
+    (
+        "careduce_dtype_mul",
+        lambda x: CAReduceDtype(S.mul, (1,), "float64", "float64")(x),
+        [_rng.uniform(0.5, 1.5, size=(3, 4))],
+    ),
     ("mean", lambda x: T.mean(x, axis=(0, -1)), [_normal(2, 3, 4)]),
     ("var_ddof", lambda x: T.var(x, axis=1, ddof=1), [_normal(3, 4)]),
     ("var_corrected", lambda x: T.var(x, corrected=True), [_normal(3, 4)]),

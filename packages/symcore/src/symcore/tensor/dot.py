@@ -12,7 +12,8 @@ dimension of size 1 broadcasts only when its type says it is broadcastable.
 from __future__ import annotations
 
 import operator
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +23,16 @@ from symcore.tensor.basic import as_tensor_variable
 from symcore.tensor.type import CONTINUOUS_DTYPES, TensorType
 
 __all__ = [
-    "Dot", "MatMul", "TensorDot", "BatchedTensorDot",
-    "dot", "matmul", "tensordot", "outer", "batched_dot", "batched_tensordot",
+    "Dot",
+    "MatMul",
+    "TensorDot",
+    "BatchedTensorDot",
+    "dot",
+    "matmul",
+    "tensordot",
+    "outer",
+    "batched_dot",
+    "batched_tensordot",
 ]
 
 
@@ -55,6 +64,7 @@ def _grad_like(g: Variable, x: Variable) -> Variable:
 # ---------------------------------------------------------------------------------------
 # Dot
 # ---------------------------------------------------------------------------------------
+
 
 class Dot(Op):
     """Inner product of 1-d/2-d tensors: vector·vector → scalar, matrix·vector → vector,
@@ -125,7 +135,10 @@ _dot = Dot()
 # TensorDot and BatchedTensorDot
 # ---------------------------------------------------------------------------------------
 
-def _normalize_pairs(axes: Any, na: int, nb: int, batch: int, who: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+
+def _normalize_pairs(
+    axes: Any, na: int, nb: int, batch: int, who: str
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """NumPy's ``axes`` argument as two tuples of non-negative summed axes.
 
     With ``batch=1`` axis 0 of both operands is the batch axis: an int ``n`` means the last
@@ -141,7 +154,9 @@ def _normalize_pairs(axes: Any, na: int, nb: int, batch: int, who: str) -> tuple
         try:
             ax_a, ax_b = axes
         except (TypeError, ValueError):
-            raise ValueError(f"{who}: axes must be an int or a pair of axis lists, got {axes!r}") from None
+            raise ValueError(
+                f"{who}: axes must be an int or a pair of axis lists, got {axes!r}"
+            ) from None
         ax_a = (ax_a,) if isinstance(ax_a, (int, np.integer)) else tuple(ax_a)
         ax_b = (ax_b,) if isinstance(ax_b, (int, np.integer)) else tuple(ax_b)
         if len(ax_a) != len(ax_b):
@@ -152,7 +167,9 @@ def _normalize_pairs(axes: Any, na: int, nb: int, batch: int, who: str) -> tuple
         for a in axs:
             a = operator.index(a)
             if not -nd <= a < nd:
-                raise np.exceptions.AxisError(f"{who}: axis {a} is out of bounds for a {nd}-d operand")
+                raise np.exceptions.AxisError(
+                    f"{who}: axis {a} is out of bounds for a {nd}-d operand"
+                )
             a %= nd
             if a < batch:
                 raise ValueError(f"{who}: the batch axis 0 cannot be summed over")
@@ -182,7 +199,7 @@ class _TensorDotBase(Op):
         for axs, v in ((self.axes_a, a), (self.axes_b, b)):
             if any(not self.batch <= d < v.ndim for d in axs):
                 raise ValueError(f"{name}: axes {axs} do not fit a {v.ndim}-d operand")
-        for da, db in zip(self.axes_a, self.axes_b):
+        for da, db in zip(self.axes_a, self.axes_b, strict=True):
             if _static_mismatch(a.type.shape[da], b.type.shape[db]):
                 raise ValueError(
                     f"{name}: shape mismatch for summed axes: {a.type.shape} (axis {da}) and "
@@ -195,19 +212,26 @@ class _TensorDotBase(Op):
             sa, sb = a.type.shape[0], b.type.shape[0]
             shape = [sa if sa is not None else sb] + shape
             bc = [a.type.broadcastable[0] and b.type.broadcastable[0]] + bc
-        return Apply(self, [a, b], [TensorType(_result_dtype(a, b), tuple(bc), shape=tuple(shape))()])
+        return Apply(
+            self, [a, b], [TensorType(_result_dtype(a, b), tuple(bc), shape=tuple(shape))()]
+        )
 
     def infer_shape(self, node: Apply, input_shapes):
         sa, sb = input_shapes
         a, b = node.inputs
-        out = [sa[d] for d in self._free(a.ndim, self.axes_a)] + [sb[d] for d in self._free(b.ndim, self.axes_b)]
+        out = [sa[d] for d in self._free(a.ndim, self.axes_a)] + [
+            sb[d] for d in self._free(b.ndim, self.axes_b)
+        ]
         return [tuple(sa[: self.batch]) + tuple(out)]
 
     def _check(self, a: np.ndarray, b: np.ndarray) -> None:
-        bad = [(da, db) for da, db in zip(self.axes_a, self.axes_b) if a.shape[da] != b.shape[db]]
+        pairs = zip(self.axes_a, self.axes_b, strict=True)
+        bad = [(da, db) for da, db in pairs if a.shape[da] != b.shape[db]]
         if bad or (self.batch and a.shape[0] != b.shape[0]):
             what = f"summed axes {bad}" if bad else "batch sizes"
-            raise ValueError(f"{self}: shape mismatch ({what}) for operands {_sig(a)} and {_sig(b)}")
+            raise ValueError(
+                f"{self}: shape mismatch ({what}) for operands {_sig(a)} and {_sig(b)}"
+            )
 
     def grad(self, inputs, output_grads):
         a, b = inputs
@@ -221,11 +245,15 @@ class _TensorDotBase(Op):
         # d/da: contract gz's free_b axes with b's free axes -> [batch] + free_a + summed_b(sorted)
         ga = op(gz_fb, fb)(gz, b)
         summed_b = sorted(self.axes_b)
-        ga = ga.transpose(_inverse_layout(a.ndim, B, fa, [self.axes_a[self.axes_b.index(d)] for d in summed_b]))
+        ga = ga.transpose(
+            _inverse_layout(a.ndim, B, fa, [self.axes_a[self.axes_b.index(d)] for d in summed_b])
+        )
         # d/db: contract a's free axes with gz's free_a axes -> [batch] + summed_a(sorted) + free_b
         gb = op(fa, gz_fa)(a, gz)
         summed_a = sorted(self.axes_a)
-        gb = gb.transpose(_inverse_layout(b.ndim, B, [self.axes_b[self.axes_a.index(d)] for d in summed_a], fb))
+        gb = gb.transpose(
+            _inverse_layout(b.ndim, B, [self.axes_b[self.axes_a.index(d)] for d in summed_a], fb)
+        )
         return [_grad_like(ga, a), _grad_like(gb, b)]
 
     def R_op(self, inputs, eval_points):
@@ -271,8 +299,12 @@ class BatchedTensorDot(_TensorDotBase):
         s = int(np.prod([a.shape[d] for d in self.axes_a], dtype=np.int64))
         free_a = [a.shape[d] for d in fa]
         free_b = [b.shape[d] for d in fb]
-        a2 = np.transpose(a, [0] + fa + list(self.axes_a)).reshape(n, int(np.prod(free_a, dtype=np.int64)), s)
-        b2 = np.transpose(b, [0] + list(self.axes_b) + fb).reshape(n, s, int(np.prod(free_b, dtype=np.int64)))
+        a2 = np.transpose(a, [0] + fa + list(self.axes_a)).reshape(
+            n, int(np.prod(free_a, dtype=np.int64)), s
+        )
+        b2 = np.transpose(b, [0] + list(self.axes_b) + fb).reshape(
+            n, s, int(np.prod(free_b, dtype=np.int64))
+        )
         out = np.matmul(a2, b2).reshape([n] + free_a + free_b)
         output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
 
@@ -280,6 +312,7 @@ class BatchedTensorDot(_TensorDotBase):
 # ---------------------------------------------------------------------------------------
 # MatMul
 # ---------------------------------------------------------------------------------------
+
 
 class MatMul(Op):
     """``numpy.matmul`` of operands with at least 2 dimensions; batch dimensions broadcast
@@ -290,7 +323,10 @@ class MatMul(Op):
     def make_node(self, a: Any, b: Any) -> Apply:
         a, b = as_tensor_variable(a), as_tensor_variable(b)
         if a.ndim < 2 or b.ndim < 2:
-            raise TypeError(f"MatMul: operands must have at least 2 dimensions, got {a.type} and {b.type}; use matmul()")
+            raise TypeError(
+                f"MatMul: operands must have at least 2 dimensions, got {a.type} and {b.type}; "
+                "use matmul()"
+            )
         if _static_mismatch(a.type.shape[-1], b.type.shape[-2]):
             raise ValueError(
                 f"MatMul: core shapes {a.type.shape[-2:]} and {b.type.shape[-2:]} are not aligned "
@@ -298,14 +334,19 @@ class MatMul(Op):
             )
         nb = max(a.ndim, b.ndim) - 2
         shape, bc = [], []
-        for sa, ba, sb, bb in zip(*_padded(a, nb), *_padded(b, nb)):
+        for sa, ba, sb, bb in zip(*_padded(a, nb), *_padded(b, nb), strict=True):
             if not ba and not bb and _static_mismatch(sa, sb):
-                raise ValueError(f"MatMul: batch shapes {a.type.shape[:-2]} and {b.type.shape[:-2]} do not broadcast")
+                raise ValueError(
+                    f"MatMul: batch shapes {a.type.shape[:-2]} and {b.type.shape[:-2]} "
+                    "do not broadcast"
+                )
             bc.append(ba and bb)
             shape.append(sb if ba else sa)
         shape += [a.type.shape[-2], b.type.shape[-1]]
         bc += [a.type.broadcastable[-2], b.type.broadcastable[-1]]
-        return Apply(self, [a, b], [TensorType(_result_dtype(a, b), tuple(bc), shape=tuple(shape))()])
+        return Apply(
+            self, [a, b], [TensorType(_result_dtype(a, b), tuple(bc), shape=tuple(shape))()]
+        )
 
     def perform(self, node: Apply, inputs, output_storage, params=None) -> None:
         a, b = inputs
@@ -313,7 +354,7 @@ class MatMul(Op):
         nb = max(a.ndim, b.ndim) - 2
         sa, ba = _padded_values(a.shape, av.broadcastable, nb)
         sb, bb = _padded_values(b.shape, bv.broadcastable, nb)
-        for d, (x, xb, y, yb) in enumerate(zip(sa, ba, sb, bb)):
+        for d, (x, xb, y, yb) in enumerate(zip(sa, ba, sb, bb, strict=True)):
             if x != y and not (xb or yb):
                 raise ValueError(
                     f"MatMul: batch dimension {d} differs between operands {_sig(a)} and {_sig(b)} "
@@ -335,7 +376,7 @@ class MatMul(Op):
         pb = [None] * (nb - (b.ndim - 2)) + list(sb[:-2])
         ba = _padded(a, nb)[1]
         batch = []
-        for x, xb, y in zip(pa, ba, pb):
+        for x, xb, y in zip(pa, ba, pb, strict=True):
             batch.append(y if (x is None or xb) and y is not None else x)
         return [tuple(batch) + (sa[-2], sb[-1])]
 
@@ -390,6 +431,7 @@ def _sum_to(g: Variable, x: Variable) -> Variable:
 # ---------------------------------------------------------------------------------------
 # Functions
 # ---------------------------------------------------------------------------------------
+
 
 def dot(a: Any, b: Any) -> Variable:
     """Theano's ``T.dot`` (``numpy.dot`` semantics): a 0-d operand multiplies elementwise,

@@ -15,7 +15,8 @@ uint64; floats keep their dtype (float16/float32 accumulate in a wider dtype int
 from __future__ import annotations
 
 import operator
-from typing import Any as _Any, Sequence
+from collections.abc import Sequence
+from typing import Any as _Any
 
 import numpy as np
 
@@ -27,9 +28,27 @@ from symcore.tensor.basic import as_tensor_variable
 from symcore.tensor.type import CONTINUOUS_DTYPES, DISCRETE_DTYPES, TensorType, resolve_dtype
 
 __all__ = [
-    "CAReduce", "CAReduceDtype", "Sum", "Prod", "ProdWithoutZeros", "Max", "Min", "All", "Any",
-    "Argmax", "Argmin", "MaxAndArgmax",
-    "sum", "prod", "max", "min", "argmax", "argmin", "max_and_argmax", "any", "all",
+    "CAReduce",
+    "CAReduceDtype",
+    "Sum",
+    "Prod",
+    "ProdWithoutZeros",
+    "Max",
+    "Min",
+    "All",
+    "Any",
+    "Argmax",
+    "Argmin",
+    "MaxAndArgmax",
+    "sum",
+    "prod",
+    "max",
+    "min",
+    "argmax",
+    "argmin",
+    "max_and_argmax",
+    "any",
+    "all",
 ]
 
 AxisLike = _Any  # int, sequence of ints, None, or a constant tensor holding them
@@ -38,6 +57,7 @@ AxisLike = _Any  # int, sequence of ints, None, or a constant tensor holding the
 # ---------------------------------------------------------------------------------------
 # Axis handling
 # ---------------------------------------------------------------------------------------
+
 
 def normalize_axis(axis: AxisLike, ndim: int, who: str = "reduction") -> tuple[int, ...]:
     """``axis`` (int, sequence, ``None`` = all, negative allowed) as a sorted tuple of axes.
@@ -126,9 +146,15 @@ def _check_nonempty(op: Op, x: np.ndarray, axes: tuple[int, ...], what: str) -> 
 # ---------------------------------------------------------------------------------------
 
 _UFUNC_BY_NAME = {
-    "add": np.add, "mul": np.multiply, "maximum": np.maximum, "minimum": np.minimum,
-    "and_": np.bitwise_and, "or_": np.bitwise_or, "xor": np.bitwise_xor,
-    "and": np.bitwise_and, "or": np.bitwise_or,
+    "add": np.add,
+    "mul": np.multiply,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "and_": np.bitwise_and,
+    "or_": np.bitwise_or,
+    "xor": np.bitwise_xor,
+    "and": np.bitwise_and,
+    "or": np.bitwise_or,
 }
 
 
@@ -179,7 +205,7 @@ class CAReduce(Op):
     __repr__ = __str__
 
     # -- building --------------------------------------------------------------------
-    def _with(self, **changes: _Any) -> "CAReduce":
+    def _with(self, **changes: _Any) -> CAReduce:
         props = self._props_dict()
         props.update(changes)
         new = type(self)(**props)
@@ -188,7 +214,7 @@ class CAReduce(Op):
     def _output_dtype(self, idtype: str) -> str:
         return idtype
 
-    def _resolved(self, x: Variable) -> "CAReduce":
+    def _resolved(self, x: Variable) -> CAReduce:
         """This op with its axes (and dtypes) made explicit for input ``x``."""
         return self._with(axis=normalize_axis(self.axis, x.ndim, str(self)))
 
@@ -218,11 +244,16 @@ class CAReduce(Op):
     def L_op(self, inputs, outputs, output_grads):
         """A generic reduction by add/mul/maximum/minimum differentiates as its named form."""
         named = {"add": Sum, "mul": Prod, "maximum": Max, "minimum": Min}.get(
-            getattr(self.scalar_op, "name", None))
+            getattr(self.scalar_op, "name", None)
+        )
         if named is None or type(self) not in (CAReduce, CAReduceDtype):
             from symcore.gradient import grad_not_implemented
 
-            return [grad_not_implemented(self, 0, inputs[0], f"no gradient for a reduction by {self.scalar_op}")]
+            return [
+                grad_not_implemented(
+                    self, 0, inputs[0], f"no gradient for a reduction by {self.scalar_op}"
+                )
+            ]
         return named(self.axis).L_op(inputs, outputs, output_grads)
 
     def _grad_pattern(self, x: Variable) -> list[_Any]:
@@ -257,8 +288,13 @@ def _axis_prop(axis: AxisLike) -> tuple[int, ...] | None:
 # ---------------------------------------------------------------------------------------
 
 _DEFAULT_DTYPE = {
-    "bool": "int64", "int8": "int64", "int16": "int64", "int32": "int64",
-    "uint8": "uint64", "uint16": "uint64", "uint32": "uint64",
+    "bool": "int64",
+    "int8": "int64",
+    "int16": "int64",
+    "int32": "int64",
+    "uint8": "uint64",
+    "uint16": "uint64",
+    "uint32": "uint64",
 }
 _DEFAULT_ACC = dict(_DEFAULT_DTYPE, float16="float32", float32="float64", complex64="complex128")
 
@@ -273,7 +309,9 @@ class CAReduceDtype(CAReduce):
 
     __props__ = ("scalar_op", "axis", "dtype", "acc_dtype")
 
-    def __init__(self, scalar_op: _Any, axis: AxisLike = None, dtype: _Any = None, acc_dtype: _Any = None):
+    def __init__(
+        self, scalar_op: _Any, axis: AxisLike = None, dtype: _Any = None, acc_dtype: _Any = None
+    ):
         super().__init__(scalar_op, axis)
         self.dtype = None if dtype is None else resolve_dtype(dtype)
         self.acc_dtype = None if acc_dtype is None else resolve_dtype(acc_dtype)
@@ -283,15 +321,20 @@ class CAReduceDtype(CAReduce):
             return [f"acc_dtype={self.acc_dtype}"]
         return []
 
-    def _resolved(self, x: Variable) -> "CAReduce":
+    def _resolved(self, x: Variable) -> CAReduce:
         axis = normalize_axis(self.axis, x.ndim, str(self))
         dtype = self.dtype or _DEFAULT_DTYPE.get(x.dtype, x.dtype)
         acc = self.acc_dtype
         if acc is None:
-            acc = np.result_type(_DEFAULT_ACC.get(x.dtype, x.dtype), _DEFAULT_ACC.get(dtype, dtype)).name
+            acc = np.result_type(
+                _DEFAULT_ACC.get(x.dtype, x.dtype), _DEFAULT_ACC.get(dtype, dtype)
+            ).name
             if dtype == "bool":
                 acc = "bool"
-        elif not (np.can_cast(x.dtype, acc, "safe") or (x.dtype in DISCRETE_DTYPES and acc in CONTINUOUS_DTYPES)):
+        elif not (
+            np.can_cast(x.dtype, acc, "safe")
+            or (x.dtype in DISCRETE_DTYPES and acc in CONTINUOUS_DTYPES)
+        ):
             raise TypeError(
                 f"Cannot build {type(self).__name__} node with input dtype {x.dtype} and "
                 f"acc_dtype {acc}, as precision would be lost. To correct this error, you can "
@@ -351,8 +394,13 @@ class Prod(CAReduceDtype):
 
     __props__ = ("axis", "dtype", "acc_dtype", "no_zeros_in_input")
 
-    def __init__(self, axis: AxisLike = None, dtype: _Any = None, acc_dtype: _Any = None,
-                 no_zeros_in_input: bool = False) -> None:
+    def __init__(
+        self,
+        axis: AxisLike = None,
+        dtype: _Any = None,
+        acc_dtype: _Any = None,
+        no_zeros_in_input: bool = False,
+    ) -> None:
         super().__init__(ps.mul, axis, dtype, acc_dtype)
         self.no_zeros_in_input = bool(no_zeros_in_input)
 
@@ -414,13 +462,16 @@ class ProdWithoutZeros(CAReduceDtype):
             return [_float_zeros_like(x)]
         pattern = self._grad_pattern(x)
         is_zero = eq(x, 0)
-        gx = switch(is_zero, 0, out.dimshuffle(pattern) / switch(is_zero, 1, x)) * gz.dimshuffle(pattern)
+        gx = switch(is_zero, 0, out.dimshuffle(pattern) / switch(is_zero, 1, x)) * gz.dimshuffle(
+            pattern
+        )
         return [_cast_grad(gx, x)]
 
 
 # ---------------------------------------------------------------------------------------
 # Max, Min, All, Any
 # ---------------------------------------------------------------------------------------
+
 
 class _Extremum(CAReduce):
     """Common part of ``Max`` and ``Min`` (NaN propagates as in NumPy; reducing an empty
@@ -500,6 +551,7 @@ class Any(_BoolReduce):
 # Argmax, Argmin, MaxAndArgmax
 # ---------------------------------------------------------------------------------------
 
+
 def _arg_extremum(op: Op, x: np.ndarray, axes: tuple[int, ...], fn, what: str) -> np.ndarray:
     """``fn`` (np.argmax/np.argmin) over several axes: they are moved last and flattened."""
     if not axes:
@@ -526,7 +578,11 @@ class _ArgExtremum(Op):
         self.axis = _axis_prop(axis)
 
     def __str__(self) -> str:
-        return f"{type(self).__name__}{{axis={self.axis}}}" if self.axis is not None else type(self).__name__
+        return (
+            f"{type(self).__name__}{{axis={self.axis}}}"
+            if self.axis is not None
+            else type(self).__name__
+        )
 
     __repr__ = __str__
 
@@ -569,7 +625,9 @@ class MaxAndArgmax(Op):
         x = as_tensor_variable(x)
         axis = normalize_axis(self.axis, x.ndim, str(self))
         op = self if axis == self.axis else type(self)(axis)
-        return Apply(op, [x], [_reduced_type(x, axis, x.dtype)(), _reduced_type(x, axis, "int64")()])
+        return Apply(
+            op, [x], [_reduced_type(x, axis, x.dtype)(), _reduced_type(x, axis, "int64")()]
+        )
 
     def perform(self, node: Apply, inputs, output_storage, params=None) -> None:
         (x,) = inputs
@@ -597,6 +655,7 @@ class MaxAndArgmax(Op):
 # Gradient helpers
 # ---------------------------------------------------------------------------------------
 
+
 def _broadcast_back(x: Variable, g: Variable) -> Variable:
     """``g`` (with broadcastable dims where ``x`` was reduced) broadcast to the shape of ``x``."""
     from symcore.tensor.math import second
@@ -617,12 +676,18 @@ def _cast_grad(g: Variable, x: Variable) -> Variable:
 # Functions
 # ---------------------------------------------------------------------------------------
 
+
 def _finish(x: Variable, out: Variable, axis: AxisLike, keepdims: bool) -> Variable:
     return keep_dims(x, out, axis) if keepdims else out
 
 
-def sum(input: _Any, axis: AxisLike = None, dtype: _Any = None, keepdims: bool = False,
-        acc_dtype: _Any = None) -> Variable:
+def sum(
+    input: _Any,
+    axis: AxisLike = None,
+    dtype: _Any = None,
+    keepdims: bool = False,
+    acc_dtype: _Any = None,
+) -> Variable:
     """Sum over ``axis`` (None = all; int, negative or tuple). Bool and ints give int64
     (unsigned: uint64) unless ``dtype`` is given; float32 stays float32."""
     x = as_tensor_variable(input)
@@ -630,8 +695,14 @@ def sum(input: _Any, axis: AxisLike = None, dtype: _Any = None, keepdims: bool =
     return _finish(x, Sum(axis, dtype=dtype, acc_dtype=acc_dtype)(x), axis, keepdims)
 
 
-def prod(input: _Any, axis: AxisLike = None, dtype: _Any = None, keepdims: bool = False,
-         acc_dtype: _Any = None, no_zeros_in_input: bool = False) -> Variable:
+def prod(
+    input: _Any,
+    axis: AxisLike = None,
+    dtype: _Any = None,
+    keepdims: bool = False,
+    acc_dtype: _Any = None,
+    no_zeros_in_input: bool = False,
+) -> Variable:
     """Product over ``axis``; dtypes as ``sum``. ``no_zeros_in_input=True`` promises the
     input has no zeros, which gives a cheaper gradient."""
     x = as_tensor_variable(input)
@@ -689,4 +760,3 @@ def any(x: _Any, axis: AxisLike = None, keepdims: bool = False) -> Variable:
     x = as_tensor_variable(x)
     axis = normalize_axis(axis, x.ndim, "any")
     return _finish(x, Any(axis)(x), axis, keepdims)
-

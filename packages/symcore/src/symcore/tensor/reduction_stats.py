@@ -46,14 +46,22 @@ def _count_as(n: Variable, dtype: str) -> Variable:
     return cast(n, "float32" if dtype in _SMALL else "float64")
 
 
-def mean(input: Any, axis: Any = None, dtype: Any = None, op: bool = False, keepdims: bool = False,
-         acc_dtype: Any = None) -> Variable:
+def mean(
+    input: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    op: bool = False,
+    keepdims: bool = False,
+    acc_dtype: Any = None,
+) -> Variable:
     """Mean over ``axis`` (None = all; int, negative or tuple). float32 stays float32;
     integers give float64; ``dtype`` sets the dtype of the sum (and so of the result)."""
     x = as_tensor_variable(input)
     axes = normalize_axis(axis, x.ndim, "mean")
     sum_dtype = dtype
-    if (sum_dtype == "float16" or (sum_dtype is None and x.dtype == "float16")) and acc_dtype != "float16":
+    if (
+        sum_dtype == "float16" or (sum_dtype is None and x.dtype == "float16")
+    ) and acc_dtype != "float16":
         sum_dtype = "float32"  # float16 sums overflow too easily
     s = _sum(x, axis=axes, dtype=sum_dtype, keepdims=keepdims, acc_dtype=acc_dtype)
     out = s / _count_as(_count(x, axes), s.dtype)
@@ -68,13 +76,17 @@ def _centered(x: Variable, axes: tuple[int, ...]) -> Variable:
     return x - mean(x, axes, keepdims=True)
 
 
-def var(input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, corrected: bool = False) -> Variable:
+def var(
+    input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, corrected: bool = False
+) -> Variable:
     """Variance over ``axis`` with ``ddof`` delta degrees of freedom (divides by
     ``N - ddof``, N the number of reduced elements, as NumPy). ``corrected=True`` uses the
     corrected two-pass algorithm (subtracts the rounding error of the mean)."""
     if isinstance(ddof, bool):
-        raise ValueError("var: ddof must be an int; keepdims is now the 4th parameter "
-                         "(input, axis=None, ddof=0, keepdims=False, corrected=False)")
+        raise ValueError(
+            "var: ddof must be an int; keepdims is now the 4th parameter "
+            "(input, axis=None, ddof=0, keepdims=False, corrected=False)"
+        )
     x = as_tensor_variable(input)
     axes = normalize_axis(axis, x.ndim, "var")
     c = _centered(x, axes)
@@ -89,17 +101,23 @@ def var(input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, cor
             err = sqr(_abs(mean(c, axes, keepdims=keepdims)))
         else:
             n = _count(x, axes)
-            err = sqr(_abs(_sum(c, axis=axes, keepdims=keepdims))) / _count_as(n * (n - ddof), sq.dtype)
+            err = sqr(_abs(_sum(c, axis=axes, keepdims=keepdims))) / _count_as(
+                n * (n - ddof), sq.dtype
+            )
         v = v - err
     v.name = "var"
     return v
 
 
-def std(input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, corrected: bool = False) -> Variable:
+def std(
+    input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, corrected: bool = False
+) -> Variable:
     """Standard deviation: ``sqrt(var(input, axis, ddof, keepdims, corrected))``."""
     if isinstance(ddof, bool):
-        raise ValueError("std: ddof must be an int; keepdims is now the 4th parameter "
-                         "(input, axis=None, ddof=0, keepdims=False, corrected=False)")
+        raise ValueError(
+            "std: ddof must be an int; keepdims is now the 4th parameter "
+            "(input, axis=None, ddof=0, keepdims=False, corrected=False)"
+        )
     ret = sqrt(var(input, axis=axis, ddof=ddof, keepdims=keepdims, corrected=corrected))
     ret.name = "std"
     return ret
@@ -123,4 +141,4 @@ def norm(x: Any, L: Any, axis: Any = None, keepdims: bool = False) -> Variable:
         return _sum(a, axis=axes, keepdims=keepdims)
     if L == 2:
         return sqrt(_sum(sqr(a), axis=axes, keepdims=keepdims))
-    return _sum(a ** L, axis=axes, keepdims=keepdims) ** (1.0 / L)
+    return _sum(a**L, axis=axes, keepdims=keepdims) ** (1.0 / L)

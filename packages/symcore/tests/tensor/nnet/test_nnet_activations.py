@@ -3,7 +3,6 @@ hard_sigmoid, softsign, relu, elu, selu; Theano's module paths."""
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.gradient import grad, verify_grad
@@ -22,8 +21,11 @@ def np_sigmoid(a):
 
 def np_ultra_fast_sigmoid(a):
     h = np.abs(a) / 2
-    z = np.where(h < 1.7, 1.5 * h / (1 + h), np.where(h < 3, 0.935409070603099 + 0.0458812946797165 * (h - 1.7),
-                                                       0.99505475368673))
+    z = np.where(
+        h < 1.7,
+        1.5 * h / (1 + h),
+        np.where(h < 3, 0.935409070603099 + 0.0458812946797165 * (h - 1.7), 0.99505475368673),
+    )
     return 0.5 * (np.sign(a) * z + 1)
 
 
@@ -33,11 +35,24 @@ def test_theano_module_paths():
     from symcore.tensor.math_special import sigmoid, softplus
 
     assert nnet.sigmoid is sigmoid and nnet.softplus is softplus and sg.sigmoid is sigmoid
-    assert nn.softmax is nnet.softmax and nn.categorical_crossentropy is nnet.categorical_crossentropy
+    assert (
+        nn.softmax is nnet.softmax and nn.categorical_crossentropy is nnet.categorical_crossentropy
+    )
     assert T.nnet.relu is nnet.relu and nnet.logsoftmax is nnet.log_softmax
-    for name in ("Softmax", "LogSoftmax", "SoftmaxGrad", "CrossentropyCategorical1Hot",
-                 "CrossentropySoftmaxArgmax1HotWithBias", "ultra_fast_sigmoid", "hard_sigmoid", "elu",
-                 "binary_crossentropy", "sigmoid_binary_crossentropy", "logsumexp", "crossentropy_softmax_1hot"):
+    for name in (
+        "Softmax",
+        "LogSoftmax",
+        "SoftmaxGrad",
+        "CrossentropyCategorical1Hot",
+        "CrossentropySoftmaxArgmax1HotWithBias",
+        "ultra_fast_sigmoid",
+        "hard_sigmoid",
+        "elu",
+        "binary_crossentropy",
+        "sigmoid_binary_crossentropy",
+        "logsumexp",
+        "crossentropy_softmax_1hot",
+    ):
         assert hasattr(nnet, name), name
 
 
@@ -90,7 +105,9 @@ def test_relu_dtypes_and_symbolic_alpha():
     assert nnet.relu(f).dtype == "float32" and nnet.relu(f, 0.2).dtype == "float32"
     al = T.dscalar("al")
     a = rng.normal(size=5).astype("float32")
-    np.testing.assert_allclose(run(nnet.relu(f, al), [f, al], a, 0.3), np.where(a > 0, a, 0.3 * a), rtol=1e-6)
+    np.testing.assert_allclose(
+        run(nnet.relu(f, al), [f, al], a, 0.3), np.where(a > 0, a, 0.3 * a), rtol=1e-6
+    )
 
 
 def test_elu_selu():

@@ -4,15 +4,23 @@ values against NumPy, stability, errors, infer_shape and gradients."""
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.gradient import grad, verify_grad
 from symcore.tensor.nnet import (
-    CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad, CrossentropySoftmaxArgmax1HotWithBias,
-    LabelMask, binary_crossentropy, categorical_crossentropy, crossentropy_categorical_1hot,
-    crossentropy_softmax_1hot, crossentropy_softmax_1hot_with_bias, crossentropy_softmax_argmax_1hot_with_bias,
-    sigmoid, sigmoid_binary_crossentropy, softmax,
+    CrossentropyCategorical1Hot,
+    CrossentropyCategorical1HotGrad,
+    CrossentropySoftmaxArgmax1HotWithBias,
+    LabelMask,
+    binary_crossentropy,
+    categorical_crossentropy,
+    crossentropy_categorical_1hot,
+    crossentropy_softmax_1hot,
+    crossentropy_softmax_1hot_with_bias,
+    crossentropy_softmax_argmax_1hot_with_bias,
+    sigmoid,
+    sigmoid_binary_crossentropy,
+    softmax,
 )
 from symcore.tensor.shape import shape_i
 
@@ -40,6 +48,7 @@ def probs(*shape):
 # binary
 # ---------------------------------------------------------------------------------------
 
+
 def test_binary_crossentropy_formula():
     o, t = T.dmatrix("o"), T.dmatrix("t")
     a, b = rng.uniform(0.05, 0.95, size=(3, 4)), rng.uniform(0, 1, size=(3, 4))
@@ -56,8 +65,12 @@ def test_sigmoid_binary_crossentropy_matches_and_is_stable():
     out = run(sigmoid_binary_crossentropy(x, t), [x, t], a, b)
     p = np_sigmoid(a)
     np.testing.assert_allclose(out, -(b * np.log(p) + (1 - b) * np.log(1 - p)))
-    big = run(sigmoid_binary_crossentropy(x, t), [x, t], np.array([1000.0, -1000.0, 1000.0]),
-              np.array([0.0, 1.0, 1.0]))
+    big = run(
+        sigmoid_binary_crossentropy(x, t),
+        [x, t],
+        np.array([1000.0, -1000.0, 1000.0]),
+        np.array([0.0, 1.0, 1.0]),
+    )
     np.testing.assert_allclose(big, [1000.0, 1000.0, 0.0])
     assert sigmoid_binary_crossentropy(T.fvector(), T.fvector()).dtype == "float32"
 
@@ -69,19 +82,28 @@ def test_sigmoid_binary_crossentropy_grad_is_exact_including_zero():
     gx, gt = run(grad(T.sum(sigmoid_binary_crossentropy(x, t)), [x, t]), [x, t], a, b)
     np.testing.assert_allclose(gx, np_sigmoid(a) - b)
     np.testing.assert_allclose(gt, -a)
-    verify_grad(sigmoid_binary_crossentropy, [rng.normal(size=(2, 3)), rng.uniform(size=(2, 3))], rng=rng)
+    verify_grad(
+        sigmoid_binary_crossentropy, [rng.normal(size=(2, 3)), rng.uniform(size=(2, 3))], rng=rng
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # categorical
 # ---------------------------------------------------------------------------------------
 
+
 def test_categorical_crossentropy_onehot_and_labels_agree():
     c, t, y = T.dmatrix("c"), T.dmatrix("t"), T.lvector("y")
     p = probs(4, 3)
     labels = np.array([0, 2, 1, 2])
     onehot = np.eye(3)[labels]
-    a, b = run([categorical_crossentropy(c, t), categorical_crossentropy(c, y)], [c, t, y], p, onehot, labels)
+    a, b = run(
+        [categorical_crossentropy(c, t), categorical_crossentropy(c, y)],
+        [c, t, y],
+        p,
+        onehot,
+        labels,
+    )
     expected = -np.log(p[np.arange(4), labels])
     np.testing.assert_allclose(a, expected)
     np.testing.assert_allclose(b, expected)
@@ -91,7 +113,9 @@ def test_categorical_crossentropy_onehot_and_labels_agree():
 def test_categorical_crossentropy_soft_targets_and_3d():
     c, t = T.dtensor3("c"), T.dtensor3("t")
     p, q = probs(2, 3, 4), probs(2, 3, 4)
-    np.testing.assert_allclose(run(categorical_crossentropy(c, t), [c, t], p, q), -(q * np.log(p)).sum(-1))
+    np.testing.assert_allclose(
+        run(categorical_crossentropy(c, t), [c, t], p, q), -(q * np.log(p)).sum(-1)
+    )
     y = T.imatrix("y")
     labels = rng.integers(0, 4, size=(2, 3)).astype("int32")
     out = run(crossentropy_categorical_1hot(c, y), [c, y], p, labels)
@@ -133,10 +157,17 @@ def test_1hot_infer_shape_and_empty():
 
 def test_1hot_grads_first_and_second_order():
     labels = np.array([1, 0, 2])
-    verify_grad(lambda c: crossentropy_categorical_1hot(c, T.constant(labels)), [probs(3, 3)], rng=rng)
-    verify_grad(lambda c: categorical_crossentropy(c, T.constant(np.eye(3)[labels])), [probs(3, 3)], rng=rng)
-    verify_grad(lambda g, c: CrossentropyCategorical1HotGrad()(g, c, T.constant(labels)),
-                [rng.normal(size=3), probs(3, 3)], rng=rng)
+    verify_grad(
+        lambda c: crossentropy_categorical_1hot(c, T.constant(labels)), [probs(3, 3)], rng=rng
+    )
+    verify_grad(
+        lambda c: categorical_crossentropy(c, T.constant(np.eye(3)[labels])), [probs(3, 3)], rng=rng
+    )
+    verify_grad(
+        lambda g, c: CrossentropyCategorical1HotGrad()(g, c, T.constant(labels)),
+        [rng.normal(size=3), probs(3, 3)],
+        rng=rng,
+    )
     c, y = T.dmatrix("c"), T.lvector("y")
     g = run(grad(T.sum(crossentropy_categorical_1hot(c, y)), c), [c, y], probs(3, 3) + 0.0, labels)
     assert (g[np.arange(3), labels] < 0).all()
@@ -160,6 +191,7 @@ def test_label_mask():
 # ---------------------------------------------------------------------------------------
 # softmax + nll in one node
 # ---------------------------------------------------------------------------------------
+
 
 def test_crossentropy_softmax_argmax_1hot_with_bias_values():
     x, b, y = T.dmatrix("x"), T.dvector("b"), T.lvector("y")
@@ -187,8 +219,12 @@ def test_crossentropy_softmax_is_stable_where_softmax_underflows():
 def test_crossentropy_softmax_grads():
     labels = T.constant(np.array([2, 0, 1]))
     a, bb = rng.normal(size=(3, 3)), rng.normal(size=3)
-    verify_grad(lambda x, b: crossentropy_softmax_argmax_1hot_with_bias(x, b, labels)[0], [a, bb], rng=rng)
-    verify_grad(lambda x, b: crossentropy_softmax_argmax_1hot_with_bias(x, b, labels)[1], [a, bb], rng=rng)
+    verify_grad(
+        lambda x, b: crossentropy_softmax_argmax_1hot_with_bias(x, b, labels)[0], [a, bb], rng=rng
+    )
+    verify_grad(
+        lambda x, b: crossentropy_softmax_argmax_1hot_with_bias(x, b, labels)[1], [a, bb], rng=rng
+    )
     verify_grad(lambda x, b: crossentropy_softmax_1hot_with_bias(x, b, labels), [a, bb], rng=rng)
     verify_grad(lambda x: crossentropy_softmax_1hot(x, labels)[0], [a], rng=rng)
 
@@ -229,6 +265,7 @@ def test_infer_shape_of_crossentropy_ops():
         node = out.owner
         in_shapes = [tuple(shape_i(v, d) for d in range(v.ndim)) for v in node.inputs]
         shp = node.op.infer_shape(node, in_shapes)[node.outputs.index(out)]
-        res = symcore.function([x, b, y, g], [out] + [T.as_tensor_variable(s) for s in shp],
-                               on_unused_input="ignore")(*vals, np.ones(4))
+        res = symcore.function(
+            [x, b, y, g], [out] + [T.as_tensor_variable(s) for s in shp], on_unused_input="ignore"
+        )(*vals, np.ones(4))
         assert tuple(int(s) for s in res[1:]) == res[0].shape

@@ -3,7 +3,6 @@ inputs, Theano's vector-to-row behaviour, dtypes, infer_shape, gradients and R_o
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.gradient import Rop, grad, verify_grad
@@ -42,7 +41,9 @@ def test_softmax_log_softmax_match_numpy(axis):
     sm, lsm = run([softmax(x, axis=axis), log_softmax(x, axis=axis)], [x], a)
     np.testing.assert_allclose(sm, np_softmax(a, axis))
     np.testing.assert_allclose(lsm, np_log_softmax(a, axis))
-    np.testing.assert_allclose(sm.sum(axis=axis), 1.0 if axis is None else np.ones(a.shape[1 - axis % 2]))
+    np.testing.assert_allclose(
+        sm.sum(axis=axis), 1.0 if axis is None else np.ones(a.shape[1 - axis % 2])
+    )
 
 
 def test_softmax_of_3d_along_middle_axis():
@@ -111,9 +112,14 @@ def test_ops_value_semantics_and_axis_normalisation():
         softmax(x, axis=2)
 
 
-@pytest.mark.parametrize("build", [
-    lambda x: softmax(x), lambda x: log_softmax(x, 0), lambda x: SoftmaxGrad(1)(x, softmax(x)),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda x: softmax(x),
+        lambda x: log_softmax(x, 0),
+        lambda x: SoftmaxGrad(1)(x, softmax(x)),
+    ],
+)
 def test_infer_shape(build):
     x = T.dmatrix("x")
     check_infer_shape(build(x), [x], [rng.normal(size=(3, 4))])
@@ -170,6 +176,7 @@ def test_softmax_and_log_softmax_rop():
 # ---------------------------------------------------------------------------------------
 # logsumexp
 # ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("axis", [None, 0, -1, (0, 2)])
 @pytest.mark.parametrize("keepdims", [False, True])

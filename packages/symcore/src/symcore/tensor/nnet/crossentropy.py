@@ -21,11 +21,18 @@ from symcore.tensor.reduction import sum as _sum
 from symcore.tensor.type import FLOAT_DTYPES, INTEGER_DTYPES, TensorType
 
 __all__ = [
-    "binary_crossentropy", "sigmoid_binary_crossentropy", "categorical_crossentropy",
-    "CrossentropyCategorical1Hot", "CrossentropyCategorical1HotGrad",
-    "crossentropy_categorical_1hot", "crossentropy_categorical_1hot_grad",
-    "CrossentropySoftmaxArgmax1HotWithBias", "crossentropy_softmax_argmax_1hot_with_bias",
-    "crossentropy_softmax_1hot_with_bias", "crossentropy_softmax_1hot", "LabelMask",
+    "binary_crossentropy",
+    "sigmoid_binary_crossentropy",
+    "categorical_crossentropy",
+    "CrossentropyCategorical1Hot",
+    "CrossentropyCategorical1HotGrad",
+    "crossentropy_categorical_1hot",
+    "crossentropy_categorical_1hot_grad",
+    "CrossentropySoftmaxArgmax1HotWithBias",
+    "crossentropy_softmax_argmax_1hot_with_bias",
+    "crossentropy_softmax_1hot_with_bias",
+    "crossentropy_softmax_1hot",
+    "LabelMask",
 ]
 
 
@@ -47,6 +54,7 @@ def sigmoid_binary_crossentropy(output: Any, target: Any) -> Variable:
 # ---------------------------------------------------------------------------------------
 # Integer labels
 # ---------------------------------------------------------------------------------------
+
 
 def _check_labels(op: Op, labels: np.ndarray, n_classes: int, lead_shape: tuple) -> None:
     if labels.shape != lead_shape:
@@ -116,7 +124,10 @@ class CrossentropyCategorical1Hot(Op):
     def make_node(self, coding_dist: Any, true_one_of_n: Any) -> Apply:
         coding = as_tensor_variable(coding_dist)
         if coding.ndim < 1 or coding.dtype not in FLOAT_DTYPES:
-            raise TypeError(f"CrossentropyCategorical1Hot: coding_dist must be a float tensor, got {coding.type}")
+            raise TypeError(
+                "CrossentropyCategorical1Hot: coding_dist must be a float tensor, "
+                f"got {coding.type}"
+            )
         labels = _labels_var(true_one_of_n, coding, "CrossentropyCategorical1Hot")
         out = TensorType(coding.dtype, coding.broadcastable[:-1], shape=coding.type.shape[:-1])()
         return Apply(self, [coding, labels], [out])
@@ -213,6 +224,7 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
 # ---------------------------------------------------------------------------------------
 # Softmax + negative log-likelihood in one node
 # ---------------------------------------------------------------------------------------
+
 
 class CrossentropySoftmaxArgmax1HotWithBias(Op):
     """For a matrix ``x``, a bias vector ``b`` and integer labels ``y_idx``: the negative

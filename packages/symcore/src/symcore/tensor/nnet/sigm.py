@@ -17,7 +17,12 @@ from symcore.tensor.math_special import sigmoid, softplus
 from symcore.tensor.type import DISCRETE_DTYPES, FLOAT_DTYPES
 
 __all__ = [
-    "sigmoid", "softplus", "ultra_fast_sigmoid", "hard_sigmoid", "softsign", "UltraFastSigmoid",
+    "sigmoid",
+    "softplus",
+    "ultra_fast_sigmoid",
+    "hard_sigmoid",
+    "softsign",
+    "UltraFastSigmoid",
 ]
 
 # Theano's piecewise approximation of sigmoid(x) = 0.5 * (1 + tanh(x / 2)), on h = |x| / 2.
@@ -53,7 +58,9 @@ class UltraFastSigmoid(Op):
         (x,) = inputs
         dtype = node.outputs[0].dtype
         h = np.abs(x) * 0.5
-        z = np.where(h < _KNEE1, 1.5 * h / (1.0 + h), np.where(h < _KNEE2, _A + _B * (h - _KNEE1), _TOP))
+        z = np.where(
+            h < _KNEE1, 1.5 * h / (1.0 + h), np.where(h < _KNEE2, _A + _B * (h - _KNEE1), _TOP)
+        )
         z = np.where(x < 0, -z, z)
         output_storage[0][0] = np.asarray(0.5 * (z + 1.0), dtype=dtype)
 

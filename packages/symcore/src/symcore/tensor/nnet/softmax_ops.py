@@ -21,8 +21,17 @@ from symcore.tensor.reduction import sum as _sum
 from symcore.tensor.type import DISCRETE_DTYPES, FLOAT_DTYPES, TensorType
 
 __all__ = [
-    "Softmax", "SoftmaxGrad", "LogSoftmax", "softmax", "log_softmax", "logsoftmax",
-    "softmax_with_bias", "logsumexp", "softmax_op", "softmax_grad", "logsoftmax_op",
+    "Softmax",
+    "SoftmaxGrad",
+    "LogSoftmax",
+    "softmax",
+    "log_softmax",
+    "logsoftmax",
+    "softmax_with_bias",
+    "logsumexp",
+    "softmax_op",
+    "softmax_grad",
+    "logsoftmax_op",
 ]
 
 
@@ -55,7 +64,7 @@ class _AxisOp(Op):
     def __init__(self, axis: int | None = -1) -> None:
         self.axis = None if axis is None else int(axis)
 
-    def _resolved(self, x: Variable) -> "_AxisOp":
+    def _resolved(self, x: Variable) -> _AxisOp:
         axis = _axis_of(self, x)
         return self if axis == self.axis else type(self)(axis)
 
@@ -108,7 +117,7 @@ class SoftmaxGrad(_AxisOp):
         if dy.ndim != sm.ndim:
             raise TypeError(f"SoftmaxGrad: dy {dy.type} and sm {sm.type} must have the same rank")
         dtype = np.result_type(dy.dtype, sm.dtype).name
-        bc = tuple(a and b for a, b in zip(dy.broadcastable, sm.broadcastable))
+        bc = tuple(a and b for a, b in zip(dy.broadcastable, sm.broadcastable, strict=True))
         return Apply(self._resolved(sm), [dy, sm], [TensorType(dtype, bc)()])
 
     def perform(self, node: Apply, inputs, output_storage, params=None) -> None:
