@@ -9,12 +9,8 @@ import warnings
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
-from symcore.graph.basic import Apply
-from symcore.graph.op import Op
-from symcore.graph.type import DisconnectedType, NullType
 from symcore.gradient import (
     DisconnectedInputError,
     Lop,
@@ -24,6 +20,9 @@ from symcore.gradient import (
     grad_undefined,
     subgraph_grad,
 )
+from symcore.graph.basic import Apply
+from symcore.graph.op import Op
+from symcore.graph.type import DisconnectedType, NullType
 
 RNG = np.random.default_rng(1234)
 
@@ -282,8 +281,11 @@ def test_wrt_must_be_variables():
 
 def test_bad_flag_values_are_rejected():
     x = T.dscalar("x")
-    for kw in ({"disconnected_inputs": "nope"}, {"return_disconnected": "zeros"},
-               {"null_gradients": "warn"}):
+    for kw in (
+        {"disconnected_inputs": "nope"},
+        {"return_disconnected": "zeros"},
+        {"null_gradients": "warn"},
+    ):
         with pytest.raises(ValueError, match=list(kw)[0]):
             grad(x * 2, x, **kw)
 
@@ -379,7 +381,9 @@ def test_return_disconnected_none_and_disconnected():
     v = T.dvector("v")
     _, g_none = grad(x * 2, [x, v], disconnected_inputs="ignore", return_disconnected="None")
     assert g_none is None
-    _, g_disc = grad(x * 2, [x, v], disconnected_inputs="ignore", return_disconnected="Disconnected")
+    _, g_disc = grad(
+        x * 2, [x, v], disconnected_inputs="ignore", return_disconnected="Disconnected"
+    )
     assert isinstance(g_disc.type, DisconnectedType)
 
 
@@ -459,9 +463,13 @@ def test_op_without_gradient_is_not_implemented_not_a_crash():
 
 @pytest.mark.parametrize(
     "kind, exc, match",
-    [("none", TypeError, "None"), ("count", ValueError, "2 gradients for 1 inputs"),
-     ("int", TypeError, "integer-valued"), ("ndim", ValueError, "dimensions"),
-     ("number", TypeError, "symbolic")],
+    [
+        ("none", TypeError, "None"),
+        ("count", ValueError, "2 gradients for 1 inputs"),
+        ("int", TypeError, "integer-valued"),
+        ("ndim", ValueError, "dimensions"),
+        ("number", TypeError, "symbolic"),
+    ],
 )
 def test_faulty_op_gradients_are_reported_with_the_op(kind, exc, match):
     x = T.dvector("x")
@@ -584,7 +592,9 @@ def test_lop_with_several_outputs():
     ua, ub = T.dvectors("ua", "ub")
     g = Lop([a, b], x, [ua, ub])
     xv, uav, ubv = (RNG.standard_normal(3) for _ in range(3))
-    np.testing.assert_allclose(fn([x, ua, ub], g)(xv, uav, ubv), uav * np.exp(xv) + ubv * np.cos(xv))
+    np.testing.assert_allclose(
+        fn([x, ua, ub], g)(xv, uav, ubv), uav * np.exp(xv) + ubv * np.cos(xv)
+    )
     with pytest.raises(ValueError, match="eval_points"):
         Lop([a, b], x, [ua])
 

@@ -3,7 +3,6 @@ consider_constant. Forward they are the identity; backward they change the gradi
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.gradient import (
@@ -27,9 +26,16 @@ def fn(inputs, outputs):
     return symcore.function(inputs, outputs, on_unused_input="ignore")
 
 
-@pytest.mark.parametrize("control", [zero_grad, disconnected_grad, undefined_grad,
-                                     lambda x: grad_clip(x, -1.0, 1.0),
-                                     lambda x: grad_scale(x, 3.0)])
+@pytest.mark.parametrize(
+    "control",
+    [
+        zero_grad,
+        disconnected_grad,
+        undefined_grad,
+        lambda x: grad_clip(x, -1.0, 1.0),
+        lambda x: grad_scale(x, 3.0),
+    ],
+)
 def test_forward_is_identity(control):
     x = T.dmatrix("x")
     y = control(x)

@@ -6,7 +6,6 @@ lengths here; an unknown length must fail with a clear NotImplementedError.
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.gradient import (

@@ -10,18 +10,17 @@ Each area lists its differentiable functions in ``tests/gradient/op_catalogue_<a
         ...
     ]
 
-``test_catalogue_case`` runs ``verify_grad`` on every case. ``test_every_differentiable_op_is_covered``
-walks the Op classes defined in ``symcore.tensor`` and ``symcore.scalar`` (all submodules)
-and fails for a differentiable class without ``grad``/``L_op`` or without a catalogue case
-whose graph contains it (Ops nested in Elemwise/CAReduce ``scalar_op`` and in Composite
-graphs count).
+``test_catalogue_case`` runs ``verify_grad`` on every case.
+``test_every_differentiable_op_is_covered`` walks the Op classes defined in
+``symcore.tensor`` and ``symcore.scalar`` (all submodules) and fails for a differentiable
+class without ``grad``/``L_op`` or without a catalogue case whose graph contains it (Ops
+nested in Elemwise/CAReduce ``scalar_op`` and in Composite graphs count).
 
 What counts as differentiable: an Op class, unless it sets the class attribute
 ``differentiable = False`` (argmax, comparisons, shapes, random draws...), or every
 module-level instance of it gives only non-float outputs for float inputs (a scalar op
-refusing float inputs counts as such). Base classes
-that other Op classes derive from are checked through their subclasses, unless they have
-module-level instances of their own.
+refusing float inputs counts as such). Base classes that other Op classes derive from
+are checked through their subclasses, unless they have module-level instances of their own.
 """
 
 from __future__ import annotations
@@ -34,11 +33,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import symcore
+from symcore.gradient import verify_grad
 from symcore.graph.basic import Variable, ancestors
 from symcore.graph.op import Op
-from symcore.gradient import verify_grad
 from symcore.tensor.type import TensorType
 
 HERE = Path(__file__).resolve().parent
@@ -54,7 +52,7 @@ def _load_catalogues():
     """``[(area, case_or_None, error_or_None)]`` for every ``op_catalogue_*.py`` file."""
     found = []
     for path in sorted(HERE.glob("op_catalogue_*.py")):
-        area = path.stem[len("op_catalogue_"):]
+        area = path.stem[len("op_catalogue_") :]
         try:
             spec = importlib.util.spec_from_file_location(f"symcore_op_catalogue_{area}", path)
             module = importlib.util.module_from_spec(spec)
@@ -86,7 +84,9 @@ def _unpack(case):
         name, build, pt, extra = case
         extra = dict(extra)
     else:
-        raise ValueError(f"a catalogue case is (name, fn, inputs[, options]); got {len(case)} items")
+        raise ValueError(
+            f"a catalogue case is (name, fn, inputs[, options]); got {len(case)} items"
+        )
     return name, build, [np.asarray(p) for p in pt], extra
 
 
@@ -146,7 +146,9 @@ def _inner_ops(op, seen=None):
 
 def _ops_in_case(case) -> set[type]:
     name, build, pt, extra = _unpack(case)
-    inputs = [TensorType(p.dtype, tuple(s == 1 for s in p.shape))(f"in{i}") for i, p in enumerate(pt)]
+    inputs = [
+        TensorType(p.dtype, tuple(s == 1 for s in p.shape))(f"in{i}") for i, p in enumerate(pt)
+    ]
     outs = build(*inputs)
     outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
     classes: set[type] = set(extra.get("covers", ()))
@@ -177,7 +179,9 @@ def _float_probe(op) -> bool | None:
         # a scalar op refusing float inputs (bitwise ops) has no float output for them;
         # for other Ops the probe may simply have guessed the inputs wrong
         return False if is_scalar else None
-    return any(str(getattr(o.type, "dtype", "")).startswith(("float", "complex")) for o in node.outputs)
+    return any(
+        str(getattr(o.type, "dtype", "")).startswith(("float", "complex")) for o in node.outputs
+    )
 
 
 def _differentiable_core_op_classes():
@@ -187,7 +191,11 @@ def _differentiable_core_op_classes():
     instantiated: set[type] = set()
     for mod in mods:
         for obj in vars(mod).values():
-            if isinstance(obj, type) and issubclass(obj, Op) and obj.__module__.startswith(CORE_PACKAGES):
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, Op)
+                and obj.__module__.startswith(CORE_PACKAGES)
+            ):
                 classes.setdefault(obj, None)
             elif isinstance(obj, Op):
                 for op in _inner_ops(obj):
@@ -212,7 +220,9 @@ def _differentiable_core_op_classes():
 
 
 def _has_grad(cls: type) -> bool:
-    return getattr(cls, "grad", Op.grad) is not Op.grad or getattr(cls, "L_op", Op.L_op) is not Op.L_op
+    return (
+        getattr(cls, "grad", Op.grad) is not Op.grad or getattr(cls, "L_op", Op.L_op) is not Op.L_op
+    )
 
 
 def test_every_differentiable_op_is_covered():
@@ -220,13 +230,15 @@ def test_every_differentiable_op_is_covered():
     assert not import_errors, "core modules failed to import:\n" + "\n".join(import_errors)
     covered: set[type] = set()
     build_errors = []
-    for area, case, error in CATALOGUE:
+    for area, case, _error in CATALOGUE:
         if case is None:
             continue
         try:
             covered |= _ops_in_case(case)
         except Exception as exc:
-            build_errors.append(f"op_catalogue_{area}.py case {case[0]!r}: {type(exc).__name__}: {exc}")
+            build_errors.append(
+                f"op_catalogue_{area}.py case {case[0]!r}: {type(exc).__name__}: {exc}"
+            )
     problems = []
     for cls in classes:
         where = f"{cls.__module__}.{cls.__name__}"
@@ -238,7 +250,9 @@ def test_every_differentiable_op_is_covered():
                 "set `differentiable = False` on the class if it has no gradient by nature)"
             )
     assert not build_errors, "catalogue cases failed to build:\n" + "\n".join(build_errors)
-    assert not problems, f"{len(problems)} differentiable core Op classes are not covered:\n" + "\n".join(problems)
+    assert not problems, (
+        f"{len(problems)} differentiable core Op classes are not covered:\n" + "\n".join(problems)
+    )
 
 
 def test_coverage_walk_sees_known_ops():

@@ -4,12 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
-from symcore.graph.basic import Apply, ancestors
-from symcore.graph.op import Op
-from symcore.graph.type import DisconnectedType
 from symcore.gradient import (
     DisconnectedInputError,
     Lop,
@@ -17,6 +13,9 @@ from symcore.gradient import (
     Rop,
     grad_undefined,
 )
+from symcore.graph.basic import Apply, ancestors
+from symcore.graph.op import Op
+from symcore.graph.type import DisconnectedType
 
 RNG = np.random.default_rng(99)
 
@@ -139,8 +138,14 @@ def test_rop_agrees_with_lop(seed):
     u = T.dvector("u")
     jv = Rop(y, [W, b], [vW, vb])
     jtu_W, jtu_b = Lop(y, [W, b], u)
-    vals = [rng.standard_normal((3, 2)), rng.standard_normal(3), rng.standard_normal(2),
-            rng.standard_normal((3, 2)), rng.standard_normal(3), rng.standard_normal(3)]
+    vals = [
+        rng.standard_normal((3, 2)),
+        rng.standard_normal(3),
+        rng.standard_normal(2),
+        rng.standard_normal((3, 2)),
+        rng.standard_normal(3),
+        rng.standard_normal(3),
+    ]
     jv_v, gW, gb = fn([W, b, x, vW, vb, u], [jv, jtu_W, jtu_b])(*vals)
     uv = vals[5]
     np.testing.assert_allclose(uv @ jv_v, np.sum(gW * vals[3]) + gb @ vals[4], rtol=1e-10)

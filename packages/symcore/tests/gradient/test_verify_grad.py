@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-
 import symcore.tensor as T
+from symcore.gradient import GradientError, numeric_grad, verify_grad
 from symcore.graph.basic import Apply
 from symcore.graph.op import Op
-from symcore.gradient import GradientError, numeric_grad, verify_grad
 
 
 class SinWithGrad(Op):
@@ -52,8 +51,11 @@ RNG = np.random.default_rng(5)
 
 def test_correct_gradients_pass():
     verify_grad(SinWithGrad(), [RNG.standard_normal((3, 2))], rng=np.random.default_rng(0))
-    verify_grad(lambda a, b: T.dot(a, b) * T.exp(b).sum(),
-                [RNG.standard_normal((2, 3)), RNG.standard_normal(3)], rng=np.random.default_rng(1))
+    verify_grad(
+        lambda a, b: T.dot(a, b) * T.exp(b).sum(),
+        [RNG.standard_normal((2, 3)), RNG.standard_normal(3)],
+        rng=np.random.default_rng(1),
+    )
 
 
 def test_wrong_gradient_is_caught_with_a_clear_message():
@@ -72,7 +74,9 @@ def test_wrong_gradient_is_caught_with_a_clear_message():
 
 def test_error_points_at_the_wrong_element():
     with pytest.raises(GradientError) as info:
-        verify_grad(WrongAtOneElement(), [RNG.standard_normal((2, 3))], rng=np.random.default_rng(3))
+        verify_grad(
+            WrongAtOneElement(), [RNG.standard_normal((2, 3))], rng=np.random.default_rng(3)
+        )
     err = info.value
     assert err.err_pos == (1, 0)
     assert err.val1 == 0.0 and err.val2 != 0.0
@@ -84,13 +88,20 @@ def test_wrong_gradient_in_second_input_is_attributed():
         return a * 2.0 + SinWithGrad(factor=0.5)(b)
 
     with pytest.raises(GradientError) as info:
-        verify_grad(fun, [RNG.standard_normal(3), RNG.standard_normal(3)], rng=np.random.default_rng(0))
+        verify_grad(
+            fun, [RNG.standard_normal(3), RNG.standard_normal(3)], rng=np.random.default_rng(0)
+        )
     assert info.value.arg == 1
 
 
 def test_tolerances_can_be_loosened():
-    verify_grad(SinWithGrad(factor=1.001), [RNG.standard_normal(3)], rng=np.random.default_rng(0),
-                abs_tol=1e-2, rel_tol=1e-2)
+    verify_grad(
+        SinWithGrad(factor=1.001),
+        [RNG.standard_normal(3)],
+        rng=np.random.default_rng(0),
+        abs_tol=1e-2,
+        rel_tol=1e-2,
+    )
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
@@ -120,15 +131,18 @@ def test_several_outputs_are_all_projected():
     def fun(x):
         return [T.exp(x), SinWithGrad(factor=1.3)(x)]
 
-    verify_grad(lambda x: [T.exp(x), T.sin(x)], [RNG.standard_normal(3)], rng=np.random.default_rng(0))
+    verify_grad(
+        lambda x: [T.exp(x), T.sin(x)], [RNG.standard_normal(3)], rng=np.random.default_rng(0)
+    )
     with pytest.raises(GradientError):
         verify_grad(fun, [RNG.standard_normal(3)], rng=np.random.default_rng(0))
 
 
 def test_scalar_and_empty_inputs():
     verify_grad(lambda x: x * x * 3.0, [np.asarray(1.3)], rng=np.random.default_rng(0))
-    verify_grad(lambda x, y: T.sum(x) * y, [np.zeros((0, 3)), np.asarray(2.0)],
-                rng=np.random.default_rng(0))
+    verify_grad(
+        lambda x, y: T.sum(x) * y, [np.zeros((0, 3)), np.asarray(2.0)], rng=np.random.default_rng(0)
+    )
 
 
 def test_integer_inputs_are_refused():

@@ -24,18 +24,6 @@ requires every other Op of ``symcore.tensor``/``symcore.scalar`` to have a gradi
 ``verify_grad`` case in ``tests/gradient/op_catalogue_*.py``.
 """
 
-from symcore.graph.type import DisconnectedType, NullType, disconnected_type
-from symcore.gradient.errors import (
-    DisconnectedInputError,
-    GradientError,
-    NullTypeGradError,
-    grad_not_implemented,
-    grad_undefined,
-)
-from symcore.gradient.reverse import Lop, grad, subgraph_grad
-from symcore.gradient.forward import Rop
-from symcore.gradient.derived import hessian, hessian_vector_product, jacobian
-from symcore.gradient.verify import numeric_grad, verify_grad
 from symcore.gradient.controls import (
     ConsiderConstant,
     DisconnectedGrad,
@@ -50,12 +38,47 @@ from symcore.gradient.controls import (
     undefined_grad,
     zero_grad,
 )
+from symcore.gradient.derived import hessian, hessian_vector_product, jacobian
+from symcore.gradient.errors import (
+    DisconnectedInputError,
+    GradientError,
+    NullTypeGradError,
+    grad_not_implemented,
+    grad_undefined,
+)
+from symcore.gradient.forward import Rop
+from symcore.gradient.reverse import Lop, grad, subgraph_grad
+from symcore.gradient.verify import numeric_grad, verify_grad
+from symcore.graph.type import DisconnectedType, NullType, disconnected_type
 
 __all__ = [
-    "ConsiderConstant", "DisconnectedGrad", "DisconnectedInputError", "DisconnectedType",
-    "GradClip", "GradScale", "GradientError", "Lop", "NullType", "NullTypeGradError", "Rop",
-    "UndefinedGrad", "ZeroGrad", "consider_constant", "disconnected_grad", "disconnected_type",
-    "grad", "grad_clip", "grad_not_implemented", "grad_scale", "grad_undefined", "hessian",
-    "hessian_vector_product", "jacobian", "numeric_grad", "subgraph_grad", "undefined_grad",
-    "verify_grad", "zero_grad",
+    "ConsiderConstant",
+    "DisconnectedGrad",
+    "DisconnectedInputError",
+    "DisconnectedType",
+    "GradClip",
+    "GradScale",
+    "GradientError",
+    "Lop",
+    "NullType",
+    "NullTypeGradError",
+    "Rop",
+    "UndefinedGrad",
+    "ZeroGrad",
+    "consider_constant",
+    "disconnected_grad",
+    "disconnected_type",
+    "grad",
+    "grad_clip",
+    "grad_not_implemented",
+    "grad_scale",
+    "grad_undefined",
+    "hessian",
+    "hessian_vector_product",
+    "jacobian",
+    "numeric_grad",
+    "subgraph_grad",
+    "undefined_grad",
+    "verify_grad",
+    "zero_grad",
 ]

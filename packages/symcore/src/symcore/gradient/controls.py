@@ -11,16 +11,25 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from symcore.gradient._tensor import T, cast_to, dtype_of, float_zeros_like, is_continuous
+from symcore.gradient.errors import grad_undefined
 from symcore.graph.basic import Apply, Variable
 from symcore.graph.op import Op
 from symcore.graph.type import disconnected_type
-from symcore.gradient._tensor import T, cast_to, dtype_of, float_zeros_like, is_continuous
-from symcore.gradient.errors import grad_undefined
 
 __all__ = [
-    "ConsiderConstant", "DisconnectedGrad", "GradClip", "GradScale", "UndefinedGrad",
-    "ZeroGrad", "consider_constant", "disconnected_grad", "grad_clip", "grad_scale",
-    "undefined_grad", "zero_grad",
+    "ConsiderConstant",
+    "DisconnectedGrad",
+    "GradClip",
+    "GradScale",
+    "UndefinedGrad",
+    "ZeroGrad",
+    "consider_constant",
+    "disconnected_grad",
+    "grad_clip",
+    "grad_scale",
+    "undefined_grad",
+    "zero_grad",
 ]
 
 
@@ -160,7 +169,8 @@ def consider_constant(x: Any) -> Variable:
     """Deprecated (Theano): use ``zero_grad`` or ``disconnected_grad``."""
     warnings.warn(
         "consider_constant() is deprecated, use zero_grad() or disconnected_grad() instead",
-        DeprecationWarning, stacklevel=2,
+        DeprecationWarning,
+        stacklevel=2,
     )
     return consider_constant_(x)
 

@@ -9,11 +9,11 @@ scan.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from symcore.graph.basic import Variable
 from symcore.gradient._tensor import T, format_as
 from symcore.gradient.reverse import _check_choice, connected_to, grad
+from symcore.graph.basic import Variable
 
 __all__ = ["hessian", "hessian_vector_product", "jacobian", "jacobian_rows"]
 
@@ -36,10 +36,16 @@ def jacobian(
     use_list, use_tuple = isinstance(wrt, list), isinstance(wrt, tuple)
     wrt_list = list(wrt) if (use_list or use_tuple) else [wrt]
     if expression.ndim == 0:
-        return format_as(use_list, use_tuple, grad(
-            expression, wrt_list, consider_constant=consider_constant,
-            disconnected_inputs=disconnected_inputs,
-        ))
+        return format_as(
+            use_list,
+            use_tuple,
+            grad(
+                expression,
+                wrt_list,
+                consider_constant=consider_constant,
+                disconnected_inputs=disconnected_inputs,
+            ),
+        )
     if expression.ndim != 1:
         raise ValueError(
             f"jacobian expects a vector (or scalar) expression; {expression} has "
@@ -68,8 +74,12 @@ def hessian(
     hessians = []
     for w in wrt_list:
         if not isinstance(w, Variable) or getattr(w, "ndim", None) != 1:
-            raise TypeError(f"hessian expects vectors as wrt; got {w} of type {getattr(w, 'type', type(w))}")
-        g = grad(cost, w, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+            raise TypeError(
+                f"hessian expects vectors as wrt; got {w} of type {getattr(w, 'type', type(w))}"
+            )
+        g = grad(
+            cost, w, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs
+        )
         # The gradient has w's length, which may be the only static length available.
         n = _try_static_length(w)
         if n is None:
@@ -80,15 +90,18 @@ def hessian(
     return format_as(use_list, use_tuple, hessians)
 
 
-def hessian_vector_product(cost: Variable, wrt: Variable | list | tuple, p, use_rop: bool = False,
-                           **grad_kwargs):
+def hessian_vector_product(
+    cost: Variable, wrt: Variable | list | tuple, p, use_rop: bool = False, **grad_kwargs
+):
     """``H p`` for the scalar ``cost``: ``grad(grad(cost, wrt) · p, wrt)`` or, with
     ``use_rop=True``, ``Rop(grad(cost, wrt), wrt, p)``. ``p`` matches ``wrt``."""
     use_list, use_tuple = isinstance(wrt, list), isinstance(wrt, tuple)
     wrt_list = list(wrt) if (use_list or use_tuple) else [wrt]
     ps = list(p) if isinstance(p, (list, tuple)) else [p]
     if len(ps) != len(wrt_list):
-        raise ValueError(f"hessian_vector_product: {len(wrt_list)} wrt variables but {len(ps)} vectors p")
+        raise ValueError(
+            f"hessian_vector_product: {len(wrt_list)} wrt variables but {len(ps)} vectors p"
+        )
     grads = grad(cost, wrt_list, **grad_kwargs)
     if use_rop:
         from symcore.gradient.forward import Rop
@@ -97,7 +110,7 @@ def hessian_vector_product(cost: Variable, wrt: Variable | list | tuple, p, use_
     else:
         t = T()
         dot = None
-        for g, v in zip(grads, ps):
+        for g, v in zip(grads, ps, strict=True):
             term = t.sum(g * v)
             dot = term if dot is None else dot + term
         result = grad(dot, wrt_list, disconnected_inputs="ignore")
@@ -109,8 +122,12 @@ def hessian_vector_product(cost: Variable, wrt: Variable | list | tuple, p, use_
 # ---------------------------------------------------------------------------------------
 
 
-def jacobian_rows(expression: Variable, wrt: list[Variable], n: int,
-                  consider_constant: Iterable[Variable] | None = None) -> list[Variable]:
+def jacobian_rows(
+    expression: Variable,
+    wrt: list[Variable],
+    n: int,
+    consider_constant: Iterable[Variable] | None = None,
+) -> list[Variable]:
     """For each ``w`` in ``wrt``, ``stack([grad(expression[i], w) for i in range(n)])``.
 
     Unrolled over the static length ``n``; scan replaces this loop once it exists.
@@ -118,11 +135,13 @@ def jacobian_rows(expression: Variable, wrt: list[Variable], n: int,
     t = T()
     per_wrt: list[list[Variable]] = [[] for _ in wrt]
     for i in range(n):
-        gs = grad(expression[i], wrt, consider_constant=consider_constant, disconnected_inputs="ignore")
-        for rows, g in zip(per_wrt, gs):
+        gs = grad(
+            expression[i], wrt, consider_constant=consider_constant, disconnected_inputs="ignore"
+        )
+        for rows, g in zip(per_wrt, gs, strict=True):
             rows.append(g)
     out = []
-    for w, rows in zip(wrt, per_wrt):
+    for w, rows in zip(wrt, per_wrt, strict=True):
         if rows:
             out.append(t.stack(rows))
         else:
@@ -161,11 +180,15 @@ def _try_static_length(v: Variable) -> int | None:
         return None
 
 
-def _check_connected(expression: Variable, wrt: list[Variable], consider_constant, how: str) -> None:
+def _check_connected(
+    expression: Variable, wrt: list[Variable], consider_constant, how: str
+) -> None:
     if how == "ignore":
         return
     from symcore.gradient.reverse import _handle_disconnected
 
-    for i, (w, ok) in enumerate(zip(wrt, connected_to([expression], wrt, consider_constant))):
+    for i, (w, ok) in enumerate(
+        zip(wrt, connected_to([expression], wrt, consider_constant), strict=True)
+    ):
         if not ok:
             _handle_disconnected(w, i, how)

@@ -42,10 +42,22 @@ class GradientError(Exception):
     the input point when known.
     """
 
-    def __init__(self, arg: int, err_pos: tuple, shape: tuple, val1: float, val2: float,
-                 abs_err: float, rel_err: float, abs_tol: float, rel_tol: float,
-                 analytic: Any = None, numeric: Any = None, pt: Any = None,
-                 op_name: str | None = None) -> None:
+    def __init__(
+        self,
+        arg: int,
+        err_pos: tuple,
+        shape: tuple,
+        val1: float,
+        val2: float,
+        abs_err: float,
+        rel_err: float,
+        abs_tol: float,
+        rel_tol: float,
+        analytic: Any = None,
+        numeric: Any = None,
+        pt: Any = None,
+        op_name: str | None = None,
+    ) -> None:
         super().__init__()
         self.arg = arg
         self.err_pos = err_pos
@@ -92,18 +104,16 @@ def grad_undefined(op: Any, x_pos: int, x: Any, comment: str = "") -> Variable:
     ``grad`` raises ``NullTypeGradError`` (with this explanation) if such a gradient
     reaches a ``wrt`` variable, unless ``null_gradients='return'``.
     """
-    why = (
-        f"the gradient of {op} w.r.t. its input {x_pos} ({x}) is mathematically undefined"
-        + (f": {comment}" if comment else "")
+    why = f"the gradient of {op} w.r.t. its input {x_pos} ({x}) is mathematically undefined" + (
+        f": {comment}" if comment else ""
     )
     return NullType(why)()
 
 
 def grad_not_implemented(op: Any, x_pos: int, x: Any, comment: str = "") -> Variable:
     """A NullType variable: the gradient of ``op`` w.r.t. input ``x_pos`` is not implemented."""
-    why = (
-        f"the gradient of {op} w.r.t. its input {x_pos} ({x}) is not implemented"
-        + (f": {comment}" if comment else "")
+    why = f"the gradient of {op} w.r.t. its input {x_pos} ({x}) is not implemented" + (
+        f": {comment}" if comment else ""
     )
     return NullType(why)()
 

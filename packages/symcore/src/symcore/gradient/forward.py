@@ -15,9 +15,6 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from symcore.graph.basic import Apply, Variable, ancestors, clone_replace, io_toposort
-from symcore.graph.type import disconnected_type
-from symcore.graph.utils import MethodNotDefined
 from symcore.gradient._tensor import (
     T,
     cast_to,
@@ -27,7 +24,15 @@ from symcore.gradient._tensor import (
     is_continuous,
     is_tensor,
 )
-from symcore.gradient.errors import DisconnectedInputError, NullTypeGradError, is_disconnected, is_null
+from symcore.gradient.errors import (
+    DisconnectedInputError,
+    NullTypeGradError,
+    is_disconnected,
+    is_null,
+)
+from symcore.graph.basic import Apply, Variable, ancestors, clone_replace, io_toposort
+from symcore.graph.type import disconnected_type
+from symcore.graph.utils import MethodNotDefined
 
 __all__ = ["Rop"]
 
@@ -51,9 +56,13 @@ def Rop(
     ``return_disconnected`` (``'zero'``, ``'None'``, ``'Disconnected'``) says.
     """
     if disconnected_outputs not in _DISCONNECTED:
-        raise ValueError(f"disconnected_outputs must be one of {_DISCONNECTED}, got {disconnected_outputs!r}")
+        raise ValueError(
+            f"disconnected_outputs must be one of {_DISCONNECTED}, got {disconnected_outputs!r}"
+        )
     if return_disconnected not in _RETURN:
-        raise ValueError(f"return_disconnected must be one of {_RETURN}, got {return_disconnected!r}")
+        raise ValueError(
+            f"return_disconnected must be one of {_RETURN}, got {return_disconnected!r}"
+        )
     use_list, use_tuple = isinstance(f, list), isinstance(f, tuple)
     fs = list(f) if (use_list or use_tuple) else [f]
     wrt_list = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
@@ -62,7 +71,7 @@ def Rop(
         raise ValueError(f"Rop: {len(wrt_list)} wrt variables but {len(evs)} eval_points")
 
     tangents: dict[Variable, Variable | None] = {}
-    for i, (w, ev) in enumerate(zip(wrt_list, evs)):
+    for i, (w, ev) in enumerate(zip(wrt_list, evs, strict=True)):
         if not isinstance(w, Variable):
             raise TypeError(f"Rop: wrt[{i}] must be a symbolic variable, got {type(w).__name__}")
         tangents[w] = _conform_eval_point(w, ev, i)
@@ -76,7 +85,7 @@ def Rop(
             for out in node.outputs:
                 tangents[out] = null
             continue
-        for out, t in zip(node.outputs, _node_r_op(node, in_tangents)):
+        for out, t in zip(node.outputs, _node_r_op(node, in_tangents), strict=True):
             if is_disconnected(t):
                 t = None
             if t is not None and not is_null(t) and is_tensor(out) and is_continuous(out):
@@ -131,7 +140,7 @@ def _node_r_op(node: Apply, tangents: list) -> list:
             raise ValueError(
                 f"{node.op}.R_op returned {len(outs)} tangents for {len(node.outputs)} outputs"
             )
-        if all(t is not None for t, o in zip(outs, node.outputs) if is_continuous(o)):
+        if all(t is not None for t, o in zip(outs, node.outputs, strict=True) if is_continuous(o)):
             return outs
     return _r_op_by_lop(node, tangents)
 
@@ -144,15 +153,19 @@ def _r_op_by_lop(node: Apply, tangents: list) -> list:
     if not float_outs:
         return [None] * len(node.outputs)
     us = {o: o.type() for o in float_outs}
-    with_tangent = [(inp, t) for inp, t in zip(node.inputs, tangents) if t is not None]
+    with_tangent = [(inp, t) for inp, t in zip(node.inputs, tangents, strict=True) if t is not None]
     if not with_tangent:
         return [None] * len(node.outputs)
     vjps = grad(
-        None, [inp for inp, _ in with_tangent], known_grads=us, disconnected_inputs="ignore",
-        return_disconnected="Disconnected", null_gradients="return",
+        None,
+        [inp for inp, _ in with_tangent],
+        known_grads=us,
+        disconnected_inputs="ignore",
+        return_disconnected="Disconnected",
+        null_gradients="return",
     )
     known = {}
-    for (inp, t), g in zip(with_tangent, vjps):
+    for (inp, t), g in zip(with_tangent, vjps, strict=True):
         if is_null(g):
             raise NullTypeGradError(
                 f"Rop: {node.op} has no R_op and its gradient w.r.t. input {inp} is "
@@ -164,8 +177,12 @@ def _r_op_by_lop(node: Apply, tangents: list) -> list:
         return [None] * len(node.outputs)
     u_list = list(us.values())
     jvps = grad(
-        None, u_list, known_grads=known, disconnected_inputs="ignore",
-        return_disconnected="None", null_gradients="raise",
+        None,
+        u_list,
+        known_grads=known,
+        disconnected_inputs="ignore",
+        return_disconnected="None",
+        null_gradients="raise",
     )
     # J v does not depend on the values of u; the dummies may remain only through
     # shape computations: stand in zeros of the outputs' shapes for them.
@@ -175,7 +192,9 @@ def _r_op_by_lop(node: Apply, tangents: list) -> list:
     if replace:
         present = clone_replace(present, replace)
     it = iter(present)
-    by_out = {o: (next(it) if j is not None else None) for o, j in zip(float_outs, jvps)}
+    by_out = {
+        o: (next(it) if j is not None else None) for o, j in zip(float_outs, jvps, strict=True)
+    }
     return [by_out.get(o) for o in node.outputs]
 
 

@@ -23,9 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from symcore.graph.basic import Apply, Constant, Variable, ancestors
-from symcore.graph.type import disconnected_type
-from symcore.graph.utils import MethodNotDefined
 from symcore.gradient._tensor import (
     cast_to,
     dtype_of,
@@ -43,6 +40,9 @@ from symcore.gradient.errors import (
     is_disconnected,
     is_null,
 )
+from symcore.graph.basic import Apply, Constant, Variable, ancestors
+from symcore.graph.type import disconnected_type
+from symcore.graph.utils import MethodNotDefined
 
 __all__ = ["Lop", "grad", "subgraph_grad"]
 
@@ -119,7 +119,12 @@ def grad(
                 results.append(g)
             continue
         g = _match_wrt_type(g, w)
-        if cost_name is not None and w.name is not None and g not in protected and g.owner is not None:
+        if (
+            cost_name is not None
+            and w.name is not None
+            and g not in protected
+            and g.owner is not None
+        ):
             g.name = f"(d{cost_name}/d{w.name})"
         results.append(g)
     return format_as(use_list, use_tuple, results)
@@ -144,18 +149,28 @@ def Lop(
     if len(fs) != len(evs):
         raise ValueError(f"Lop: {len(fs)} expressions but {len(evs)} eval_points")
     known: dict[Variable, Any] = {}
-    for out, ev in zip(fs, evs):
+    for out, ev in zip(fs, evs, strict=True):
         if out in known:
             raise ValueError(f"Lop: expression {out} is given twice")
         known[out] = ev
     return grad(
-        None, wrt, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs,
-        known_grads=known, return_disconnected=return_disconnected, null_gradients=null_gradients,
+        None,
+        wrt,
+        consider_constant=consider_constant,
+        disconnected_inputs=disconnected_inputs,
+        known_grads=known,
+        return_disconnected=return_disconnected,
+        null_gradients=null_gradients,
     )
 
 
-def subgraph_grad(wrt: list, end: list, start: Mapping | None = None, cost: Variable | None = None,
-                  details: bool = False):
+def subgraph_grad(
+    wrt: list,
+    end: list,
+    start: Mapping | None = None,
+    cost: Variable | None = None,
+    details: bool = False,
+):
     """Gradients of a subgraph, for chaining backpropagation piece by piece (Theano's API).
 
     ``start`` maps variables to their known gradients, ``cost`` is an optional scalar
@@ -170,8 +185,15 @@ def subgraph_grad(wrt: list, end: list, start: Mapping | None = None, cost: Vari
     params = list(dict.fromkeys(list(wrt) + list(end)))
     start_grads = cost_grads = None
     if start is not None:
-        start_grads = list(grad(None, params, known_grads=dict(start), consider_constant=end,
-                                disconnected_inputs="ignore"))
+        start_grads = list(
+            grad(
+                None,
+                params,
+                known_grads=dict(start),
+                consider_constant=end,
+                disconnected_inputs="ignore",
+            )
+        )
     if cost is not None:
         cost_grads = list(grad(cost, params, consider_constant=end, disconnected_inputs="ignore"))
     if start_grads is None:
@@ -179,8 +201,8 @@ def subgraph_grad(wrt: list, end: list, start: Mapping | None = None, cost: Vari
     else:
         grads = list(start_grads)
         if cost_grads is not None:
-            grads = [a + b for a, b in zip(grads, cost_grads)]
-    by_param = dict(zip(params, grads))
+            grads = [a + b for a, b in zip(grads, cost_grads, strict=True)]
+    by_param = dict(zip(params, grads, strict=True))
     wrt_grads = [by_param[k] for k in wrt]
     end_grads = [by_param[k] for k in end]
     if details:
@@ -188,8 +210,11 @@ def subgraph_grad(wrt: list, end: list, start: Mapping | None = None, cost: Vari
     return wrt_grads, end_grads
 
 
-def connected_to(outputs: list[Variable], wrt: list[Variable],
-                 consider_constant: Iterable[Variable] | None = None) -> list[bool]:
+def connected_to(
+    outputs: list[Variable],
+    wrt: list[Variable],
+    consider_constant: Iterable[Variable] | None = None,
+) -> list[bool]:
     """For each ``wrt`` variable, whether some output depends on it differentiably."""
     sweep = ReverseSweep(outputs, wrt, _variable_set(consider_constant, "consider_constant"))
     outs = set(outputs)
@@ -204,8 +229,13 @@ def connected_to(outputs: list[Variable], wrt: list[Variable],
 class ReverseSweep:
     """The variables and nodes between ``wrt`` and ``outputs``, and the reverse pass."""
 
-    def __init__(self, outputs: list[Variable], wrt: list[Variable], blockers: set,
-                 stop_at: Mapping | None = None) -> None:
+    def __init__(
+        self,
+        outputs: list[Variable],
+        wrt: list[Variable],
+        blockers: set,
+        stop_at: Mapping | None = None,
+    ) -> None:
         self._patterns: dict[Apply, list[list[bool]]] = {}
         # var_to_app_to_idx[var][node] = input positions of ``var`` in ``node`` through
         # which an output depends on ``var``
@@ -353,7 +383,9 @@ class ReverseSweep:
         n_in, n_out = len(node.inputs), len(node.outputs)
         out_connected = [not is_disconnected(g) for g in output_grads]
         out_null = [is_null(g) for g in output_grads]
-        in_connected = [any(pat[i][j] and out_connected[j] for j in range(n_out)) for i in range(n_in)]
+        in_connected = [
+            any(pat[i][j] and out_connected[j] for j in range(n_out)) for i in range(n_in)
+        ]
         only_null = [
             not any(pat[i][j] and out_connected[j] and not out_null[j] for j in range(n_out))
             for i in range(n_in)
@@ -361,13 +393,15 @@ class ReverseSweep:
         if not any(in_connected):
             return [disconnected_type() for _ in node.inputs]
         if all(only_null[i] for i in range(n_in) if in_connected[i]):
-            return [self._first_null(pat, i, output_grads) if in_connected[i] else disconnected_type()
-                    for i in range(n_in)]
+            return [
+                self._first_null(pat, i, output_grads) if in_connected[i] else disconnected_type()
+                for i in range(n_in)
+            ]
 
         input_grads = self._call_l_op(node, output_grads)
 
         result = []
-        for i, (inp, term) in enumerate(zip(node.inputs, input_grads)):
+        for i, (inp, term) in enumerate(zip(node.inputs, input_grads, strict=True)):
             if term is None:
                 raise TypeError(
                     f"{node.op}.grad returned None for input {i} ({inp}); return "
@@ -421,7 +455,7 @@ class ReverseSweep:
                 if hasattr(inputs[k], "copy"):
                     inputs[k] = inputs[k].copy()
         ograds = []
-        for out, g in zip(node.outputs, output_grads):
+        for out, g in zip(node.outputs, output_grads, strict=True):
             if is_continuous(out) and is_tensor(g) and dtype_of(g) != dtype_of(out):
                 g = cast_to(g, dtype_of(out))  # type: ignore[arg-type]
             ograds.append(g)
@@ -445,7 +479,7 @@ class ReverseSweep:
                 raise
             zeros = [
                 float_zeros_like(o) if (is_disconnected(g) and is_tensor(o)) else g
-                for o, g in zip(node.outputs, ograds)
+                for o, g in zip(node.outputs, ograds, strict=True)
             ]
             input_grads = op.L_op(inputs, node.outputs, zeros)
         if input_grads is None or isinstance(input_grads, Variable):
@@ -477,7 +511,9 @@ def _check_cost(cost: Any) -> Variable:
 
         cost = as_tensor_variable(cost)
     if is_null(cost):
-        raise ValueError(f"grad: cannot differentiate an undefined (NullType) cost: {cost.type.why_null}")
+        raise ValueError(
+            f"grad: cannot differentiate an undefined (NullType) cost: {cost.type.why_null}"
+        )
     ndim = getattr(cost.type, "ndim", None)
     if ndim != 0:
         shape = f"{ndim} dimensions" if ndim is not None else f"type {cost.type}"
@@ -509,7 +545,9 @@ def _variable_set(vs: Iterable[Variable] | None, what: str) -> set:
     try:
         items = list(vs)
     except TypeError:
-        raise TypeError(f"{what} must be an iterable of variables, got {type(vs).__name__}") from None
+        raise TypeError(
+            f"{what} must be an iterable of variables, got {type(vs).__name__}"
+        ) from None
     for v in items:
         if not isinstance(v, Variable):
             raise TypeError(f"elements of {what} must be variables, got {type(v).__name__}: {v!r}")
@@ -524,7 +562,9 @@ def _normalise_known_grads(known_grads: Mapping | None) -> dict[Variable, Variab
 
     for var, g in known_grads.items():
         if not isinstance(var, Variable):
-            raise TypeError(f"known_grads keys must be variables, got {type(var).__name__}: {var!r}")
+            raise TypeError(
+                f"known_grads keys must be variables, got {type(var).__name__}: {var!r}"
+            )
         if not isinstance(g, Variable):
             g = as_tensor_variable(np.asarray(g, dtype=float_dtype_for(var)))
         if not (is_null(g) or is_disconnected(g)):

@@ -8,12 +8,13 @@ differences, with a step and tolerances chosen by the least precise dtype involv
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from symcore.graph.basic import Variable
 from symcore.gradient.errors import GradientError
+from symcore.graph.basic import Variable
 
 __all__ = ["numeric_grad", "verify_grad"]
 
@@ -32,13 +33,21 @@ class numeric_grad:
 
     type_eps = TYPE_EPS
 
-    def __init__(self, f: Callable[..., Any], pt: Sequence[np.ndarray] | np.ndarray,
-                 eps: float | None = None, out_type: str | None = None) -> None:
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        pt: Sequence[np.ndarray] | np.ndarray,
+        eps: float | None = None,
+        out_type: str | None = None,
+    ) -> None:
         single = not isinstance(pt, (list, tuple))
         points = [np.array(p, copy=True) for p in ([pt] if single else pt)]
         for i, p in enumerate(points):
             if p.dtype.name not in TYPE_EPS:
-                raise TypeError(f"numeric_grad: input {i} has dtype {p.dtype}; only float inputs can be perturbed")
+                raise TypeError(
+                    f"numeric_grad: input {i} has dtype {p.dtype}; "
+                    "only float inputs can be perturbed"
+                )
         if eps is None:
             eps = max(TYPE_EPS[p.dtype.name] for p in points)
         self.eps = eps
@@ -84,7 +93,7 @@ class numeric_grad:
         if len(g_pt) != len(self._list):
             raise ValueError(f"expected {len(self._list)} gradients, got {len(g_pt)}")
         out = []
-        for i, (a, b) in enumerate(zip(g_pt, self._list)):
+        for i, (a, b) in enumerate(zip(g_pt, self._list, strict=True)):
             if np.shape(a) != b.shape:
                 raise ValueError(
                     f"gradient {i} has shape {np.shape(a)} but the input has shape {b.shape}"
@@ -103,8 +112,13 @@ class numeric_grad:
             pos = int(np.argmax(scaled))
             if scaled.flat[pos] > best[0]:
                 idx = np.unravel_index(pos, abs_err.shape)
-                best = (float(scaled.flat[pos]), i, tuple(int(k) for k in idx),
-                        float(abs_err.flat[pos]), float(rel_err.flat[pos]))
+                best = (
+                    float(scaled.flat[pos]),
+                    i,
+                    tuple(int(k) for k in idx),
+                    float(abs_err.flat[pos]),
+                    float(rel_err.flat[pos]),
+                )
         _, arg, pos, a_err, r_err = best
         return arg, pos, a_err, r_err
 
@@ -112,7 +126,9 @@ class numeric_grad:
 def _as_float(v: Any) -> float:
     arr = np.asarray(v)
     if arr.size != 1:
-        raise ValueError(f"numeric_grad needs a scalar function, got an output of shape {arr.shape}")
+        raise ValueError(
+            f"numeric_grad needs a scalar function, got an output of shape {arr.shape}"
+        )
     return float(arr.reshape(()).real)
 
 
@@ -156,7 +172,9 @@ def verify_grad(
     if rng is None:
         rng = np.random.default_rng(23098)
 
-    inputs = [TensorType(p.dtype, tuple(s == 1 for s in p.shape))(f"input {i}") for i, p in enumerate(pt)]
+    inputs = [
+        TensorType(p.dtype, tuple(s == 1 for s in p.shape))(f"input {i}") for i, p in enumerate(pt)
+    ]
     outs = fun(*inputs)
     outs_list = list(outs) if isinstance(outs, (list, tuple)) else [outs]
     outs_list = [o if isinstance(o, Variable) else T().as_tensor_variable(o) for o in outs_list]
@@ -171,34 +189,59 @@ def verify_grad(
     if eps is None:
         eps = max(TYPE_EPS[d] for d in dtypes)
 
-    fwd = function(inputs, float_outs, mode=mode, on_unused_input="ignore", allow_input_downcast=True)
+    fwd = function(
+        inputs, float_outs, mode=mode, on_unused_input="ignore", allow_input_downcast=True
+    )
     out_vals = fwd(*[p.copy() for p in pt])
     shapes = [np.shape(v) for v in out_vals]
 
-    projections = [o.type.clone(broadcastable=o.type.broadcastable)(f"random projection {k}")
-                   for k, o in enumerate(float_outs)]
+    projections = [
+        o.type.clone(broadcastable=o.type.broadcastable)(f"random projection {k}")
+        for k, o in enumerate(float_outs)
+    ]
     cost = None
-    for r, o in zip(projections, float_outs):
+    for r, o in zip(projections, float_outs, strict=True):
         term = T().sum(r * o)
         cost = term if cost is None else cost + term
-    cost_fn = function(inputs + projections, cost, mode=mode, on_unused_input="ignore",
-                       allow_input_downcast=True)
+    cost_fn = function(
+        inputs + projections, cost, mode=mode, on_unused_input="ignore", allow_input_downcast=True
+    )
     sym_grads = grad(cost, inputs, disconnected_inputs="ignore")
-    grad_fn = function(inputs + projections, sym_grads, mode=mode, on_unused_input="ignore",
-                       allow_input_downcast=True)
+    grad_fn = function(
+        inputs + projections,
+        sym_grads,
+        mode=mode,
+        on_unused_input="ignore",
+        allow_input_downcast=True,
+    )
 
     for _ in range(n_tests):
-        rs = [_random_projection(rng, shp, o.type.dtype) for shp, o in zip(shapes, float_outs)]
-        num = numeric_grad(lambda *xs: cost_fn(*xs, *rs), [p.copy() for p in pt], eps, out_type)
+        rs = [
+            _random_projection(rng, shp, o.type.dtype)
+            for shp, o in zip(shapes, float_outs, strict=True)
+        ]
+        num = numeric_grad(
+            lambda *xs, rs=rs: cost_fn(*xs, *rs), [p.copy() for p in pt], eps, out_type
+        )
         analytic = list(grad_fn(*[p.copy() for p in pt], *rs))
         arg, pos, a_err, r_err = num.max_err(analytic, abs_tol, rel_tol)
         if a_err > abs_tol and r_err > rel_tol:
             ana = np.asarray(analytic[arg])
             numv = num._list[arg]
             raise GradientError(
-                arg, pos, ana.shape, float(ana[pos]) if ana.ndim else float(ana),
-                float(numv[pos]) if numv.ndim else float(numv), a_err, r_err, abs_tol, rel_tol,
-                analytic=ana, numeric=numv, pt=pt, op_name=getattr(fun, "__name__", str(fun)),
+                arg,
+                pos,
+                ana.shape,
+                float(ana[pos]) if ana.ndim else float(ana),
+                float(numv[pos]) if numv.ndim else float(numv),
+                a_err,
+                r_err,
+                abs_tol,
+                rel_tol,
+                analytic=ana,
+                numeric=numv,
+                pt=pt,
+                op_name=getattr(fun, "__name__", str(fun)),
             )
 
 
