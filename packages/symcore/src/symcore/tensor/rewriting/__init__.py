@@ -1,0 +1,8 @@
+"""The tensor rewrites of the core, registered in ``symcore.rewriting.rewrite_db`` on import.
+
+``rewrite_db`` imports this package the first time it is queried. Each submodule registers
+its rewrites with the helpers of ``symcore.rewriting`` (``register_canonicalize``...);
+add one import line per submodule below.
+"""
+
+from symcore.tensor.rewriting import shape  # noqa: F401
