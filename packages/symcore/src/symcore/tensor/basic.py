@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from symcore.graph.basic import Constant, Variable
+from symcore.graph.utils import user_trace
 from symcore.tensor.type import TensorType, resolve_dtype
 from symcore.tensor.variable import TensorConstant, TensorVariable
 
@@ -166,8 +167,14 @@ def _make(kind: str, name: str | None, dtype: Any, shape=None) -> TensorVariable
         if len(shape) != len(pattern):
             raise ValueError(f"{kind} needs a shape of length {len(pattern)}, got {shape}")
         shape = tuple(1 if b else s for b, s in zip(pattern, shape))
-        return TensorType(dtype, shape=shape)(name)
-    return TensorType(dtype, pattern)(name)
+        return _traced(TensorType(dtype, shape=shape)(name))
+    return _traced(TensorType(dtype, pattern)(name))
+
+
+def _traced(var: TensorVariable) -> TensorVariable:
+    """Record where the user created a free variable (shown by MissingInputError)."""
+    var.tag.trace = user_trace(1)
+    return var
 
 
 def _constructor(kind: str, fixed_dtype: str | None = None):
@@ -231,4 +238,4 @@ def tensor(dtype: Any = None, broadcastable: Sequence[bool] | None = None, name:
         broadcastable = (False,) * (ndim or 0)
     if isinstance(broadcastable, int):
         broadcastable = (False,) * broadcastable
-    return TensorType(dtype, broadcastable, shape=shape)(name)
+    return _traced(TensorType(dtype, broadcastable, shape=shape)(name))
