@@ -3,15 +3,13 @@ shapes and bounds, dtypes, static shapes, errors, infer_shape and gradients."""
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.config import config
 from symcore.gradient import grad, verify_grad
 from symcore.graph.fg import FunctionGraph
-from symcore.tensor.alloc import (
-    Alloc, AllocDiag, AllocEmpty, ARange, ExtractDiag, ExtractDiagGrad, Eye, Tri, TriangularPart,
-)
+from symcore.tensor.alloc import Alloc, AllocEmpty, ARange, Eye, Tri, TriangularPart
+from symcore.tensor.diagonal import AllocDiag, ExtractDiag, ExtractDiagGrad
 
 rng = np.random.default_rng(11)
 
@@ -39,6 +37,7 @@ def check_infer_shape(out, inputs, values):
 # Alloc
 # ---------------------------------------------------------------------------------------
 
+
 def test_alloc_scalar_to_symbolic_shape():
     n, m = T.lscalars("n", "m")
     out = T.alloc(2.5, n, m)
@@ -52,7 +51,9 @@ def test_alloc_broadcasts_value_to_trailing_dims():
     x = T.dmatrix("x")
     out = T.alloc(v, 4, x.shape[0], 3)
     a = rng.random((1, 3))
-    np.testing.assert_array_equal(run(out, [v, x], a, np.zeros((2, 5))), np.broadcast_to(a, (4, 2, 3)))
+    np.testing.assert_array_equal(
+        run(out, [v, x], a, np.zeros((2, 5))), np.broadcast_to(a, (4, 2, 3))
+    )
     check_infer_shape(out, [v, x], [a, np.zeros((2, 5))])
 
 
@@ -127,7 +128,9 @@ def test_alloc_grad_dtype_and_disconnected_shape():
     out = T.alloc(v, n, 3)
     g = grad((out * 2).sum(), v)
     assert g.dtype == "float32" and g.type.broadcastable == v.type.broadcastable
-    np.testing.assert_array_equal(symcore.function([v, n], g)(np.ones((1, 3), "float32"), 5), np.full((1, 3), 10.0))
+    np.testing.assert_array_equal(
+        symcore.function([v, n], g)(np.ones((1, 3), "float32"), 5), np.full((1, 3), 10.0)
+    )
     assert Alloc().connection_pattern(out.owner) == [[True], [False], [False]]
 
 
@@ -158,6 +161,7 @@ def test_alloc_empty():
 # ---------------------------------------------------------------------------------------
 # zeros / ones / full / *_like
 # ---------------------------------------------------------------------------------------
+
 
 def test_zeros_ones_full_default_dtypes():
     assert T.zeros((2, 3)).dtype == config.floatX
@@ -206,6 +210,7 @@ def test_zeros_like_grad_is_zero():
 # ---------------------------------------------------------------------------------------
 # eye / identity_like / tri / tril / triu
 # ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("n,m,k", [(3, None, 0), (3, 5, 1), (4, 2, -1), (2, 3, 5), (0, 3, 0)])
 def test_eye_matches_numpy(n, m, k):
@@ -276,6 +281,7 @@ def test_tril_triu_grad():
 # arange
 # ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("args", [(5,), (2, 9), (2, 9, 3), (9, 2, -2), (5, 2), (0,), (-3, 3, 2)])
 def test_arange_int_constants(args):
     out = T.arange(*args)
@@ -334,8 +340,12 @@ def test_arange_used_as_index_and_shape():
 def test_arange_grad():
     verify_grad(lambda a, c: T.arange(a, 3.0, c) ** 2, [np.array(0.3), np.array(0.7)])
     a, b, c = T.dscalars("a", "b", "c")
-    ga, gb, gc = grad((T.arange(a, b, c) * 2).sum(), [a, b, c], disconnected_inputs="ignore",
-                      return_disconnected="zero")
+    ga, gb, gc = grad(
+        (T.arange(a, b, c) * 2).sum(),
+        [a, b, c],
+        disconnected_inputs="ignore",
+        return_disconnected="zero",
+    )
     res = symcore.function([a, b, c], [ga, gb, gc], on_unused_input="ignore")(0.0, 1.0, 0.25)
     np.testing.assert_allclose(res, [8.0, 0.0, 2 * (0 + 1 + 2 + 3)])
 
@@ -343,6 +353,7 @@ def test_arange_grad():
 # ---------------------------------------------------------------------------------------
 # diag / diagonal / trace
 # ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("k", [0, 1, -2])
 def test_diag_of_vector_and_matrix(k):
@@ -358,7 +369,9 @@ def test_diag_of_vector_and_matrix(k):
         T.diag(T.dtensor3())
 
 
-@pytest.mark.parametrize("offset,axis1,axis2", [(0, 0, 1), (1, 0, 2), (-1, 2, 0), (2, -1, -2), (5, 0, 1)])
+@pytest.mark.parametrize(
+    "offset,axis1,axis2", [(0, 0, 1), (1, 0, 2), (-1, 2, 0), (2, -1, -2), (5, 0, 1)]
+)
 def test_diagonal_matches_numpy(offset, axis1, axis2):
     x = T.dtensor3("x")
     a = rng.random((3, 4, 5))
@@ -417,10 +430,16 @@ def test_alloc_diag_tril_rop():
     v, ev = T.dvectors("v", "ev")
     a, b = rng.random(3), rng.random(3)
     r = Rop(T.alloc(v, 2, 3), v, ev)
-    np.testing.assert_allclose(symcore.function([v, ev], r, on_unused_input="ignore")(a, b), np.broadcast_to(b, (2, 3)))
+    np.testing.assert_allclose(
+        symcore.function([v, ev], r, on_unused_input="ignore")(a, b), np.broadcast_to(b, (2, 3))
+    )
     r = Rop(T.diag(v, 1), v, ev)
-    np.testing.assert_allclose(symcore.function([v, ev], r, on_unused_input="ignore")(a, b), np.diag(b, 1))
+    np.testing.assert_allclose(
+        symcore.function([v, ev], r, on_unused_input="ignore")(a, b), np.diag(b, 1)
+    )
     m, em = T.dmatrices("m", "em")
     c, d = rng.random((3, 3)), rng.random((3, 3))
     r = Rop(T.tril(m) + T.diagonal(m).sum(), m, em)
-    np.testing.assert_allclose(symcore.function([m, em], r, on_unused_input="ignore")(c, d), np.tril(d) + np.trace(d))
+    np.testing.assert_allclose(
+        symcore.function([m, em], r, on_unused_input="ignore")(c, d), np.tril(d) + np.trace(d)
+    )

@@ -3,13 +3,12 @@ fill_diagonal and diff against NumPy, with infer_shape and gradients."""
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.gradient import grad, verify_grad
-from symcore.tensor.extra_ops import (
-    CumOp, CumprodGrad, Nonzero, RepeatGrad, RepeatOp, Roll, Tile, TileGrad,
-)
+from symcore.tensor import extra_ops
+from symcore.tensor.extra_ops import CumOp, CumprodGrad, RepeatGrad, RepeatOp, Roll, Tile, TileGrad
+from symcore.tensor.search import Nonzero
 
 rng = np.random.default_rng(3)
 
@@ -36,6 +35,7 @@ def check_infer_shape(out, inputs, values):
 # ---------------------------------------------------------------------------------------
 # cumsum / cumprod
 # ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fn,npfn", [(T.cumsum, np.cumsum), (T.cumprod, np.cumprod)])
 @pytest.mark.parametrize("axis", [None, 0, 1, -1, 2])
@@ -94,8 +94,11 @@ def test_cumprod_grad_exact_with_zeros():
     w = np.array([1.0, -2.0, 3.0, 0.5, 2.0])
     g = grad((T.cumprod(x) * w).sum(), x)
     f = symcore.function([x], g)
-    for a in [np.array([2.0, 0.0, 3.0, 0.0, 1.5]), np.array([0.0, 2.0, 3.0, 4.0, 5.0]),
-              np.array([1.0, 2.0, 0.0, 4.0, 5.0])]:
+    for a in [
+        np.array([2.0, 0.0, 3.0, 0.0, 1.5]),
+        np.array([0.0, 2.0, 3.0, 4.0, 5.0]),
+        np.array([1.0, 2.0, 0.0, 4.0, 5.0]),
+    ]:
         expected = np.zeros(5)
         for i in range(5):  # d/dx_i sum_j w_j prod_{k<=j} x_k
             for j in range(i, 5):
@@ -121,8 +124,11 @@ def test_cumprod_grad_op_is_marked_first_order_only():
 # repeat
 # ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("repeats,axis", [(2, None), (3, 0), (2, 1), ([1, 0, 2], 1), ([2], -1),
-                                          (0, 0), ([1, 2, 0, 1, 1, 3], None)])
+
+@pytest.mark.parametrize(
+    "repeats,axis",
+    [(2, None), (3, 0), (2, 1), ([1, 0, 2], 1), ([2], -1), (0, 0), ([1, 2, 0, 1, 1, 3], None)],
+)
 def test_repeat_matches_numpy(repeats, axis):
     x = T.dmatrix("x")
     a = rng.random((2, 3))
@@ -135,7 +141,9 @@ def test_repeat_matches_numpy(repeats, axis):
 def test_repeat_symbolic_repeats_and_static_shape():
     x, r = T.dvector("x"), T.lvector("r")
     out = x.repeat(r)
-    np.testing.assert_array_equal(run(out, [x, r], [1.0, 2.0], [3, 1]), np.repeat([1.0, 2.0], [3, 1]))
+    np.testing.assert_array_equal(
+        run(out, [x, r], [1.0, 2.0], [3, 1]), np.repeat([1.0, 2.0], [3, 1])
+    )
     n = T.iscalar("n")
     np.testing.assert_array_equal(run(T.repeat(x, n), [x, n], [1.0, 2.0], 2), [1, 1, 2, 2])
     assert T.repeat(T.tensor("float64", shape=(3, 2)), 2, axis=0).type.shape == (6, 2)
@@ -178,8 +186,19 @@ def test_repeat_grad_op_second_order():
 # tile
 # ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("shape,reps", [((2, 3), (2, 2)), ((2, 3), (3,)), ((3,), (2, 2)),
-                                        ((2, 3), (1, 2, 1)), ((2, 3), (0, 2)), ((), (3,)), ((2,), 3)])
+
+@pytest.mark.parametrize(
+    "shape,reps",
+    [
+        ((2, 3), (2, 2)),
+        ((2, 3), (3,)),
+        ((3,), (2, 2)),
+        ((2, 3), (1, 2, 1)),
+        ((2, 3), (0, 2)),
+        ((), (3,)),
+        ((2,), 3),
+    ],
+)
 def test_tile_matches_numpy(shape, reps):
     x = T.tensor("float64", ndim=len(shape))
     a = rng.random(shape)
@@ -207,7 +226,9 @@ def test_tile_symbolic_reps_and_static_shape():
         f(a, -2)
 
 
-@pytest.mark.parametrize("shape,reps", [((2, 3), (2, 2)), ((3,), (2, 2)), ((2, 3), (3,)), ((2,), (0,))])
+@pytest.mark.parametrize(
+    "shape,reps", [((2, 3), (2, 2)), ((3,), (2, 2)), ((2, 3), (3,)), ((2,), (0,))]
+)
 def test_tile_grad(shape, reps):
     verify_grad(lambda x: T.tile(x, reps), [rng.random(shape)])
 
@@ -219,6 +240,7 @@ def test_tile_grad_op_second_order():
 # ---------------------------------------------------------------------------------------
 # roll
 # ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("shift,axis", [(1, None), (-2, None), (1, 0), (5, 1), (-1, -1), (0, 0)])
 def test_roll_matches_numpy(shift, axis):
@@ -250,12 +272,13 @@ def test_roll_grad(axis):
 # nonzero family
 # ---------------------------------------------------------------------------------------
 
+
 def test_nonzero_matches_numpy():
     x = T.dtensor3("x")
     a = (rng.random((2, 3, 4)) > 0.5) * rng.random((2, 3, 4))
     idx = T.nonzero(x)
     assert isinstance(idx, tuple) and len(idx) == 3
-    for r, e in zip(run(list(idx), [x], a), np.nonzero(a)):
+    for r, e in zip(run(list(idx), [x], a), np.nonzero(a), strict=True):
         assert r.dtype == np.int64
         np.testing.assert_array_equal(r, e)
     m = run(T.nonzero(x, return_matrix=True), [x], a)
@@ -287,22 +310,28 @@ def test_nonzero_values_grad_and_indices_disconnected():
     m = T.dmatrix("m")
     w = np.array([2.0, 3.0, 4.0])
     g = grad((T.nonzero_values(m) * w).sum(), m)
-    np.testing.assert_array_equal(symcore.function([m], g)(np.array([[0.0, 1.5], [2.0, -3.0]])),
-                                  [[0.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(
+        symcore.function([m], g)(np.array([[0.0, 1.5], [2.0, -3.0]])), [[0.0, 2.0], [3.0, 4.0]]
+    )
     x = T.dvector("x")
     g = grad(x[T.nonzero(x)[0]].sum(), x)
-    np.testing.assert_array_equal(symcore.function([x], g)(np.array([0.0, 2.0, 0.0, 1.0])), [0, 1, 0, 1])
+    np.testing.assert_array_equal(
+        symcore.function([x], g)(np.array([0.0, 2.0, 0.0, 1.0])), [0, 1, 0, 1]
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # bincount / searchsorted / unique
 # ---------------------------------------------------------------------------------------
 
+
 def test_bincount_matches_numpy():
     x = T.lvector("x")
     a = np.array([0, 3, 3, 1, 7])
     np.testing.assert_array_equal(run(T.bincount(x), [x], a), np.bincount(a))
-    np.testing.assert_array_equal(run(T.bincount(x, minlength=10), [x], a), np.bincount(a, minlength=10))
+    np.testing.assert_array_equal(
+        run(T.bincount(x, minlength=10), [x], a), np.bincount(a, minlength=10)
+    )
     assert run(T.bincount(x), [x], np.zeros(0, "int64")).shape == (0,)
     w = T.dvector("w")
     wv = rng.random(5)
@@ -310,7 +339,9 @@ def test_bincount_matches_numpy():
     wf = T.fvector("wf")
     out = T.bincount(x, wf)
     assert out.dtype == "float32"
-    np.testing.assert_allclose(run(out, [x, wf], a, wv.astype("float32")), np.bincount(a, wv), rtol=1e-6)
+    np.testing.assert_allclose(
+        run(out, [x, wf], a, wv.astype("float32")), np.bincount(a, wv), rtol=1e-6
+    )
     assert T.bincount(x, T.ivector()).dtype == "float64"
 
 
@@ -336,15 +367,24 @@ def test_searchsorted_matches_numpy(side):
     check_infer_shape(out, [x, v], [a, b])
     s = T.lvector("s")
     c = np.array([5.0, 1.0, 2.0])
-    np.testing.assert_array_equal(run(T.searchsorted(x, v, side, sorter=s), [x, v, s], c, b, np.argsort(c)),
-                                  np.searchsorted(c, b, side=side, sorter=np.argsort(c)))
+    np.testing.assert_array_equal(
+        run(T.searchsorted(x, v, side, sorter=s), [x, v, s], c, b, np.argsort(c)),
+        np.searchsorted(c, b, side=side, sorter=np.argsort(c)),
+    )
     with pytest.raises(ValueError, match="side"):
         T.searchsorted(x, v, side="middle")
 
 
-@pytest.mark.parametrize("kw", [{}, {"return_index": True}, {"return_inverse": True},
-                                {"return_counts": True, "return_index": True, "return_inverse": True},
-                                {"axis": 0, "return_inverse": True}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"return_index": True},
+        {"return_inverse": True},
+        {"return_counts": True, "return_index": True, "return_inverse": True},
+        {"axis": 0, "return_inverse": True},
+    ],
+)
 def test_unique_matches_numpy(kw):
     x = T.imatrix("x")
     a = np.array([[3, 1], [3, 1], [2, 2]], "int32")
@@ -354,13 +394,14 @@ def test_unique_matches_numpy(kw):
     exp = np.unique(a, **kw)
     exp = exp if isinstance(exp, tuple) else (exp,)
     assert len(res) == len(exp)
-    for r, e in zip(res, exp):
+    for r, e in zip(res, exp, strict=True):
         np.testing.assert_array_equal(r, e)
 
 
 # ---------------------------------------------------------------------------------------
 # fill_diagonal / diff
 # ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 5), (3, 3, 3)])
 def test_fill_diagonal_matches_numpy(shape):
@@ -377,8 +418,9 @@ def test_fill_diagonal_matches_numpy(shape):
 def test_fill_diagonal_grad_and_symbolic_val():
     verify_grad(lambda x, v: T.fill_diagonal(x, v), [rng.random((3, 4)), np.array(2.0)])
     x, v = T.imatrix("x"), T.dscalar("v")
-    np.testing.assert_array_equal(run(T.fill_diagonal(x, v), [x, v], np.zeros((2, 2), "int32"), 3.7),
-                                  [[3, 0], [0, 3]])
+    np.testing.assert_array_equal(
+        run(T.fill_diagonal(x, v), [x, v], np.zeros((2, 2), "int32"), 3.7), [[3, 0], [0, 3]]
+    )
     with pytest.raises(TypeError, match="2 dimensions"):
         T.fill_diagonal(T.dvector(), 1.0)
 
@@ -401,12 +443,29 @@ def test_linear_ops_rop():
 
     x, v = T.dmatrices("x", "v")
     a, b = rng.random((2, 3)), rng.random((2, 3))
-    for fn, npfn in [(lambda t: T.cumsum(t, 1), lambda t: np.cumsum(t, 1)),
-                     (lambda t: T.repeat(t, 2, 0), lambda t: np.repeat(t, 2, 0)),
-                     (lambda t: T.tile(t, (2, 1)), lambda t: np.tile(t, (2, 1))),
-                     (lambda t: T.roll(t, 1, 1), lambda t: np.roll(t, 1, 1))]:
+    for fn, npfn in [
+        (lambda t: T.cumsum(t, 1), lambda t: np.cumsum(t, 1)),
+        (lambda t: T.repeat(t, 2, 0), lambda t: np.repeat(t, 2, 0)),
+        (lambda t: T.tile(t, (2, 1)), lambda t: np.tile(t, (2, 1))),
+        (lambda t: T.roll(t, 1, 1), lambda t: np.roll(t, 1, 1)),
+    ]:
         r = Rop(fn(x) * 3, x, v)
         np.testing.assert_allclose(symcore.function([x, v], r)(a, b), 3 * npfn(b))
+
+
+def test_theano_extra_ops_paths():
+    for name in (
+        "bincount",
+        "searchsorted",
+        "Unique",
+        "to_one_hot",
+        "compress",
+        "fill_diagonal",
+        "cumsum",
+        "repeat",
+        "diff",
+    ):
+        assert getattr(extra_ops, name) is getattr(T, name)
 
 
 def test_to_one_hot():
@@ -422,11 +481,15 @@ def test_to_one_hot():
         T.to_one_hot(T.dvector(), 3)
 
 
-@pytest.mark.parametrize("cond,axis", [([1, 0, 1], 0), ([0, 1], 1), ([1, 0, 0, 1, 1], None), ([0, 0, 0], 0)])
+@pytest.mark.parametrize(
+    "cond,axis", [([1, 0, 1], 0), ([0, 1], 1), ([1, 0, 0, 1, 1], None), ([0, 0, 0], 0)]
+)
 def test_compress_matches_numpy(cond, axis):
     x, c = T.dmatrix("x"), T.bvector("c")
     a = rng.random((3, 4))
     cv = np.array(cond, "int8")
-    np.testing.assert_array_equal(run(T.compress(c, x, axis), [c, x], cv, a), np.compress(cv, a, axis))
+    np.testing.assert_array_equal(
+        run(T.compress(c, x, axis), [c, x], cv, a), np.compress(cv, a, axis)
+    )
     if cv.any():
         verify_grad(lambda t: T.compress(cv, t, axis), [a])

@@ -3,7 +3,6 @@ NumPy, dtypes, static shapes, symbolic axes, errors, infer_shape and gradients."
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.gradient import grad, verify_grad
@@ -35,6 +34,7 @@ def check_infer_shape(out, inputs, values):
 # join / concatenate
 # ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("axis", [0, 1, 2, -1, -3])
 def test_concatenate_matches_numpy(axis):
     x, y, z = T.dtensor3s("x", "y", "z")
@@ -63,8 +63,17 @@ def test_join_of_one_tensor_is_that_tensor():
         T.join(2, x)
 
 
-@pytest.mark.parametrize("d1,d2", [("int32", "float32"), ("int8", "int16"), ("bool", "int64"),
-                                   ("uint8", "int8"), ("float32", "float64"), ("float32", "complex64")])
+@pytest.mark.parametrize(
+    "d1,d2",
+    [
+        ("int32", "float32"),
+        ("int8", "int16"),
+        ("bool", "int64"),
+        ("uint8", "int8"),
+        ("float32", "float64"),
+        ("float32", "complex64"),
+    ],
+)
 def test_join_dtype_is_numpy_result_type(d1, d2):
     x, y = T.vector(dtype=d1), T.vector(dtype=d2)
     out = T.concatenate([x, y])
@@ -89,7 +98,9 @@ def test_join_non_contiguous_and_negative_stride_inputs():
     base = rng.random((4, 6))
     a, b = base[::-1, ::2], base.T[::-1, ::-2][:4]
     assert not a.flags.c_contiguous and not b.flags.c_contiguous
-    np.testing.assert_array_equal(run(T.join(1, x, y), [x, y], a, b), np.concatenate([a, b], axis=1))
+    np.testing.assert_array_equal(
+        run(T.join(1, x, y), [x, y], a, b), np.concatenate([a, b], axis=1)
+    )
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1, -2])
@@ -99,7 +110,9 @@ def test_join_symbolic_axis(axis):
     out = T.join(ax, x, y)
     assert out.type.broadcastable == (False, False)
     a, b = rng.random((3, 3)), rng.random((3, 3))
-    np.testing.assert_array_equal(run(out, [ax, x, y], axis, a, b), np.concatenate([a, b], axis=axis))
+    np.testing.assert_array_equal(
+        run(out, [ax, x, y], axis, a, b), np.concatenate([a, b], axis=axis)
+    )
     check_infer_shape(out, [ax, x, y], [axis, a, b])
 
 
@@ -191,12 +204,14 @@ def test_join_grad_of_integer_input_is_zero():
 # stack
 # ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("axis", [0, 1, 2, -1, -3])
 def test_stack_matches_numpy(axis):
     x, y = T.dmatrices("x", "y")
     a, b = rng.random((2, 3)), rng.random((2, 3))
-    np.testing.assert_array_equal(run(T.stack([x, y], axis=axis), [x, y], a, b),
-                                  np.stack([a, b], axis=axis))
+    np.testing.assert_array_equal(
+        run(T.stack([x, y], axis=axis), [x, y], a, b), np.stack([a, b], axis=axis)
+    )
 
 
 def test_stack_positional_axis():
@@ -212,14 +227,18 @@ def test_stack_old_form_with_scalars():
     np.testing.assert_array_equal(run(out, [a, b, c], 1.0, 2.0, 3.0), [1.0, 2.0, 3.0])
     assert type(out.owner.op).__name__ == "MakeVector"  # Theano builds scalars' stack this way
     x, y = T.dvectors("x", "y")
-    np.testing.assert_array_equal(run(T.stack(x, y), [x, y], [1.0, 2.0], [3.0, 4.0]), [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(
+        run(T.stack(x, y), [x, y], [1.0, 2.0], [3.0, 4.0]), [[1, 2], [3, 4]]
+    )
 
 
 def test_stack_python_scalars_are_weak():
     f = T.fscalar("f")
     out = T.stack([f, 1.5, 2])
     assert out.dtype == "float32"
-    np.testing.assert_array_equal(run(out, [f], np.float32(0.5)), np.array([0.5, 1.5, 2], "float32"))
+    np.testing.assert_array_equal(
+        run(out, [f], np.float32(0.5)), np.array([0.5, 1.5, 2], "float32")
+    )
     i8 = T.bscalar("i8")
     assert T.stack([i8, 3]).dtype == "int8"
     assert T.stack([T.iscalar(), T.fscalar()]).dtype == "float64"
@@ -265,6 +284,7 @@ def test_stack_grad():
 # split
 # ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_split_matches_numpy(axis):
     x = T.dmatrix("x")
@@ -272,7 +292,7 @@ def test_split_matches_numpy(axis):
     parts = T.split(x, [1, 0, 2, 3], 4, axis=axis)
     assert len(parts) == 4 and isinstance(parts[0].owner.op, Split)
     res = run(parts, [x], a)
-    for r, e in zip(res, np.split(a, [1, 1, 3], axis=axis)):
+    for r, e in zip(res, np.split(a, [1, 1, 3], axis=axis), strict=True):
         np.testing.assert_array_equal(r, e)
 
 
@@ -341,6 +361,7 @@ def test_split_then_join_roundtrip_grad_is_identity():
 # horizontal / vertical stack
 # ---------------------------------------------------------------------------------------
 
+
 def test_horizontal_and_vertical_stack():
     x, y = T.dmatrices("x", "y")
     a, b = rng.random((2, 3)), rng.random((2, 1))
@@ -348,8 +369,12 @@ def test_horizontal_and_vertical_stack():
     c = rng.random((4, 3))
     np.testing.assert_array_equal(run(T.vertical_stack(x, y), [x, y], a, c), np.vstack([a, c]))
     u, v = T.dvectors("u", "v")
-    np.testing.assert_array_equal(run(T.horizontal_stack([u, v]), [u, v], [1.0], [2.0, 3.0]), np.hstack([[1.0], [2.0, 3.0]]))
-    np.testing.assert_array_equal(run(T.vertical_stack(u, v), [u, v], [1.0, 2], [2.0, 3.0]), np.vstack([[1.0, 2], [2.0, 3.0]]))
+    np.testing.assert_array_equal(
+        run(T.horizontal_stack([u, v]), [u, v], [1.0], [2.0, 3.0]), np.hstack([[1.0], [2.0, 3.0]])
+    )
+    np.testing.assert_array_equal(
+        run(T.vertical_stack(u, v), [u, v], [1.0, 2], [2.0, 3.0]), np.vstack([[1.0, 2], [2.0, 3.0]])
+    )
     with pytest.raises(TypeError, match="at least 2"):
         T.horizontal_stack(T.dmatrix(), T.dvector())
 
@@ -360,7 +385,9 @@ def test_join_split_stack_rop():
     x, y, vx, vy = T.dvectors("x", "y", "vx", "vy")
     a, b, c, d = rng.random(2), rng.random(3), rng.random(2), rng.random(3)
     r = Rop(T.concatenate([x, y]) * 2, [x, y], [vx, vy])
-    np.testing.assert_allclose(symcore.function([x, y, vx, vy], r)(a, b, c, d), 2 * np.concatenate([c, d]))
+    np.testing.assert_allclose(
+        symcore.function([x, y, vx, vy], r)(a, b, c, d), 2 * np.concatenate([c, d])
+    )
     r = Rop(T.split(y, [1, 2], 2)[1], y, vy)
     np.testing.assert_allclose(symcore.function([y, vy], r, on_unused_input="ignore")(b, d), d[1:])
     r = Rop(T.stack([x, x * x]), x, vx)

@@ -3,7 +3,6 @@ strided inputs), infer_shape, and the gradient of sort through PermuteAlongAxis.
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.gradient import Rop, grad, verify_grad
@@ -59,7 +58,9 @@ def test_sort_kinds_and_stable_ties(kind):
     a = np.array([3, 1, 2, 1, 3, 0, 2])
     np.testing.assert_array_equal(run(T.sort(x, kind=kind), [x], a), np.sort(a, kind=kind))
     if kind in ("mergesort", "stable"):
-        np.testing.assert_array_equal(run(T.argsort(x, kind=kind), [x], a), np.argsort(a, kind=kind))
+        np.testing.assert_array_equal(
+            run(T.argsort(x, kind=kind), [x], a), np.argsort(a, kind=kind)
+        )
 
 
 @pytest.mark.parametrize("dtype", ["int8", "uint16", "float32", "bool", "float64"])
@@ -105,12 +106,16 @@ def test_sort_static_shapes_and_errors():
     with pytest.raises(ValueError, match="0-d"):
         T.sort(T.dscalar(), 0)
     s = T.dscalar("s")
-    np.testing.assert_array_equal(run(T.sort(s, None), [s], 2.0), np.sort(np.float64(2.0), axis=None))
+    np.testing.assert_array_equal(
+        run(T.sort(s, None), [s], 2.0), np.sort(np.float64(2.0), axis=None)
+    )
 
 
 @pytest.mark.parametrize("axis", [None, 0, 1, -1])
 def test_sort_grad(axis):
-    verify_grad(lambda x: T.sort(x, axis), [rng.permutation(12).reshape(3, 4) + rng.random((3, 4)) * 0.1])
+    verify_grad(
+        lambda x: T.sort(x, axis), [rng.permutation(12).reshape(3, 4) + rng.random((3, 4)) * 0.1]
+    )
 
 
 def test_sort_grad_routes_to_origin():
@@ -118,7 +123,9 @@ def test_sort_grad_routes_to_origin():
     w = np.array([1.0, 10.0, 100.0])
     g = grad((T.sort(x) * w).sum(), x)
     # sorted order of [2, 0, 1] is x[1], x[2], x[0] -> weights 100, 1, 10
-    np.testing.assert_array_equal(symcore.function([x], g)(np.array([2.0, 0.0, 1.0])), [100.0, 1.0, 10.0])
+    np.testing.assert_array_equal(
+        symcore.function([x], g)(np.array([2.0, 0.0, 1.0])), [100.0, 1.0, 10.0]
+    )
 
 
 def test_sort_grad_symbolic_axis_and_second_order():
@@ -139,7 +146,9 @@ def test_argsort_is_integer_and_disconnected():
     assert ArgSortOp.differentiable is False
     assert ArgSortOp().connection_pattern(i.owner) == [[False], [False]]
     g = grad(x[i].sum() * 2, x)
-    np.testing.assert_array_equal(symcore.function([x], g)(np.array([3.0, 1.0, 2.0])), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(
+        symcore.function([x], g)(np.array([3.0, 1.0, 2.0])), [2.0, 2.0, 2.0]
+    )
 
 
 def test_sort_integer_input_grad_is_zero():
@@ -147,8 +156,10 @@ def test_sort_integer_input_grad_is_zero():
     k = T.lvector("k")
     cost = (T.sort(k).astype("float64") * x).sum()
     g = grad(cost, k)
-    np.testing.assert_array_equal(symcore.function([x, k], g, on_unused_input="ignore")(np.ones(2), np.array([2, 1])),
-                                  [0.0, 0.0])
+    np.testing.assert_array_equal(
+        symcore.function([x, k], g, on_unused_input="ignore")(np.ones(2), np.array([2, 1])),
+        [0.0, 0.0],
+    )
 
 
 def test_permute_along_axis():

@@ -20,6 +20,8 @@ from symcore.tensor.alloc import *  # noqa: F401,F403
 from symcore.tensor.join import *  # noqa: F401,F403
 from symcore.tensor.extra_ops import *  # noqa: F401,F403
 from symcore.tensor.sort import *  # noqa: F401,F403
+from symcore.tensor.diagonal import *  # noqa: F401,F403
+from symcore.tensor.search import *  # noqa: F401,F403
 from symcore.tensor.shape import *  # noqa: F401,F403
 from symcore.tensor.subtensor import *  # noqa: F401,F403
 from symcore.tensor.subtensor_advanced import *  # noqa: F401,F403

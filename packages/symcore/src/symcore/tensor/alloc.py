@@ -1,6 +1,7 @@
 """Making arrays from shapes: ``Alloc``/``AllocEmpty`` (``zeros``, ``ones``, ``full``,
-``zeros_like``...), ``Eye``, ``Tri`` and ``tril``/``triu``, ``ARange``, and the diagonal
-Ops ``AllocDiag``/``ExtractDiag`` (``diag``, ``diagonal``, ``trace``).
+``zeros_like``...), ``Eye``, ``Tri`` and ``tril``/``triu``, and ``ARange``; plus the shape
+and integer-argument helpers the structure modules share (diagonals live in
+``symcore.tensor.diagonal``).
 
 Shape arguments are integer scalars: Python ints, NumPy integers or symbolic int
 scalars (``x.shape[0]``); a whole shape may also be a list/tuple of those or an int
@@ -9,7 +10,8 @@ vector of statically known length (``x.shape``).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,23 +20,44 @@ from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.op import Op
 from symcore.graph.type import disconnected_type
 from symcore.tensor.basic import (
-    NotScalarConstantError, as_tensor_variable, constant, get_scalar_constant_value,
+    NotScalarConstantError,
+    as_tensor_variable,
+    constant,
+    get_scalar_constant_value,
 )
-from symcore.tensor.math import ceil, maximum, minimum
+from symcore.tensor.math import ceil, maximum
 from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType, resolve_dtype
 
 __all__ = [
-    "Alloc", "alloc", "AllocEmpty", "alloc_empty", "zeros", "ones", "full", "empty",
-    "zeros_like", "ones_like", "full_like", "empty_like",
-    "Eye", "eye", "identity_like", "Tri", "tri", "TriangularPart", "tril", "triu",
-    "ARange", "arange", "AllocDiag", "ExtractDiag", "ExtractDiagGrad", "diag", "diagonal",
-    "extract_diag", "alloc_diag", "trace",
+    "Alloc",
+    "alloc",
+    "AllocEmpty",
+    "alloc_empty",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "empty_like",
+    "Eye",
+    "eye",
+    "identity_like",
+    "Tri",
+    "tri",
+    "TriangularPart",
+    "tril",
+    "triu",
+    "ARange",
+    "arange",
 ]
 
 
 # ---------------------------------------------------------------------------------------
-# helpers shared by the structure modules (join, extra_ops, sort import them)
+# helpers shared by the structure modules (join, extra_ops, sort, diagonal, search)
 # ---------------------------------------------------------------------------------------
+
 
 def const_int(v: Any) -> int | None:
     """The Python int value of a constant integer scalar ``v``, else None."""
@@ -79,7 +102,9 @@ def as_shape_scalars(shape: Sequence[Any] | Any, opname: str) -> list[Variable]:
         elif shape.ndim == 1:
             shape = _vector_entries(shape, opname)
         else:
-            raise TypeError(f"{opname}: a shape must be a list of scalars or an int vector, got {shape.type}")
+            raise TypeError(
+                f"{opname}: a shape must be a list of scalars or an int vector, got {shape.type}"
+            )
     elif not isinstance(shape, (list, tuple)):
         shape = [shape]
     out = []
@@ -88,7 +113,9 @@ def as_shape_scalars(shape: Sequence[Any] | Any, opname: str) -> list[Variable]:
         c = const_int(v)
         if c is not None:
             if c < 0:
-                raise ValueError(f"{opname}: shape entry {i} is negative ({c}); shape = {_show_shape(shape)}")
+                raise ValueError(
+                    f"{opname}: shape entry {i} is negative ({c}); shape = {_show_shape(shape)}"
+                )
             if not (isinstance(v, Constant) and v.dtype == "int64"):
                 v = constant(c, dtype="int64")
         out.append(v)
@@ -142,6 +169,7 @@ def grad_for_discrete(x: Variable):
 # Alloc / AllocEmpty
 # ---------------------------------------------------------------------------------------
 
+
 class Alloc(Op):
     """``Alloc()(value, *shape)``: a new array of ``shape`` filled with ``value`` broadcast to it.
 
@@ -192,8 +220,12 @@ class Alloc(Op):
                 raise ValueError(
                     f"Alloc: cannot broadcast a value of shape {v.shape} to shape {shape}: "
                     f"dimension {n_new + j} has length {vs} in the value and {os_} in the shape"
-                    + (" (runtime broadcasting of a dimension not marked broadcastable is not "
-                       "allowed)" if vs == 1 else "")
+                    + (
+                        " (runtime broadcasting of a dimension not marked broadcastable is not "
+                        "allowed)"
+                        if vs == 1
+                        else ""
+                    )
                 )
         dtype = node.outputs[0].type.numpy_dtype
         if v.size == 1 and not v.any():
@@ -243,7 +275,9 @@ class Alloc(Op):
     def do_constant_folding(self, fgraph, node) -> bool:
         """Do not fold an alloc that is a graph output or feeds an Op that can work in
         place (folding would turn a cheap fill into a big constant copied every call)."""
-        clients = getattr(fgraph, "clients", {}).get(node.outputs[0], []) if fgraph is not None else []
+        clients = (
+            getattr(fgraph, "clients", {}).get(node.outputs[0], []) if fgraph is not None else []
+        )
         if not clients:
             return False
         for client, idx in clients:
@@ -252,8 +286,15 @@ class Alloc(Op):
             name = type(client.op).__name__
             if name == "Elemwise":
                 return False
-            if idx == 0 and name in ("IncSubtensor", "AdvancedIncSubtensor1", "AdvancedIncSubtensor",
-                                     "Gemv", "Gemm", "Ger", "Dot22"):
+            if idx == 0 and name in (
+                "IncSubtensor",
+                "AdvancedIncSubtensor1",
+                "AdvancedIncSubtensor",
+                "Gemv",
+                "Gemm",
+                "Ger",
+                "Dot22",
+            ):
                 return False
         return True
 
@@ -316,12 +357,16 @@ def _shape_arg(shape: Any) -> Any:
 def zeros(shape: Any, dtype: Any = None):
     """An array of zeros of ``shape`` (ints, int scalars, a list, or ``x.shape``); dtype
     defaults to floatX."""
-    return alloc(np.array(0, dtype=resolve_dtype(dtype)), *as_shape_scalars(_shape_arg(shape), "zeros"))
+    return alloc(
+        np.array(0, dtype=resolve_dtype(dtype)), *as_shape_scalars(_shape_arg(shape), "zeros")
+    )
 
 
 def ones(shape: Any, dtype: Any = None):
     """An array of ones of ``shape``; dtype defaults to floatX."""
-    return alloc(np.array(1, dtype=resolve_dtype(dtype)), *as_shape_scalars(_shape_arg(shape), "ones"))
+    return alloc(
+        np.array(1, dtype=resolve_dtype(dtype)), *as_shape_scalars(_shape_arg(shape), "ones")
+    )
 
 
 def _fill_value(value: Any, dtype: Any):
@@ -374,6 +419,7 @@ def empty_like(x: Any, dtype: Any = None):
 # ---------------------------------------------------------------------------------------
 # Eye / Tri / tril / triu
 # ---------------------------------------------------------------------------------------
+
 
 class _MatrixMaker(Op):
     """Base of ``Eye`` and ``Tri``: ``op(n, m, k)`` makes an ``n``×``m`` matrix of ``dtype``."""
@@ -493,6 +539,7 @@ def triu(m: Any, k: Any = 0):
 # ARange
 # ---------------------------------------------------------------------------------------
 
+
 class ARange(Op):
     """``ARange(dtype)(start, stop, step)``: ``numpy.arange(start, stop, step, dtype=dtype)``."""
 
@@ -529,7 +576,9 @@ class ARange(Op):
     def infer_shape(self, node, input_shapes):
         start, stop, step = node.inputs
         if all(v.dtype in DISCRETE_DTYPES for v in node.inputs):
-            start, stop, step = (v.astype("int64") if v.dtype != "int64" else v for v in node.inputs)
+            start, stop, step = (
+                v.astype("int64") if v.dtype != "int64" else v for v in node.inputs
+            )
             n = -((start - stop) // step)
         else:
             n = ceil((stop.astype("float64") - start) / step).astype("int64")
@@ -571,9 +620,12 @@ def _arange_dtype(args: Sequence[Any]) -> str:
     else:
         dt = np.dtype("int64")
     if dt.kind in "biu":
-        return "uint64" if dt == np.uint64 and all(
-            np.dtype(getattr(a, "dtype", "int64")).kind in "ub" for a in args
-        ) else "int64"
+        return (
+            "uint64"
+            if dt == np.uint64
+            and all(np.dtype(getattr(a, "dtype", "int64")).kind in "ub" for a in args)
+            else "int64"
+        )
     return resolve_dtype(dt)
 
 
@@ -588,168 +640,3 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None):
     if dtype is None:
         dtype = _arange_dtype([start, stop, step])
     return ARange(resolve_dtype(dtype))(start, stop, step)
-
-
-# ---------------------------------------------------------------------------------------
-# diagonals
-# ---------------------------------------------------------------------------------------
-
-def _norm_axis(axis: int, ndim: int, opname: str) -> int:
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{opname}: axis {axis} is out of range for a {ndim}-d input")
-    return axis % ndim
-
-
-def _diag_len(n1: int | None, n2: int | None, offset: int) -> int | None:
-    if n1 is None or n2 is None:
-        return None
-    return max(0, min(n1 - max(0, -offset), n2 - max(0, offset)))
-
-
-class ExtractDiag(Op):
-    """``ExtractDiag(offset, axis1, axis2)(x)``: ``numpy.diagonal`` (a copy); the diagonal
-    becomes the last axis."""
-
-    __props__ = ("offset", "axis1", "axis2")
-
-    def __init__(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> None:
-        self.offset, self.axis1, self.axis2 = int(offset), int(axis1), int(axis2)
-
-    def make_node(self, x: Any) -> Apply:
-        x = as_tensor_variable(x)
-        if x.ndim < 2:
-            raise TypeError(f"{self}: needs at least 2 dimensions, got {x.ndim}-d {x.type}")
-        a1 = _norm_axis(self.axis1, x.ndim, str(self))
-        a2 = _norm_axis(self.axis2, x.ndim, str(self))
-        if a1 == a2:
-            raise ValueError(f"{self}: axis1 and axis2 must differ (both are {a1})")
-        if (a1, a2) != (self.axis1, self.axis2):
-            return ExtractDiag(self.offset, a1, a2).make_node(x)
-        rest = [s for i, s in enumerate(x.type.shape) if i not in (a1, a2)]
-        dlen = _diag_len(x.type.shape[a1], x.type.shape[a2], self.offset)
-        out = TensorType(x.dtype, shape=rest + [dlen])()
-        return Apply(self, [x], [out])
-
-    def perform(self, node, inputs, output_storage, params=None):
-        output_storage[0][0] = np.diagonal(inputs[0], self.offset, self.axis1, self.axis2).copy()
-
-    def infer_shape(self, node, input_shapes):
-        shp = input_shapes[0]
-        rest = [s for i, s in enumerate(shp) if i not in (self.axis1, self.axis2)]
-        n1 = shp[self.axis1] - max(0, -self.offset)
-        n2 = shp[self.axis2] - max(0, self.offset)
-        return [tuple(rest) + (maximum(minimum(n1, n2), 0),)]
-
-    def L_op(self, inputs, outputs, output_grads):
-        return [ExtractDiagGrad(self.offset, self.axis1, self.axis2)(inputs[0], output_grads[0])]
-
-    def R_op(self, inputs, eval_points):
-        if eval_points[0] is None:
-            return [None]
-        return [self(eval_points[0])]
-
-
-class ExtractDiagGrad(Op):
-    """``ExtractDiagGrad(offset, axis1, axis2)(x, d)``: zeros shaped like ``x`` with ``d``
-    written on the diagonal (the gradient of ``ExtractDiag``; ``x`` gives only the shape)."""
-
-    __props__ = ("offset", "axis1", "axis2")
-
-    def __init__(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> None:
-        self.offset, self.axis1, self.axis2 = int(offset), int(axis1), int(axis2)
-
-    def make_node(self, x: Any, d: Any) -> Apply:
-        x, d = as_tensor_variable(x), as_tensor_variable(d)
-        if d.ndim != x.ndim - 1:
-            raise TypeError(f"{self}: the diagonal must have {x.ndim - 1} dimensions, got {d.ndim}")
-        return Apply(self, [x, d], [TensorType(d.dtype, shape=x.type.shape)()])
-
-    def perform(self, node, inputs, output_storage, params=None):
-        x, d = inputs
-        out = np.zeros(x.shape, dtype=node.outputs[0].type.numpy_dtype)
-        view = np.moveaxis(out, (self.axis1, self.axis2), (-2, -1))
-        n = d.shape[-1]
-        rows = np.arange(n) + max(0, -self.offset)
-        cols = np.arange(n) + max(0, self.offset)
-        view[..., rows, cols] = d
-        output_storage[0][0] = out
-
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[0]]
-
-    def connection_pattern(self, node):
-        return [[False], [True]]
-
-    def L_op(self, inputs, outputs, output_grads):
-        return [disconnected_type(), ExtractDiag(self.offset, self.axis1, self.axis2)(output_grads[0])]
-
-
-class AllocDiag(Op):
-    """``AllocDiag(offset)(v)``: a square matrix with the vector ``v`` on diagonal ``offset``
-    (``numpy.diag`` of a vector)."""
-
-    __props__ = ("offset",)
-
-    def __init__(self, offset: int = 0) -> None:
-        self.offset = int(offset)
-
-    def make_node(self, v: Any) -> Apply:
-        v = as_tensor_variable(v)
-        if v.ndim != 1:
-            raise TypeError(f"{self}: expected a vector, got {v.ndim}-d {v.type}")
-        n = v.type.shape[0]
-        size = None if n is None else n + abs(self.offset)
-        return Apply(self, [v], [TensorType(v.dtype, shape=(size, size))()])
-
-    def perform(self, node, inputs, output_storage, params=None):
-        output_storage[0][0] = np.diag(inputs[0], self.offset)
-
-    def infer_shape(self, node, input_shapes):
-        n = input_shapes[0][0] + abs(self.offset)
-        return [(n, n)]
-
-    def L_op(self, inputs, outputs, output_grads):
-        return [ExtractDiag(self.offset, 0, 1)(output_grads[0])]
-
-    def R_op(self, inputs, eval_points):
-        if eval_points[0] is None:
-            return [None]
-        return [self(eval_points[0])]
-
-
-def _int_param(v: Any, opname: str, what: str) -> int:
-    c = const_int(v)
-    if c is None:
-        raise TypeError(f"{opname}: {what} must be a constant integer, got {v!r}")
-    return c
-
-
-def diag(v: Any, k: int = 0):
-    """``numpy.diag``: a vector gives a matrix with it on diagonal ``k``; a matrix gives its
-    ``k``-th diagonal."""
-    v = as_tensor_variable(v)
-    k = _int_param(k, "diag", "k")
-    if v.ndim == 1:
-        return AllocDiag(k)(v)
-    if v.ndim == 2:
-        return ExtractDiag(k, 0, 1)(v)
-    raise ValueError(f"diag: input must be 1-d or 2-d, got {v.ndim}-d {v.type}")
-
-
-def alloc_diag(v: Any, offset: int = 0):
-    """A matrix with the vector ``v`` on diagonal ``offset``."""
-    return AllocDiag(_int_param(offset, "alloc_diag", "offset"))(v)
-
-
-def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1):
-    """``numpy.diagonal``: the diagonal of ``a`` over ``axis1``/``axis2`` as its last axis."""
-    return ExtractDiag(_int_param(offset, "diagonal", "offset"), _int_param(axis1, "diagonal", "axis1"),
-                       _int_param(axis2, "diagonal", "axis2"))(a)
-
-
-extract_diag = diagonal
-
-
-def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1):
-    """``numpy.trace``: the sum along a diagonal."""
-    return diagonal(a, offset, axis1, axis2).sum(axis=-1)

@@ -1,7 +1,9 @@
 """NumPy's array routines as Ops: ``CumOp`` (``cumsum``/``cumprod``), ``RepeatOp``
-(``repeat``), ``Tile`` (``tile``), ``Roll`` (``roll``), ``Nonzero`` (``nonzero``,
-``flatnonzero``, ``nonzero_values``), ``BinCount``, ``SearchsortedOp``, ``Unique``,
-``FillDiagonal`` and ``diff``."""
+(``repeat``), ``Tile`` (``tile``), ``Roll`` (``roll``) and ``diff``.
+
+Theano's ``tensor.extra_ops`` also held ``bincount``, ``searchsorted``, ``Unique``,
+``to_one_hot``, ``compress`` and ``fill_diagonal``: they live in ``symcore.tensor.search``
+and ``symcore.tensor.diagonal`` and are importable from here too."""
 
 from __future__ import annotations
 
@@ -9,25 +11,39 @@ from typing import Any
 
 import numpy as np
 
+from symcore.gradient.errors import grad_not_implemented
 from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.op import Op
 from symcore.graph.type import disconnected_type
-from symcore.gradient.errors import grad_not_implemented
-from symcore.tensor.alloc import (
-    ExtractDiag, arange, as_int_scalar, const_int, grad_for_discrete, shape_as_int64,
-)
+from symcore.tensor.alloc import as_int_scalar, const_int, grad_for_discrete, shape_as_int64
 from symcore.tensor.basic import as_tensor_variable, constant
-from symcore.tensor.join import stack
-from symcore.tensor.math import eq
-from symcore.tensor.type import (
-    COMPLEX_DTYPES, DISCRETE_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, TensorType, resolve_dtype,
+from symcore.tensor.diagonal import FillDiagonal, fill_diagonal  # noqa: F401  (Theano's path)
+from symcore.tensor.search import (  # noqa: F401  (Theano's extra_ops path)
+    BinCount,
+    SearchsortedOp,
+    Unique,
+    bincount,
+    compress,
+    searchsorted,
+    to_one_hot,
+    unique,
 )
+from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType, resolve_dtype
 
 __all__ = [
-    "CumOp", "CumprodGrad", "cumsum", "cumprod", "RepeatOp", "RepeatGrad", "repeat",
-    "Tile", "TileGrad", "tile", "Roll", "roll", "Nonzero", "nonzero", "flatnonzero",
-    "nonzero_values", "BinCount", "bincount", "SearchsortedOp", "searchsorted", "Unique",
-    "unique", "FillDiagonal", "fill_diagonal", "diff", "to_one_hot", "compress",
+    "CumOp",
+    "CumprodGrad",
+    "cumsum",
+    "cumprod",
+    "RepeatOp",
+    "RepeatGrad",
+    "repeat",
+    "Tile",
+    "TileGrad",
+    "tile",
+    "Roll",
+    "roll",
+    "diff",
 ]
 
 
@@ -66,6 +82,7 @@ def _op_axis(axis: Any, opname: str) -> int | None:
 # cumsum / cumprod
 # ---------------------------------------------------------------------------------------
 
+
 class CumOp(Op):
     """``CumOp(axis, mode)(x)``: ``numpy.cumsum`` (mode ``'add'``) or ``numpy.cumprod``
     (``'mul'``); ``axis=None`` works on the flattened input. The dtype is NumPy's (small
@@ -97,7 +114,9 @@ class CumOp(Op):
 
     def perform(self, node, inputs, output_storage, params=None):
         fn = np.cumsum if self.mode == "add" else np.cumprod
-        output_storage[0][0] = np.asarray(fn(inputs[0], axis=self.axis, dtype=node.outputs[0].type.numpy_dtype))
+        output_storage[0][0] = np.asarray(
+            fn(inputs[0], axis=self.axis, dtype=node.outputs[0].type.numpy_dtype)
+        )
 
     def infer_shape(self, node, input_shapes):
         if self.axis is None:
@@ -160,13 +179,18 @@ class CumprodGrad(Op):
                 s[i] = gm[i] + xm[i + 1] * s[i + 1]
             res = excl * s
         res = np.moveaxis(res, 0, ax)
-        output_storage[0][0] = np.asarray(res.reshape(shape), dtype=node.outputs[0].type.numpy_dtype)
+        output_storage[0][0] = np.asarray(
+            res.reshape(shape), dtype=node.outputs[0].type.numpy_dtype
+        )
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
     def L_op(self, inputs, outputs, output_grads):
-        return [grad_not_implemented(self, i, v, "second derivative of cumprod") for i, v in enumerate(inputs)]
+        return [
+            grad_not_implemented(self, i, v, "second derivative of cumprod")
+            for i, v in enumerate(inputs)
+        ]
 
 
 def _cum(x: Any, axis: Any, mode: str):
@@ -187,6 +211,7 @@ def cumprod(x: Any, axis: Any = None):
 # ---------------------------------------------------------------------------------------
 # repeat
 # ---------------------------------------------------------------------------------------
+
 
 def _as_repeats(repeats: Any, opname: str) -> Variable:
     r = as_tensor_variable(repeats)
@@ -234,7 +259,9 @@ class RepeatOp(Op):
         if isinstance(r, Constant):
             rv = np.asarray(r.data)
             if rv.ndim == 1 and n_in is not None and rv.shape[0] not in (1, n_in):
-                raise ValueError(f"{self}: repeats has {rv.shape[0]} entries but the axis has length {n_in}")
+                raise ValueError(
+                    f"{self}: repeats has {rv.shape[0]} entries but the axis has length {n_in}"
+                )
             if rv.ndim == 0 or rv.shape[0] == 1:
                 shape[ax] = None if n_in is None else n_in * int(rv.reshape(-1)[0])
             else:
@@ -332,6 +359,7 @@ def repeat(x: Any, repeats: Any, axis: Any = None):
 # tile
 # ---------------------------------------------------------------------------------------
 
+
 def _reps_list(reps: Any, ndim: int | None) -> list[Any]:
     if isinstance(reps, (int, np.integer)) or (isinstance(reps, Variable) and reps.ndim == 0):
         return [reps]
@@ -362,11 +390,16 @@ class Tile(Op):
         for r in rs:
             c = const_int(r)
             if c is not None and c < 0:
-                raise ValueError(f"Tile: reps must be non-negative, got {[const_int(e) for e in rs]}")
+                raise ValueError(
+                    f"Tile: reps must be non-negative, got {[const_int(e) for e in rs]}"
+                )
         nd = max(x.ndim, len(rs))
         xs = (1,) * (nd - x.ndim) + tuple(x.type.shape)
         rc = [1] * (nd - len(rs)) + [const_int(r) for r in rs]
-        shape = [0 if c == 0 else (None if s is None or c is None else s * c) for s, c in zip(xs, rc)]
+        shape = [
+            0 if c == 0 else (None if s is None or c is None else s * c)
+            for s, c in zip(xs, rc, strict=True)
+        ]
         return Apply(self, [x, *rs], [TensorType(x.dtype, shape=shape)()])
 
     def perform(self, node, inputs, output_storage, params=None):
@@ -381,7 +414,8 @@ class Tile(Op):
         nd = node.outputs[0].ndim
         xs = [1] * (nd - len(input_shapes[0])) + list(input_shapes[0])
         rs = [1] * (nd - len(reps)) + reps
-        return [tuple(r if (isinstance(s, int) and s == 1) else s * r for s, r in zip(xs, rs))]
+        pairs = zip(xs, rs, strict=True)
+        return [tuple(r if (isinstance(s, int) and s == 1) else s * r for s, r in pairs)]
 
     def connection_pattern(self, node):
         return [[True]] + [[False]] * (len(node.inputs) - 1)
@@ -414,9 +448,11 @@ class TileGrad(Op):
         nd = g.ndim
         rs = [1] * (nd - len(reps)) + [int(r) for r in reps]
         xs = [1] * (nd - x.ndim) + list(x.shape)
-        inter = [v for pair in zip(rs, xs) for v in pair]
+        inter = [v for pair in zip(rs, xs, strict=True) for v in pair]
         summed = g.reshape(inter).sum(axis=tuple(range(0, 2 * nd, 2)))
-        output_storage[0][0] = np.asarray(summed, dtype=node.outputs[0].type.numpy_dtype).reshape(x.shape)
+        output_storage[0][0] = np.asarray(summed, dtype=node.outputs[0].type.numpy_dtype).reshape(
+            x.shape
+        )
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
@@ -426,7 +462,9 @@ class TileGrad(Op):
 
     def L_op(self, inputs, outputs, output_grads):
         x, g, *reps = inputs
-        return [disconnected_type(), Tile()(output_grads[0], *reps)] + [disconnected_type() for _ in reps]
+        return [disconnected_type(), Tile()(output_grads[0], *reps)] + [
+            disconnected_type() for _ in reps
+        ]
 
 
 def tile(x: Any, reps: Any, ndim: int | None = None):
@@ -437,7 +475,9 @@ def tile(x: Any, reps: Any, ndim: int | None = None):
     rs = _reps_list(reps, ndim)
     if ndim is not None:
         if ndim < max(x.ndim, len(rs)):
-            raise ValueError(f"tile: ndim={ndim} is less than the input's ({x.ndim}) or reps' ({len(rs)}) length")
+            raise ValueError(
+                f"tile: ndim={ndim} is less than the input's ({x.ndim}) or reps' ({len(rs)}) length"
+            )
         rs = [1] * (ndim - len(rs)) + rs
     return Tile()(x, *rs)
 
@@ -445,6 +485,7 @@ def tile(x: Any, reps: Any, ndim: int | None = None):
 # ---------------------------------------------------------------------------------------
 # roll
 # ---------------------------------------------------------------------------------------
+
 
 class Roll(Op):
     """``Roll(axis)(x, shift)``: ``numpy.roll`` (``axis=None`` rolls the flattened array and
@@ -495,256 +536,8 @@ def roll(x: Any, shift: Any, axis: Any = None):
 
 
 # ---------------------------------------------------------------------------------------
-# nonzero
+# diff, one-hot, compress
 # ---------------------------------------------------------------------------------------
-
-class Nonzero(Op):
-    """``Nonzero()(a)``: ``numpy.nonzero``, one int64 index vector per dimension of ``a``.
-    The outputs are integer: no gradient flows through them (disconnected)."""
-
-    __props__ = ()
-    differentiable = False
-
-    def make_node(self, a: Any) -> Apply:
-        a = as_tensor_variable(a)
-        if a.ndim == 0:
-            raise ValueError("Nonzero: the input must have at least 1 dimension (got a 0-d tensor)")
-        return Apply(self, [a], [TensorType("int64", (False,))() for _ in range(a.ndim)])
-
-    def perform(self, node, inputs, output_storage, params=None):
-        for store, idx in zip(output_storage, np.nonzero(inputs[0])):
-            store[0] = np.asarray(idx, dtype=np.int64)
-
-    def connection_pattern(self, node):
-        return [[False] * len(node.outputs)]
-
-    def L_op(self, inputs, outputs, output_grads):
-        return [disconnected_type()]
-
-
-def nonzero(a: Any, return_matrix: bool = False):
-    """``numpy.nonzero``: a tuple of index vectors, one per dimension; with
-    ``return_matrix=True`` a (ndim, nnz) int64 matrix (Theano)."""
-    outs = Nonzero()(a, return_list=True)
-    if return_matrix:
-        return stack(outs)
-    return tuple(outs)
-
-
-def flatnonzero(a: Any):
-    """``numpy.flatnonzero``: indices of the non-zero elements of the flattened ``a``."""
-    a = as_tensor_variable(a)
-    if a.ndim == 0:
-        raise ValueError("flatnonzero: the input must have at least 1 dimension (got a 0-d tensor)")
-    return Nonzero()(a if a.ndim == 1 else a.flatten(), return_list=True)[0]
-
-
-def nonzero_values(a: Any):
-    """The non-zero elements of ``a`` in flattened order (``a[a.nonzero()]`` as a vector);
-    differentiable with respect to ``a``."""
-    a = as_tensor_variable(a)
-    flat = a if a.ndim == 1 else a.flatten()
-    return flat[flatnonzero(a)]
-
-
-# ---------------------------------------------------------------------------------------
-# bincount / searchsorted / unique
-# ---------------------------------------------------------------------------------------
-
-class BinCount(Op):
-    """``BinCount()(x, minlength[, weights])``: ``numpy.bincount``. Without weights the counts
-    are int64; with float/complex weights the result keeps the weights' dtype (float32
-    stays float32, as Theano); integer weights give float64 as NumPy."""
-
-    __props__ = ()
-
-    def make_node(self, x: Any, minlength: Any, weights: Any = None) -> Apply:
-        x = as_tensor_variable(x)
-        if x.ndim != 1 or x.dtype not in INTEGER_DTYPES:
-            raise TypeError(f"BinCount: x must be an integer vector, got {x.type}")
-        minlength = as_int_scalar(minlength, "BinCount", "minlength")
-        ins = [x, minlength]
-        dtype = "int64"
-        if weights is not None:
-            w = as_tensor_variable(weights)
-            if w.ndim != 1:
-                raise TypeError(f"BinCount: weights must be a vector like x, got {w.type}")
-            dtype = w.dtype if w.dtype in FLOAT_DTYPES + COMPLEX_DTYPES else "float64"
-            ins.append(w)
-        return Apply(self, ins, [TensorType(dtype, (False,))()])
-
-    def perform(self, node, inputs, output_storage, params=None):
-        x, minlength, *w = inputs
-        if x.size and x.min() < 0:
-            raise ValueError(f"BinCount: x must be non-negative, got a minimum of {x.min()}")
-        if w and w[0].shape != x.shape:
-            raise ValueError(f"BinCount: weights shape {w[0].shape} differs from x shape {x.shape}")
-        n = max(int(x.max()) + 1 if x.size else 0, int(minlength))
-        dtype = node.outputs[0].type.numpy_dtype
-        if not w:
-            out = np.bincount(x, minlength=n)
-        elif w[0].dtype == np.float64:
-            out = np.bincount(x, w[0], minlength=n)
-        else:
-            out = np.zeros(n, dtype=dtype)
-            np.add.at(out, x, w[0].astype(dtype, copy=False))
-        output_storage[0][0] = np.asarray(out, dtype=dtype)
-
-    def connection_pattern(self, node):
-        return [[False], [False]] + ([[True]] if len(node.inputs) == 3 else [])
-
-    def L_op(self, inputs, outputs, output_grads):
-        if len(inputs) == 2:
-            return [disconnected_type(), disconnected_type()]
-        x, _, w = inputs
-        gw = output_grads[0][x]
-        if w.dtype in DISCRETE_DTYPES:
-            gw = grad_for_discrete(w)
-        elif gw.dtype != w.dtype:
-            gw = gw.astype(w.dtype)
-        return [disconnected_type(), disconnected_type(), gw]
-
-
-def bincount(x: Any, weights: Any = None, minlength: Any = None, assert_nonneg: bool = False):
-    """``numpy.bincount``: occurrences of each value in the non-negative int vector ``x``
-    (weighted sums with ``weights``). Negative values are always a ValueError."""
-    return BinCount()(x, 0 if minlength is None else minlength, *([] if weights is None else [weights]))
-
-
-class SearchsortedOp(Op):
-    """``SearchsortedOp(side)(x, v[, sorter])``: ``numpy.searchsorted``; int64 indices shaped
-    like ``v``."""
-
-    __props__ = ("side",)
-    differentiable = False
-
-    def __init__(self, side: str = "left") -> None:
-        if side not in ("left", "right"):
-            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
-        self.side = side
-
-    def make_node(self, x: Any, v: Any, sorter: Any = None) -> Apply:
-        x, v = as_tensor_variable(x), as_tensor_variable(v)
-        if x.ndim != 1:
-            raise TypeError(f"searchsorted: x must be a vector, got {x.type}")
-        ins = [x, v]
-        if sorter is not None:
-            s = as_tensor_variable(sorter)
-            if s.ndim != 1 or s.dtype not in INTEGER_DTYPES:
-                raise TypeError(f"searchsorted: sorter must be an integer vector, got {s.type}")
-            ins.append(s)
-        return Apply(self, ins, [TensorType("int64", shape=v.type.shape)()])
-
-    def perform(self, node, inputs, output_storage, params=None):
-        x, v, *s = inputs
-        out = np.searchsorted(x, v, side=self.side, sorter=s[0] if s else None)
-        output_storage[0][0] = np.asarray(out, dtype=np.int64)
-
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[1]]
-
-    def connection_pattern(self, node):
-        return [[False] for _ in node.inputs]
-
-    def L_op(self, inputs, outputs, output_grads):
-        return [disconnected_type() for _ in inputs]
-
-
-def searchsorted(x: Any, v: Any, side: str = "left", sorter: Any = None):
-    """``numpy.searchsorted``: where to insert ``v`` in the sorted vector ``x``."""
-    return SearchsortedOp(side)(x, v, sorter)
-
-
-class Unique(Op):
-    """``Unique(return_index, return_inverse, return_counts, axis)(x)``: ``numpy.unique``.
-    Not differentiable."""
-
-    __props__ = ("return_index", "return_inverse", "return_counts", "axis")
-    differentiable = False
-
-    def __init__(self, return_index=False, return_inverse=False, return_counts=False, axis=None):
-        self.return_index = bool(return_index)
-        self.return_inverse = bool(return_inverse)
-        self.return_counts = bool(return_counts)
-        self.axis = None if axis is None else int(axis)
-
-    def make_node(self, x: Any) -> Apply:
-        x = as_tensor_variable(x)
-        if self.axis is not None:
-            ax = _norm_axis(self.axis, max(x.ndim, 1), "unique")
-            if ax != self.axis:
-                return Unique(self.return_index, self.return_inverse, self.return_counts, ax).make_node(x)
-        probe = np.unique(np.zeros((1,) * x.ndim, dtype=x.dtype), return_index=self.return_index,
-                          return_inverse=self.return_inverse, return_counts=self.return_counts, axis=self.axis)
-        probe = probe if isinstance(probe, tuple) else (probe,)
-        outs = [TensorType(x.dtype, (False,) * probe[0].ndim)()]
-        outs += [TensorType("int64", (False,) * p.ndim)() for p in probe[1:]]
-        return Apply(self, [x], outs)
-
-    def perform(self, node, inputs, output_storage, params=None):
-        res = np.unique(inputs[0], return_index=self.return_index, return_inverse=self.return_inverse,
-                        return_counts=self.return_counts, axis=self.axis)
-        res = res if isinstance(res, tuple) else (res,)
-        for store, out, val in zip(output_storage, node.outputs, res):
-            store[0] = np.asarray(val, dtype=out.type.numpy_dtype)
-
-
-def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
-           return_counts: bool = False, axis: Any = None):
-    """``numpy.unique``: the sorted unique values (and optionally index/inverse/counts)."""
-    outs = Unique(return_index, return_inverse, return_counts, _op_axis(axis, "unique"))(ar, return_list=True)
-    return outs[0] if len(outs) == 1 else tuple(outs)
-
-
-# ---------------------------------------------------------------------------------------
-# fill_diagonal / diff
-# ---------------------------------------------------------------------------------------
-
-class FillDiagonal(Op):
-    """``FillDiagonal()(a, val)``: a copy of ``a`` with its main diagonal set to the scalar
-    ``val`` (``numpy.fill_diagonal`` without wrap)."""
-
-    __props__ = ()
-
-    def make_node(self, a: Any, val: Any) -> Apply:
-        a = as_tensor_variable(a)
-        if a.ndim < 2:
-            raise TypeError(f"FillDiagonal: needs at least 2 dimensions, got {a.ndim}-d {a.type}")
-        val = constant(val, dtype=a.dtype) if isinstance(val, (bool, int, float, complex)) else as_tensor_variable(val)
-        if val.ndim != 0:
-            raise TypeError(f"FillDiagonal: val must be a scalar, got {val.type}")
-        return Apply(self, [a, val], [a.type.clone(shape=a.type.shape)()])
-
-    def perform(self, node, inputs, output_storage, params=None):
-        a, val = inputs
-        if a.ndim > 2 and len(set(a.shape)) != 1:
-            raise ValueError(f"FillDiagonal: all dimensions of a {a.ndim}-d input must be equal, got {a.shape}")
-        out = a.copy()
-        np.fill_diagonal(out, val)
-        output_storage[0][0] = out
-
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[0]]
-
-    def L_op(self, inputs, outputs, output_grads):
-        a, val = inputs
-        g = output_grads[0]
-        ga = self(g, constant(np.zeros((), dtype=g.dtype)))
-        if val.dtype in DISCRETE_DTYPES:
-            gv = grad_for_discrete(val)
-        elif a.ndim == 2:
-            gv = ExtractDiag(0, 0, 1)(g).sum()
-            gv = gv.astype(val.dtype) if gv.dtype != val.dtype else gv
-        else:
-                gv = grad_not_implemented(self, 1, val, "gradient w.r.t. val for inputs of more than 2 dimensions")
-        if a.dtype in DISCRETE_DTYPES:
-            ga = grad_for_discrete(a)
-        return [ga, gv]
-
-
-def fill_diagonal(a: Any, val: Any):
-    """``numpy.fill_diagonal`` without modifying ``a``: a copy whose main diagonal is ``val``."""
-    return FillDiagonal()(a, val)
 
 
 def diff(x: Any, n: int = 1, axis: int = -1):
@@ -759,26 +552,3 @@ def diff(x: Any, n: int = 1, axis: int = -1):
     for _ in range(int(n)):
         x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
     return x
-
-
-def to_one_hot(y: Any, nb_class: Any, dtype: Any = None):
-    """Theano's ``to_one_hot``: the int vector ``y`` as a (len(y), nb_class) one-hot matrix
-    (dtype floatX by default)."""
-    y = as_tensor_variable(y)
-    if y.ndim != 1 or y.dtype not in INTEGER_DTYPES:
-        raise TypeError(f"to_one_hot: y must be an integer vector, got {y.type}")
-    return eq(y.dimshuffle(0, "x"), arange(nb_class).dimshuffle("x", 0)).astype(resolve_dtype(dtype))
-
-
-def compress(condition: Any, x: Any, axis: Any = None):
-    """``numpy.compress``: the slices of ``x`` along ``axis`` (flattened when None) where the
-    vector ``condition`` is true; a shorter ``condition`` selects among the first entries."""
-    condition = as_tensor_variable(condition)
-    x = as_tensor_variable(x)
-    if condition.ndim != 1:
-        raise TypeError(f"compress: condition must be a vector, got {condition.type}")
-    idx = Nonzero()(condition, return_list=True)[0]
-    if axis is None:
-        return (x if x.ndim == 1 else x.flatten())[idx]
-    ax = _norm_axis(_op_axis(axis, "compress"), x.ndim, "compress")
-    return x[(slice(None),) * ax + (idx,)]

@@ -3,15 +3,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import reduce
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.op import Op
 from symcore.graph.type import DisconnectedType, disconnected_type
-from symcore.tensor.alloc import as_int_scalar, const_int, grad_for_discrete, shape_as_int64, zeros_like
+from symcore.tensor.alloc import (
+    as_int_scalar,
+    const_int,
+    grad_for_discrete,
+    shape_as_int64,
+    zeros_like,
+)
 from symcore.tensor.basic import as_tensor_variable, constant
 from symcore.tensor.elemwise import as_elemwise_inputs
 from symcore.tensor.math import eq, lt, switch
@@ -19,7 +26,14 @@ from symcore.tensor.shape import MakeVector, patternbroadcast
 from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType, resolve_dtype
 
 __all__ = [
-    "Join", "join", "concatenate", "stack", "Split", "split", "horizontal_stack", "vertical_stack",
+    "Join",
+    "join",
+    "concatenate",
+    "stack",
+    "Split",
+    "split",
+    "horizontal_stack",
+    "vertical_stack",
 ]
 
 
@@ -59,7 +73,9 @@ class Join(Op):
         if ndim == 0:
             raise TypeError("Join: cannot join 0-d tensors (scalars); use stack() for scalars")
         if any(t.ndim != ndim for t in tensors):
-            raise TypeError(f"Join: all tensors must have the same number of dimensions, got {_types(tensors)}")
+            raise TypeError(
+                f"Join: all tensors must have the same number of dimensions, got {_types(tensors)}"
+            )
         dtype = resolve_dtype(np.result_type(*[t.dtype for t in tensors]))
         ax = const_int(axis)
         if ax is None:
@@ -92,7 +108,9 @@ class Join(Op):
             out = np.concatenate(arrays, axis=ax, dtype=node.outputs[0].type.numpy_dtype)
         except ValueError as exc:
             shapes = ", ".join(f"{a.shape} {a.dtype}" for a in arrays)
-            raise ValueError(f"Join(axis={ax}): cannot join arrays of shapes {shapes}: {exc}") from exc
+            raise ValueError(
+                f"Join(axis={ax}): cannot join arrays of shapes {shapes}: {exc}"
+            ) from exc
         output_storage[0][0] = out
 
     def infer_shape(self, node, input_shapes):
@@ -117,13 +135,21 @@ class Join(Op):
         ax = const_int(axis)
         for t in tensors:
             static = t.type.shape[ax] if ax is not None else None
-            sizes.append(static if static is not None else shape_as_int64(t.shape[axis if ax is None else ax]))
-        parts = split(gz, stack(sizes) if any(isinstance(s, Variable) for s in sizes) else sizes,
-                      len(tensors), axis)
+            sizes.append(
+                static
+                if static is not None
+                else shape_as_int64(t.shape[axis if ax is None else ax])
+            )
+        parts = split(
+            gz,
+            stack(sizes) if any(isinstance(s, Variable) for s in sizes) else sizes,
+            len(tensors),
+            axis,
+        )
         if not isinstance(parts, list):
             parts = [parts]
         grads = []
-        for t, g in zip(tensors, parts):
+        for t, g in zip(tensors, parts, strict=True):
             if t.dtype in DISCRETE_DTYPES:
                 grads.append(grad_for_discrete(t))
                 continue
@@ -138,7 +164,7 @@ class Join(Op):
         evs = eval_points[1:]
         if all(e is None for e in evs):
             return [None]
-        evs = [zeros_like(t) if e is None else e for t, e in zip(inputs[1:], evs)]
+        evs = [zeros_like(t) if e is None else e for t, e in zip(inputs[1:], evs, strict=True)]
         return [self(inputs[0], *evs)]
 
 
@@ -194,7 +220,9 @@ def stack(*tensors: Any, axis: int = 0):
     vars_ = as_elemwise_inputs(*items)  # Python scalars are weak (NEP 50)
     ndim = vars_[0].ndim
     if any(v.ndim != ndim for v in vars_):
-        raise TypeError(f"stack: all tensors must have the same number of dimensions, got {_types(vars_)}")
+        raise TypeError(
+            f"stack: all tensors must have the same number of dimensions, got {_types(vars_)}"
+        )
     ax = _norm_axis(ax, ndim + 1, "stack")
     if ndim == 0:  # scalars: one MakeVector node, which shape rewrites understand (Theano)
         return MakeVector(resolve_dtype(np.result_type(*[v.dtype for v in vars_])))(*vars_)
@@ -221,7 +249,12 @@ class Split(Op):
             raise TypeError("Split: cannot split a 0-d tensor")
         axis = as_int_scalar(axis, "Split", "axis")
         splits = as_tensor_variable(splits)
-        if isinstance(splits, Constant) and splits.ndim == 1 and splits.dtype != "int64" and splits.dtype in INTEGER_DTYPES:
+        if (
+            isinstance(splits, Constant)
+            and splits.ndim == 1
+            and splits.dtype != "int64"
+            and splits.dtype in INTEGER_DTYPES
+        ):
             splits = constant(np.asarray(splits.data, dtype="int64"))
         if splits.ndim != 1 or splits.dtype not in INTEGER_DTYPES:
             raise TypeError(f"Split: splits must be an integer vector, got {splits.type}")
@@ -241,7 +274,9 @@ class Split(Op):
             axis = constant(ax, dtype="int64")
             total = x.type.shape[ax]
             if total is not None and None not in sizes and sum(sizes) != total:
-                raise ValueError(f"Split: split sizes {sizes} do not add up to the length {total} of axis {ax}")
+                raise ValueError(
+                    f"Split: split sizes {sizes} do not add up to the length {total} of axis {ax}"
+                )
             out_shapes = []
             for s in sizes:
                 shp = list(x.type.shape)
@@ -256,7 +291,9 @@ class Split(Op):
         if not -x.ndim <= ax < x.ndim:
             raise ValueError(f"Split: axis {ax} is out of range for an array of shape {x.shape}")
         if len(splits) != self.len_splits:
-            raise ValueError(f"Split: expected {self.len_splits} split sizes, got {len(splits)} ({list(splits)})")
+            raise ValueError(
+                f"Split: expected {self.len_splits} split sizes, got {len(splits)} ({list(splits)})"
+            )
         if np.any(splits < 0):
             raise ValueError(f"Split: negative split size in {list(splits)}")
         if int(np.sum(splits)) != x.shape[ax]:
@@ -265,7 +302,7 @@ class Split(Op):
                 f"length {x.shape[ax]} of axis {ax} of an array of shape {x.shape}"
             )
         pieces = np.split(x, np.cumsum(splits)[:-1], axis=ax)
-        for store, piece in zip(output_storage, pieces):
+        for store, piece in zip(output_storage, pieces, strict=True):
             store[0] = piece
 
     def infer_shape(self, node, input_shapes):
@@ -293,7 +330,10 @@ class Split(Op):
             return [disconnected_type() for _ in inputs]
         if x.dtype in DISCRETE_DTYPES:
             return [grad_for_discrete(x), disconnected_type(), disconnected_type()]
-        gs = [zeros_like(o) if isinstance(g.type, DisconnectedType) else g for o, g in zip(outputs, output_grads)]
+        gs = [
+            zeros_like(o) if isinstance(g.type, DisconnectedType) else g
+            for o, g in zip(outputs, output_grads, strict=True)
+        ]
         gx = join(axis, *gs)
         if gx.dtype != x.dtype:
             gx = gx.astype(x.dtype)
@@ -326,7 +366,9 @@ def horizontal_stack(*args: Any):
     if all(t.ndim == 1 for t in ts):
         return join(0, *ts)
     if any(t.ndim < 2 for t in ts):
-        raise TypeError(f"horizontal_stack: expected tensors of at least 2 dimensions, got {_types(ts)}")
+        raise TypeError(
+            f"horizontal_stack: expected tensors of at least 2 dimensions, got {_types(ts)}"
+        )
     return join(1, *ts)
 
 

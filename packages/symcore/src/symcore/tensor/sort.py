@@ -66,7 +66,9 @@ class _SortBase(Op):
         x = as_tensor_variable(input)
         if axis is None:
             return Apply(self, [x], [self._out_type(x, True)])
-        return Apply(self, [x, _axis_input(x, axis, type(self).__name__)], [self._out_type(x, False)])
+        return Apply(
+            self, [x, _axis_input(x, axis, type(self).__name__)], [self._out_type(x, False)]
+        )
 
     def infer_shape(self, node, input_shapes):
         if len(node.inputs) == 1:
@@ -148,15 +150,22 @@ class PermuteAlongAxis(Op):
     def make_node(self, x: Any, perm: Any, axis: Any) -> Apply:
         x, perm = as_tensor_variable(x), as_tensor_variable(perm)
         if perm.ndim != x.ndim or perm.dtype not in INTEGER_DTYPES:
-            raise TypeError(f"PermuteAlongAxis: perm must be an integer tensor like x ({x.type}), got {perm.type}")
+            raise TypeError(
+                f"PermuteAlongAxis: perm must be an integer tensor like x ({x.type}), "
+                f"got {perm.type}"
+            )
         axis = _axis_input(x, axis, "PermuteAlongAxis")
-        shape = [a if a is not None else b for a, b in zip(x.type.shape, perm.type.shape)]
+        shape = [
+            a if a is not None else b for a, b in zip(x.type.shape, perm.type.shape, strict=True)
+        ]
         return Apply(self, [x, perm, axis], [TensorType(x.dtype, shape=shape)()])
 
     def perform(self, node, inputs, output_storage, params=None):
         x, perm, axis = inputs
         if perm.shape != x.shape:
-            raise ValueError(f"PermuteAlongAxis: perm shape {perm.shape} differs from x shape {x.shape}")
+            raise ValueError(
+                f"PermuteAlongAxis: perm shape {perm.shape} differs from x shape {x.shape}"
+            )
         output_storage[0][0] = np.take_along_axis(x, perm, axis=int(axis))
 
     def infer_shape(self, node, input_shapes):
@@ -193,6 +202,8 @@ def inverse_permutation(perm: Any):
     ``out[..., perm[..., i]] = i``."""
     perm = as_tensor_variable(perm)
     if perm.ndim == 0 or perm.dtype not in INTEGER_DTYPES:
-        raise TypeError(f"inverse_permutation: expected an integer tensor of permutations, got {perm.type}")
+        raise TypeError(
+            f"inverse_permutation: expected an integer tensor of permutations, got {perm.type}"
+        )
     out = ArgSortOp("quicksort")(perm, -1)
     return out if perm.dtype == "int64" else out.astype(perm.dtype)
