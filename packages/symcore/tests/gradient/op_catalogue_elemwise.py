@@ -7,7 +7,6 @@ that dimension broadcastable, which exercises the gradient's sum over broadcast 
 """
 
 import numpy as np
-
 import symcore.scalar as S
 import symcore.tensor as T
 from symcore.tensor.elemwise import Elemwise
@@ -42,9 +41,11 @@ CASES = [
     ("add_nary", lambda a, b, c: T.add(a, b, c), [_u(-1, 1), _u(-1, 1, (1, 3)), _u(-1, 1, (2, 1))]),
     ("sub_broadcast_col", lambda a, b: a - b, [_u(-1, 1), _u(-1, 1, (2, 1))]),
     ("mul", lambda a, b: a * b, [_u(-1, 1), _u(-1, 1)]),
-    ("mul_nary_broadcast", lambda a, b, c: T.mul(a, b, c), [_u(-1, 1), _u(-1, 1, (1, 3)), _u(-1, 1, (1, 1))]),
+    ("mul_nary_broadcast", lambda a, b, c: T.mul(a, b, c),
+     [_u(-1, 1), _u(-1, 1, (1, 3)), _u(-1, 1, (1, 1))]),
     ("true_div", lambda a, b: a / b, [_u(-1, 1), _u(0.5, 2)]),
-    ("mod", lambda a, b: a % b, [np.array([[0.3, 2.5, 4.1], [5.3, -0.7, -2.2]]), np.full((2, 3), 1.7)]),
+    ("mod", lambda a, b: a % b,
+     [np.array([[0.3, 2.5, 4.1], [5.3, -0.7, -2.2]]), np.full((2, 3), 1.7)]),
     ("pow", lambda a, b: a ** b, [_u(0.5, 2), _u(-1, 2)]),
     ("pow_const", lambda a: a ** 3, [_u(-1, 1)]),
     ("neg", lambda a: -a, [_u(-1, 1)]),
@@ -55,7 +56,8 @@ CASES = [
     ("minimum", lambda a, b: T.minimum(a, b), [_A, _B[:, ::-1] * np.array([[1, 3, 1]])]),
     ("clip", lambda a, lo, hi: T.clip(a, lo, hi),
      [np.array([[-2.0, 0.1, 2.0], [0.5, -0.3, 3.0]]), np.full((2, 3), -1.0), np.full((2, 3), 1.0)]),
-    ("switch", lambda a, b: T.switch(a > 0.5, a * b, b), [np.array([[0.1, 0.9, 0.7], [0.2, 0.8, 0.3]]), _u(-1, 1)]),
+    ("switch", lambda a, b: T.switch(a > 0.5, a * b, b),
+     [np.array([[0.1, 0.9, 0.7], [0.2, 0.8, 0.3]]), _u(-1, 1)]),
     ("second", lambda a, b: T.second(a, b) * a, [_u(-1, 1), _u(-1, 1, (1, 3))]),
     ("tensor_copy", lambda a: T.tensor_copy(a) * 2, [_u(-1, 1)]),
     ("cast_float32", lambda a: T.cast(a, "float32"), [_u(-1, 1)]),
@@ -94,16 +96,19 @@ CASES = [
     ("log1mexp", lambda a: T.log1mexp(a), [_u(-3, -0.2)]),
     # complex numbers, through real-valued costs
     ("complex_abs", lambda a, b: abs(T.complex(a, b)), [_u(0.5, 2), _u(-2, 2)]),
-    ("complex_real_of_product", lambda a, b: T.real(T.complex(a, b) * T.complex(b, a) + T.exp(T.complex(a, b))),
+    ("complex_real_of_product",
+     lambda a, b: T.real(T.complex(a, b) * T.complex(b, a) + T.exp(T.complex(a, b))),
      [_u(-1, 1), _u(-1, 1)]),
-    ("complex_imag_conj", lambda a, b: T.imag(T.conj(T.complex(a, b)) * T.complex(a, a)), [_u(-1, 1), _u(-1, 1)]),
+    ("complex_imag_conj", lambda a, b: T.imag(T.conj(T.complex(a, b)) * T.complex(a, a)),
+     [_u(-1, 1), _u(-1, 1)]),
     ("complex_angle", lambda a, b: T.angle(T.complex(a, b)), [_u(0.5, 2), _u(-2, 2)]),
     ("complex_cast", lambda a: T.real(T.cast(a, "complex128") * T.complex(a, a)), [_u(-1, 1)]),
     # DimShuffle
     ("transpose", lambda a: T.transpose(a) * np.arange(6.0).reshape(3, 2), [_u(-1, 1)]),
     ("dimshuffle_x", lambda a: a.dimshuffle(1, "x", 0), [_u(-1, 1)]),
     ("dimshuffle_drop", lambda a: a.dimshuffle(0) * 2, [_u(-1, 1, (3, 1))]),
-    ("dimshuffle_broadcast_add", lambda a, b: a.dimshuffle(0, "x") + b, [_u(-1, 1, (2,)), _u(-1, 1)]),
+    ("dimshuffle_broadcast_add", lambda a, b: a.dimshuffle(0, "x") + b,
+     [_u(-1, 1, (2,)), _u(-1, 1)]),
     # Composite (fused elementwise graphs)
     ("composite", _composite, [_u(0.2, 1), _u(-1, 1)]),
     ("composite_broadcast", _composite, [_u(0.2, 1), _u(-1, 1, (1, 3))]),

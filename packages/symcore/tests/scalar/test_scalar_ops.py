@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 import symcore.scalar as S
 from symcore.graph.basic import Constant
 from symcore.graph.fg import FunctionGraph
@@ -44,7 +43,8 @@ def test_scalar_constant_and_as_scalar():
 
 @pytest.mark.parametrize("op, dtypes", [
     (S.add, ("int8", "int8")), (S.add, ("int32", "float32")), (S.add, ("uint8", "int8")),
-    (S.mul, ("bool", "bool")), (S.true_div, ("int16", "int16")), (S.true_div, ("float32", "float32")),
+    (S.mul, ("bool", "bool")), (S.true_div, ("int16", "int16")),
+    (S.true_div, ("float32", "float32")),
     (S.int_div, ("int64", "float32")), (S.pow, ("int8", "int8")), (S.maximum, ("uint64", "int64")),
     (S.exp, ("int8",)), (S.exp, ("int32",)), (S.exp, ("float16",)), (S.sqrt, ("complex64",)),
     (S.abs, ("complex128",)), (S.lt, ("int8", "float64")), (S.floor, ("float32",)),
@@ -80,7 +80,7 @@ def test_bool_refusals_name_the_op():
     with pytest.raises(TypeError, match="sub"):
         b - b
     with pytest.raises(TypeError, match="neg"):
-        -b
+        _ = -b
     with pytest.raises(TypeError, match="and_.*float"):
         S.float64() & S.float64()
 
@@ -153,7 +153,8 @@ def test_scalar_gradients_build_scalar_graphs():
 
 
 @pytest.mark.parametrize("op, point, ref_grad", [
-    (S.exp, 0.3, np.exp), (S.log, 0.7, lambda v: 1 / v), (S.tanh, 0.4, lambda v: 1 - np.tanh(v) ** 2),
+    (S.exp, 0.3, np.exp), (S.log, 0.7, lambda v: 1 / v),
+    (S.tanh, 0.4, lambda v: 1 - np.tanh(v) ** 2),
     (S.erf, 0.2, lambda v: 2 / np.sqrt(np.pi) * np.exp(-v * v)),
     (S.scalar_sigmoid, 0.5, lambda v: (1 / (1 + np.exp(-v))) * (1 - 1 / (1 + np.exp(-v)))),
     (S.scalar_softplus, -0.3, lambda v: 1 / (1 + np.exp(-v))),
@@ -173,7 +174,6 @@ def test_unary_scalar_gradients_against_finite_differences(op, point, ref_grad):
 
 def test_special_fallbacks_match_scipy():
     import scipy.special as sp
-
     from symcore.scalar import special as M
 
     xs = [0.3, 1.0, 2.5, 7.2, -0.4]

@@ -3,7 +3,6 @@ Python scalars. NumPy itself is the oracle for every case."""
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.tensor.math import as_elemwise_inputs
@@ -127,7 +126,7 @@ def test_bool_arithmetic():
     with pytest.raises(TypeError, match="sub"):
         b - b
     with pytest.raises(TypeError, match="neg"):
-        -b
+        _ = -b
 
 
 def test_unary_float_functions_of_integers_follow_numpy():

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.scalar as S
 import symcore.tensor as T
@@ -335,7 +334,8 @@ def test_scalar_constant_value_sees_through_elemwise_and_dimshuffle():
 def test_pickling_ops():
     import pickle
 
-    for op in [T.add, Elemwise(S.add, {0: 0}), DimShuffle((False, True), ("x", 0)), T.cast(T.dvector(), "int8").owner.op]:
+    cast_op = T.cast(T.dvector(), "int8").owner.op
+    for op in [T.add, Elemwise(S.add, {0: 0}), DimShuffle((False, True), ("x", 0)), cast_op]:
         back = pickle.loads(pickle.dumps(op))
         assert back == op and hash(back) == hash(op) and str(back) == str(op)
     a, b = S.float64(), S.float64()
@@ -351,3 +351,17 @@ def test_mean_of_float32_stays_float32():
     x = T.fmatrix()
     assert x.mean().dtype == "float32"
     assert (x - x.mean(axis=0)).dtype == "float32"
+
+
+def test_fit_grad_reduces_to_the_input_pattern_and_dtype():
+    x, r, f = T.dvector(), T.drow(), T.fvector()
+    m = T.dmatrix()
+    a = rng.random((3, 2))
+    g = Elemwise._fit_grad(x, m)  # x broadcast on a leading dim it does not have
+    assert g.type == x.type
+    np.testing.assert_allclose(symcore.function([m], g)(a), a.sum(axis=0))
+    g = Elemwise._fit_grad(r, m)
+    assert g.type == r.type
+    np.testing.assert_allclose(symcore.function([m], g)(a), a.sum(axis=0, keepdims=True))
+    g = Elemwise._fit_grad(f, T.dvector())
+    assert g.dtype == "float32"

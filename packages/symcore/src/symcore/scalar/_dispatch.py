@@ -12,7 +12,8 @@ import sys
 from typing import Any
 
 from symcore.graph.basic import Variable
-from symcore.scalar.type import ScalarType, constant as scalar_constant
+from symcore.scalar.type import ScalarType
+from symcore.scalar.type import constant as scalar_constant
 
 
 class _TensorNamespace:

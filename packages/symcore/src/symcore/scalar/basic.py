@@ -7,12 +7,23 @@ from typing import Any
 
 import numpy as np
 
-from symcore.graph.basic import Apply, Variable
+from symcore.graph.basic import Apply
 from symcore.graph.type import disconnected_type
 from symcore.scalar import _dispatch as D
 from symcore.scalar.op import (
-    BinaryScalarOp, ScalarOp, UnaryScalarOp, as_scalar_inputs, bool_out, complex_out,
-    float_out, is_discrete, real_out, same_out, transfer_type, true_div_out, upcast_out,
+    BinaryScalarOp,
+    ScalarOp,
+    UnaryScalarOp,
+    as_scalar_inputs,
+    bool_out,
+    complex_out,
+    float_out,
+    is_discrete,
+    real_out,
+    same_out,
+    transfer_type,
+    true_div_out,
+    upcast_out,
 )
 from symcore.scalar.type import as_scalar, complex_dtypes, get_scalar_type
 
@@ -20,7 +31,8 @@ __all__ = [
     "Add", "Sub", "Mul", "TrueDiv", "IntDiv", "Mod", "Pow", "Neg", "Abs", "Sgn", "Inv", "Sqr",
     "Maximum", "Minimum", "Clip", "Switch", "Second", "Identity", "Cast",
     "LT", "GT", "LE", "GE", "EQ", "NEQ", "IsNan", "IsInf",
-    "AND", "OR", "XOR", "Invert", "Floor", "Ceil", "Trunc", "RoundHalfToEven", "RoundHalfAwayFromZero",
+    "AND", "OR", "XOR", "Invert", "Floor", "Ceil", "Trunc", "RoundHalfToEven",
+    "RoundHalfAwayFromZero",
     "Real", "Imag", "Angle", "Conj", "Complex",
     "add", "sub", "mul", "true_div", "int_div", "floor_div", "mod", "pow", "neg", "abs", "abs_",
     "sgn", "inv", "reciprocal", "sqr", "maximum", "minimum", "clip", "switch", "second", "identity",
@@ -258,7 +270,8 @@ class Switch(ScalarOp):
     def make_node(self, cond, a, b):
         cond = as_scalar(cond)
         a, b = as_scalar_inputs(a, b)
-        return Apply(self, [cond, a, b], [get_scalar_type(self.output_dtypes(cond.dtype, a.dtype, b.dtype)[0])()])
+        out_dtype = self.output_dtypes(cond.dtype, a.dtype, b.dtype)[0]
+        return Apply(self, [cond, a, b], [get_scalar_type(out_dtype)()])
 
     def compute(self, cond, a, b):
         return np.where(cond, a, b)

@@ -8,7 +8,8 @@ differentiable (their inner graph is replayed and differentiated op by op).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,8 @@ class Composite(ScalarOp):
     __props__ = ("signature",)
     complex_grad_is_explicit = True  # each inner op applies the complex convention itself
 
-    def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable], name: str | None = None) -> None:
+    def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
+                 name: str | None = None) -> None:
         inputs, outputs = list(inputs), list(outputs)
         for v in inputs + outputs:
             if not isinstance(v.type, ScalarType):
@@ -64,7 +66,8 @@ class Composite(ScalarOp):
                 if i not in slot:
                     if not isinstance(i, Constant):
                         raise ValueError(
-                            f"Composite: {i} is used by {node.op} but is neither an input nor a constant"
+                            f"Composite: {i} is used by {node.op} but is neither an input "
+                            "nor a constant"
                         )
                     slot[i] = len(new_vars)
                     new_vars.append(i)
@@ -72,7 +75,7 @@ class Composite(ScalarOp):
                 in_slots.append(slot[i])
             new_node = node.op.make_node(*[new_vars[s] for s in in_slots])
             out_slots = []
-            for o, no in zip(node.outputs, new_node.outputs):
+            for o, no in zip(node.outputs, new_node.outputs, strict=True):
                 slot[o] = len(new_vars)
                 new_vars.append(no)
                 out_slots.append(slot[o])
@@ -83,7 +86,9 @@ class Composite(ScalarOp):
         for o in outputs:
             if o not in slot:
                 if not isinstance(o, Constant):
-                    raise ValueError(f"Composite: output {o} does not depend on the inputs and is not a constant")
+                    raise ValueError(
+                        f"Composite: output {o} does not depend on the inputs and is not a constant"
+                    )
                 slot[o] = len(new_vars)
                 new_vars.append(o)
                 consts.append((slot[o], np.asarray(o.data)))
@@ -146,15 +151,15 @@ class Composite(ScalarOp):
             return [o.type.dtype for o in self.outputs]
         return self.with_input_dtypes(dtypes).output_dtypes(*dtypes)
 
-    def with_input_dtypes(self, dtypes: Sequence[str]) -> "Composite":
+    def with_input_dtypes(self, dtypes: Sequence[str]) -> Composite:
         """This graph replayed on inputs of ``dtypes`` (output dtypes may change)."""
         new_inputs = [get_scalar_type(d)() for d in dtypes]
-        env: dict[int, Variable] = dict(zip(range(self.nin), new_inputs))
+        env: dict[int, Variable] = dict(zip(range(self.nin), new_inputs, strict=True))
         for s, _ in self._consts:
             env[s] = self._vars[s]
         for op, ins, outs, _ in self._program:
             node = op.make_node(*[env[s] for s in ins])
-            for s, o in zip(outs, node.outputs):
+            for s, o in zip(outs, node.outputs, strict=True):
                 env[s] = o
         return Composite(new_inputs, [env[s] for s in self._out_slots])
 
@@ -176,12 +181,12 @@ class Composite(ScalarOp):
             r = op.compute(*[vals[s] for s in ins])
             if len(outs) == 1:
                 r = (r,)
-            for s, v, dt in zip(outs, r, dts):
+            for s, v, dt in zip(outs, r, dts, strict=True):
                 if getattr(v, "dtype", None) != dt:
                     v = np.asarray(v, dtype=dt)
                 vals[s] = v
         res = []
-        for s, copy in zip(self._out_slots, self._copy_out):
+        for s, copy in zip(self._out_slots, self._copy_out, strict=True):
             v = vals[s]
             if copy:
                 shape = np.broadcast_shapes(*[np.shape(a) for a in arrays]) if arrays else ()
@@ -192,7 +197,7 @@ class Composite(ScalarOp):
     # -- differentiation ---------------------------------------------------------------
     def L_op(self, inputs, outputs, output_grads):
         """Replay the inner graph on ``inputs`` (tensors or scalars) and back-propagate."""
-        env: dict[int, Variable] = dict(zip(range(self.nin), inputs))
+        env: dict[int, Variable] = dict(zip(range(self.nin), inputs, strict=True))
         like = inputs[0] if inputs else None
         for s, c in self._consts:
             env[s] = D.const_like(like, c, c.dtype.name)
@@ -200,7 +205,7 @@ class Composite(ScalarOp):
         for op, ins, outs, _ in self._program:
             res = D.apply(op, *[env[s] for s in ins])
             res = res if isinstance(res, (list, tuple)) else [res]
-            for s, o in zip(outs, res):
+            for s, o in zip(outs, res, strict=True):
                 env[s] = o
             applied.append((op, ins, outs))
         grads: dict[int, Variable] = {}
@@ -210,18 +215,18 @@ class Composite(ScalarOp):
                 return
             grads[s] = g if s not in grads else grads[s] + g
 
-        for s, g in zip(self._out_slots, output_grads):
+        for s, g in zip(self._out_slots, output_grads, strict=True):
             acc(s, g)
         for op, ins, outs in reversed(applied):
             gz = [grads.get(s) for s in outs]
             if all(g is None for g in gz):
                 continue
             outs_v = [env[s] for s in outs]
-            gz = [g if g is not None else D.zeros_like(o) for g, o in zip(gz, outs_v)]
+            gz = [g if g is not None else D.zeros_like(o) for g, o in zip(gz, outs_v, strict=True)]
             ins_v = [env[s] for s in ins]
             node_op = _grad_op(op, ins_v)
             gs = node_op.L_op(ins_v, outs_v, gz)
-            for s, v, g in zip(ins, ins_v, gs):
+            for s, g in zip(ins, gs, strict=True):
                 if isinstance(getattr(g, "type", None), NullType):
                     grads[s] = g
                 elif s < self.nin or not isinstance(env[s], Constant):
@@ -253,7 +258,7 @@ class _ScalarGradAdapter:
             return [D.float_zeros_like(x) for x in inputs]
         gs = self.op.complex_L_op(inputs, outputs, gz)
         res = []
-        for x, g in zip(inputs, gs):
+        for x, g in zip(inputs, gs, strict=True):
             if isinstance(getattr(g, "type", None), (NullType, DisconnectedType)):
                 res.append(g)
             elif x.type.dtype in discrete_dtypes or g is None:

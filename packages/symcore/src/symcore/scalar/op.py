@@ -11,15 +11,24 @@ a tensor graph when an ``Elemwise`` is differentiated.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from symcore.graph.basic import Apply, Variable
 from symcore.graph.op import Op
 from symcore.scalar.type import (
-    ScalarType, as_scalar, complex_dtypes, constant, continuous_dtypes, discrete_dtypes,
-    get_scalar_type, is_weak_scalar, promote_dtypes, weak_result_dtype,
+    ScalarType,
+    as_scalar,
+    complex_dtypes,
+    constant,
+    continuous_dtypes,
+    discrete_dtypes,
+    get_scalar_type,
+    is_weak_scalar,
+    promote_dtypes,
+    weak_result_dtype,
 )
 
 __all__ = [
@@ -65,7 +74,7 @@ def _float_of(d: str) -> str:
 
 
 def float_out(op, *dts: str) -> list[str]:
-    """Promotion, then upgraded to float like NumPy's ``exp`` (int8 -> float16, int32 -> float64)."""
+    """Promotion, then float like NumPy's ``exp`` (int8 -> float16, int32 -> float64)."""
     return [_float_of(promote_dtypes(*dts))]
 
 
@@ -170,7 +179,8 @@ class ScalarOp(Op):
     identity: Any = None
     __props__: tuple[str, ...] = ()
 
-    def __init__(self, output_types_preference: Callable | None = None, name: str | None = None) -> None:
+    def __init__(self, output_types_preference: Callable | None = None,
+                 name: str | None = None) -> None:
         if output_types_preference is not None:
             self.output_types_preference = output_types_preference
         if name is not None:
@@ -193,7 +203,7 @@ class ScalarOp(Op):
     def output_dtypes(self, *dtypes: str) -> list[str]:
         """Output dtype names for input dtype names."""
         # Read the rule unbound: rules are plain functions ``(op, *dtypes)``.
-        rule = self.__dict__.get("output_types_preference") or getattr(type(self), "output_types_preference")
+        rule = self.__dict__.get("output_types_preference") or type(self).output_types_preference
         if rule is None:
             if isinstance(self.nfunc, np.ufunc):
                 return ufunc_out(self, *dtypes)
@@ -225,8 +235,9 @@ class ScalarOp(Op):
         res = self.compute(*[np.asarray(v) for v in inputs])
         if self.nout == 1:
             res = (res,)
-        for st, r, out in zip(output_storage, res, node.outputs):
-            st[0] = out.type.numpy_dtype.type(np.asarray(r).astype(out.type.numpy_dtype, copy=False))
+        for st, r, out in zip(output_storage, res, node.outputs, strict=True):
+            dt = out.type.numpy_dtype
+            st[0] = dt.type(np.asarray(r).astype(dt, copy=False))
 
     def infer_shape(self, node: Apply, input_shapes):
         return [() for _ in node.outputs]

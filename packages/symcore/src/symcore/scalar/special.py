@@ -49,7 +49,8 @@ def _psi_fallback(x: float) -> float:
         acc -= 1 / x
         x += 1
     f = 1 / (x * x)
-    return acc + math.log(x) - 0.5 / x - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))))
+    series = f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))))
+    return acc + math.log(x) - 0.5 / x - series
 
 
 def _trigamma_fallback(x: float) -> float:
@@ -164,7 +165,8 @@ class TriGamma(_Special):
     def grad(self, inputs, gout):
         from symcore.gradient import grad_not_implemented
 
-        return [grad_not_implemented(self, 0, inputs[0], "the gradient of tri_gamma is not implemented")]
+        why = "the gradient of tri_gamma is not implemented"
+        return [grad_not_implemented(self, 0, inputs[0], why)]
 
 
 class ScalarSigmoid(UnaryScalarOp):

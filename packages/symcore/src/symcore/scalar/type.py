@@ -7,7 +7,8 @@ promotion (NEP 50) with Python scalars treated as *weak* operands.
 from __future__ import annotations
 
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -95,25 +96,31 @@ class ScalarType(Type):
     def __repr__(self) -> str:
         return f"ScalarType({self.dtype})"
 
-    def clone(self, dtype: Any = None, **kwargs: Any) -> "ScalarType":
+    def clone(self, dtype: Any = None, **kwargs: Any) -> ScalarType:
         return ScalarType(dtype or self.dtype)
 
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None):
         if strict:
             if not isinstance(data, np.generic) or data.dtype != self.numpy_dtype:
-                raise TypeError(f"{self!r} expected a numpy {self.dtype} scalar, got {data!r} (strict)")
+                raise TypeError(
+                    f"{self!r} expected a numpy {self.dtype} scalar, got {data!r} (strict)"
+                )
             return data
         arr = np.asarray(data)
         if arr.ndim != 0:
             raise TypeError(f"{self!r} expected a scalar, got a value of shape {arr.shape}")
         if arr.dtype != self.numpy_dtype:
-            if not (allow_downcast or np.can_cast(arr.dtype, self.numpy_dtype, "safe") or is_weak_scalar(data)):
-                raise TypeError(f"{self!r} cannot hold {data!r} of dtype {arr.dtype} without loss of precision")
+            safe = np.can_cast(arr.dtype, self.numpy_dtype, "safe")
+            if not (allow_downcast or safe or is_weak_scalar(data)):
+                raise TypeError(
+                    f"{self!r} cannot hold {data!r} of dtype {arr.dtype} without loss of precision"
+                )
             arr = arr.astype(self.numpy_dtype)
         return self.numpy_dtype.type(arr)
 
     def values_eq(self, a: Any, b: Any) -> bool:
-        return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=self.dtype in continuous_dtypes))
+        nan_ok = self.dtype in continuous_dtypes
+        return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=nan_ok))
 
     def values_eq_approx(self, a: Any, b: Any) -> bool:
         return bool(np.allclose(a, b, equal_nan=True))
@@ -121,10 +128,10 @@ class ScalarType(Type):
     def data_signature(self, data: Any):
         return (self.dtype, np.asarray(data).tobytes())
 
-    def make_variable(self, name: str | None = None) -> "ScalarVariable":
+    def make_variable(self, name: str | None = None) -> ScalarVariable:
         return ScalarVariable(self, None, None, name)
 
-    def make_constant(self, value: Any, name: str | None = None) -> "ScalarConstant":
+    def make_constant(self, value: Any, name: str | None = None) -> ScalarConstant:
         return ScalarConstant(self, value, name=name)
 
     variable_type = property(lambda self: ScalarVariable)  # type: ignore[assignment]

@@ -9,7 +9,8 @@ the Op and the shapes, so that gradients (which sum over broadcast dimensions) a
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from symcore.graph.op import Op
 from symcore.graph.type import DisconnectedType, NullType
 from symcore.scalar import _dispatch as D
 from symcore.scalar.op import ScalarOp
-from symcore.scalar.type import discrete_dtypes, get_scalar_type, is_weak_scalar, weak_result_dtype
+from symcore.scalar.type import discrete_dtypes, is_weak_scalar, weak_result_dtype
 from symcore.tensor.basic import as_tensor_variable, constant, get_scalar_constant_value
 from symcore.tensor.type import TensorType
 
@@ -114,7 +115,9 @@ class DimShuffle(Op):
                     f"with {n} dimensions"
                 )
             if o in seen:
-                raise ValueError(f"DimShuffle: dimension {o} appears twice in new_order {new_order}")
+                raise ValueError(
+                    f"DimShuffle: dimension {o} appears twice in new_order {new_order}"
+                )
             seen.add(o)
         self.drop = tuple(i for i in range(n) if i not in seen)
         for i in self.drop:
@@ -142,7 +145,7 @@ class DimShuffle(Op):
                 f"{self}: expected an input with {len(self.input_broadcastable)} dimensions "
                 f"(broadcastable={self.input_broadcastable}), got {x.type} with {len(ib)}"
             )
-        for i, (want, have) in enumerate(zip(self.input_broadcastable, ib)):
+        for i, (want, have) in enumerate(zip(self.input_broadcastable, ib, strict=True)):
             if want and not have:
                 raise TypeError(
                     f"{self}: dimension {i} of the input must be broadcastable: the op expects "
@@ -203,7 +206,7 @@ class DimShuffle(Op):
 
 
 def dimshuffle(x: Any, pattern: Sequence[int | str]) -> Variable:
-    """``x`` with dimensions reordered / dropped / inserted (``'x'``), as Theano's ``dimshuffle``."""
+    """``x`` with dimensions reordered, dropped or inserted (``'x'``): Theano's ``dimshuffle``."""
     x = as_tensor_variable(x)
     if isinstance(pattern, (str, int)):
         pattern = (pattern,)
@@ -220,7 +223,9 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Variable:
         axes = tuple(reversed(range(x.ndim)))
     axes = tuple(int(a) + x.ndim if int(a) < 0 else int(a) for a in axes)
     if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} dimensions of {x}")
+        raise ValueError(
+            f"transpose: axes {axes} are not a permutation of the {x.ndim} dimensions of {x}"
+        )
     return dimshuffle(x, axes)
 
 
@@ -247,7 +252,8 @@ class Elemwise(Op):
         self.nin = getattr(scalar_op, "nin", -1)
         self.nout = getattr(scalar_op, "nout", 1)
         nfunc = getattr(scalar_op, "nfunc", None)
-        impl = type(scalar_op).compute is ScalarOp.compute or getattr(scalar_op, "nfunc_is_impl", False)
+        impl = (type(scalar_op).compute is ScalarOp.compute
+                or getattr(scalar_op, "nfunc_is_impl", False))
         self._ufunc = nfunc if (isinstance(nfunc, np.ufunc) and impl) else None
 
     def __str__(self) -> str:
@@ -317,7 +323,8 @@ class Elemwise(Op):
         if f is not None and len(inputs) == f.nin:
             if self.inplace_pattern and self.nout == 1:
                 target = inputs[self.inplace_pattern[0]]
-                if target.flags.writeable and target.shape == np.broadcast_shapes(*[a.shape for a in inputs]):
+                full = np.broadcast_shapes(*[a.shape for a in inputs])
+                if target.flags.writeable and target.shape == full:
                     res = f(*inputs, out=target)
                 else:
                     res = f(*inputs)
@@ -331,7 +338,7 @@ class Elemwise(Op):
                 res = np.asarray(res, dtype=dt)
             output_storage[0][0] = res
             return
-        for st, r, out in zip(output_storage, res, node.outputs):
+        for st, r, out in zip(output_storage, res, node.outputs, strict=True):
             dt = out.type.numpy_dtype
             if r.__class__ is not np.ndarray or r.dtype != dt:
                 r = np.asarray(r, dtype=dt)
@@ -381,7 +388,7 @@ class Elemwise(Op):
         nd = node.outputs[0].type.ndim
         out = []
         for d in range(nd):
-            for var, shp in zip(node.inputs, input_shapes):
+            for var, shp in zip(node.inputs, input_shapes, strict=True):
                 if not var.type.broadcastable[d]:
                     out.append(shp[d])
                     break
@@ -412,7 +419,7 @@ class Elemwise(Op):
         if all(o.type.dtype in discrete_dtypes for o in outputs):
             return [D.float_zeros_like(x) for x in inputs]
         grads = self.scalar_op.complex_L_op(list(inputs), list(outputs), list(output_grads))
-        return [self._fit_grad(x, g) for x, g in zip(inputs, grads)]
+        return [self._fit_grad(x, g) for x, g in zip(inputs, grads, strict=True)]
 
     @staticmethod
     def _fit_grad(x: Variable, g: Any):
@@ -426,9 +433,17 @@ class Elemwise(Op):
         g = as_tensor_variable(g)
         if g.type.ndim < x.type.ndim:
             g = dimshuffle(g, ["x"] * (x.type.ndim - g.type.ndim) + list(range(g.type.ndim)))
-        axes = [d for d in range(x.type.ndim) if x.type.broadcastable[d] and not g.type.broadcastable[d]]
-        if axes:
+        elif g.type.ndim > x.type.ndim:
+            # x was broadcast on leading dimensions it does not have (an unpadded operand)
             from symcore.tensor import sum as _sum  # reductions module (registered in symcore.tensor)
+
+            g = _sum(g, axis=list(range(g.type.ndim - x.type.ndim)))
+        xb, gb = x.type.broadcastable, g.type.broadcastable
+        axes = [d for d in range(x.type.ndim) if xb[d] and not gb[d]]
+        if axes:
+            from symcore.tensor import (
+                sum as _sum,  # reductions module (registered in symcore.tensor)
+            )
 
             g = _sum(g, axis=axes)
             order, k = [], 0
@@ -439,7 +454,7 @@ class Elemwise(Op):
                     order.append(k)
                     k += 1
             g = dimshuffle(g, order)
-        if any(gb and not xb for gb, xb in zip(g.type.broadcastable, x.type.broadcastable)):
+        if any(g_b and not x_b for g_b, x_b in zip(g.type.broadcastable, xb, strict=True)):
             g = D.ns(g).second(x, g)
         xd, gd = x.type.dtype, g.type.dtype
         if gd != xd:
@@ -459,7 +474,7 @@ class Elemwise(Op):
             ones = [D.ones_like(o) if k == j else D.zeros_like(o) for k, o in enumerate(outs)]
             partials = self.scalar_op.L_op(list(inputs), outs, ones)
             total = None
-            for x, ev, p in zip(inputs, eval_points, partials):
+            for x, ev, p in zip(inputs, eval_points, partials, strict=True):
                 if ev is None or p is None or x.type.dtype in discrete_dtypes:
                     continue
                 if isinstance(p.type, (NullType, DisconnectedType)):
