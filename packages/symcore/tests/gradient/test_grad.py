@@ -630,3 +630,31 @@ def test_random_draws_are_disconnected_from_their_parameters():
     g = grad(T.sum(z * mu), mu)
     got_g, got_z = fn([mu], [g, z])(np.zeros(3))
     np.testing.assert_array_equal(got_g, got_z)
+
+
+class BadPattern(TwoOut):
+    def connection_pattern(self, node):
+        return [[True]]  # one row for two inputs: malformed
+
+
+def test_malformed_connection_pattern_is_reported():
+    x, y = T.dscalars("x", "y")
+    a, _ = BadPattern()(x, y)
+    with pytest.raises(ValueError, match="connection_pattern"):
+        grad(a * 1.0, x)
+
+
+def test_subgraph_grad_details():
+    x = T.dvector("x")
+    w2 = T.dvector("w2")
+    h = T.tanh(x)  # the boundary: held constant, its gradient returned
+    cost = T.sum((h * w2) ** 2)
+    wrt_grads, end_grads, start_grads, cost_grads = subgraph_grad(
+        wrt=[w2], end=[h], cost=cost, details=True
+    )
+    assert start_grads is None and len(cost_grads) == 2
+    xv, wv = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    got_w, got_h = fn([x, w2], [wrt_grads[0], end_grads[0]])(xv, wv)
+    hv = np.tanh(xv)
+    np.testing.assert_allclose(got_w, 2 * hv * wv * hv)
+    np.testing.assert_allclose(got_h, 2 * hv * wv * wv)

@@ -177,3 +177,15 @@ def test_abs_rel_err_handles_non_finite_values():
     abs_err, rel_err = numeric_grad.abs_rel_err(a, b)
     np.testing.assert_array_equal(abs_err, [0.0, 0.0, 0.0, np.inf, 0.0])
     np.testing.assert_array_equal(rel_err, [0.0, 0.0, 0.0, np.inf, 0.0])
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "FAST_RUN"])
+def test_mode_is_used_for_compiling(mode):
+    verify_grad(
+        lambda x: T.tanh(x) * T.exp(x),
+        [RNG.standard_normal(3)],
+        rng=np.random.default_rng(0),
+        mode=mode,
+    )
+    with pytest.raises(GradientError):
+        verify_grad(SinWithGrad(factor=2.0), [RNG.standard_normal(3)], mode=mode)
