@@ -216,6 +216,8 @@ def test_tile_symbolic_reps_and_static_shape():
     rv = T.lvector("rv")
     out = T.tile(x, rv, ndim=2)
     np.testing.assert_array_equal(run(out, [x, rv], a, np.array([2, 1])), np.tile(a, (2, 1)))
+    b = rng.random((4, 6))[::-2, 1::2]
+    np.testing.assert_array_equal(run(T.tile(x, (2, 3)), [x], b), np.tile(b, (2, 3)))
     assert T.tile(T.tensor("float64", shape=(2, 3)), (2, 2)).type.shape == (4, 6)
     with pytest.raises(ValueError, match="unknown"):
         T.tile(x, rv)

@@ -49,6 +49,15 @@ def test_concatenate_matches_numpy(axis):
     np.testing.assert_array_equal(run(out, [x, y, z], *vals), np.concatenate(vals, axis=axis))
 
 
+def test_concatenate_axis_none_flattens():
+    x, y = T.dmatrix("x"), T.dscalar("y")
+    a = rng.random((2, 3))
+    out = T.concatenate([x, y, x.T], axis=None)
+    np.testing.assert_array_equal(
+        run(out, [x, y], a, 5.0), np.concatenate([a, 5.0, a.T], axis=None)
+    )
+
+
 def test_join_theano_argument_order():
     x, y = T.dmatrices("x", "y")
     a, b = rng.random((2, 3)), rng.random((4, 3))

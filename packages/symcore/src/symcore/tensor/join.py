@@ -184,7 +184,8 @@ def join(axis: Any, *tensors_list: Any):
 
 
 def concatenate(tensor_list: Sequence[Any], axis: Any = 0):
-    """``numpy.concatenate``: join a list/tuple of tensors along ``axis``."""
+    """``numpy.concatenate``: join a list/tuple of tensors along ``axis`` (``axis=None``
+    joins the flattened tensors)."""
     if not isinstance(tensor_list, (list, tuple)):
         raise TypeError(
             "concatenate: the first argument must be a list or tuple of tensors, got "
@@ -192,6 +193,9 @@ def concatenate(tensor_list: Sequence[Any], axis: Any = 0):
         )
     if not tensor_list:
         raise ValueError("concatenate: needs at least one tensor")
+    if axis is None:
+        flat = [as_tensor_variable(t) for t in tensor_list]
+        return join(0, *[t if t.ndim == 1 else t.flatten() for t in flat])
     return join(axis, *tensor_list)
 
 
