@@ -41,6 +41,15 @@ class FrozenDict(dict):
     __setitem__ = __delitem__ = update = pop = popitem = setdefault = clear = _ro  # type: ignore[assignment]
 
 
+def _sum(x: Variable, axis: list[int]) -> Variable:
+    """``sum(x, axis)`` (dropping the axes), for gradients over broadcast dimensions."""
+    # Function-level import: reductions are built on elementwise ops (keepdims, grads), so
+    # this module is imported first; importing reduction here at load time would be a cycle.
+    from symcore.tensor.reduction import sum as reduce_sum
+
+    return reduce_sum(x, axis=axis)
+
+
 def _int64(v: int):
     return constant(v, dtype="int64")
 
@@ -189,8 +198,6 @@ class DimShuffle(Op):
         loose = [k for k in self.augment if not gz.type.broadcastable[k]]
         if loose:
             # gz was not typed broadcastable where this op inserted dims: sum them out.
-            from symcore.tensor import sum as _sum  # reduction module, loaded by then
-
             gz = _sum(gz, axis=loose)
             remaining = [k for k in range(len(self.new_order)) if k not in loose]
             grad_order = ["x" if o == "x" else remaining.index(o) for o in grad_order]
@@ -435,16 +442,10 @@ class Elemwise(Op):
             g = dimshuffle(g, ["x"] * (x.type.ndim - g.type.ndim) + list(range(g.type.ndim)))
         elif g.type.ndim > x.type.ndim:
             # x was broadcast on leading dimensions it does not have (an unpadded operand)
-            from symcore.tensor import sum as _sum  # reductions module (registered in symcore.tensor)
-
             g = _sum(g, axis=list(range(g.type.ndim - x.type.ndim)))
         xb, gb = x.type.broadcastable, g.type.broadcastable
         axes = [d for d in range(x.type.ndim) if xb[d] and not gb[d]]
         if axes:
-            from symcore.tensor import (
-                sum as _sum,  # reductions module (registered in symcore.tensor)
-            )
-
             g = _sum(g, axis=axes)
             order, k = [], 0
             for d in range(x.type.ndim):
