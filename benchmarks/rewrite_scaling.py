@@ -23,7 +23,9 @@ from symcore.graph.fg import FunctionGraph
 
 def _load_graph_builders():
     """The graph builders of the asv suite (one definition for both benchmarks)."""
-    path = Path(__file__).resolve().parent.parent / "asv_benchmarks" / "benchmarks" / "rewrite_time.py"
+    path = (
+        Path(__file__).resolve().parent.parent / "asv_benchmarks" / "benchmarks" / "rewrite_time.py"
+    )
     spec = importlib.util.spec_from_file_location("symcore_asv_rewrite_time", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -48,7 +50,9 @@ def rewrite_seconds(inputs, outputs, mode="FAST_RUN", repeat: int = 5) -> tuple[
 
 
 def main(depths: list[int]) -> None:
-    print(f"{'depth':>5} {'nodes in':>8} {'nodes out':>9} {'seconds':>9} {'us/node':>8} {'exponent':>8}")
+    header = ("depth", "nodes in", "nodes out", "seconds", "us/node", "exponent")
+    widths = (5, 8, 9, 9, 8, 8)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True)))
     prev = None
     points = []
     for depth in depths:
@@ -65,8 +69,10 @@ def main(depths: list[int]) -> None:
         my = sum(p[1] for p in points) / len(points)
         slope = sum((a - mx) * (b - my) for a, b in points) / sum((a - mx) ** 2 for a, _ in points)
         first, last = depths[0], depths[-1]
-        print(f"growth exponent over depths {first}..{last} (least squares on log-log): {slope:.2f} "
-              "(1.0 = linear)")
+        print(
+            f"growth exponent over depths {first}..{last} (least squares on log-log): {slope:.2f} "
+            "(1.0 = linear)"
+        )
     ins, outs = logistic_regression_graph()
     secs, before, after = rewrite_seconds(ins, outs)
     print(f"logistic regression: {before} -> {after} nodes, rewrite {secs:.4f}s")

@@ -10,7 +10,6 @@ that part alone) and rewrites it.
 from __future__ import annotations
 
 import numpy as np
-
 import symcore
 import symcore.tensor as T
 from symcore.compile.mode import get_mode
@@ -34,7 +33,7 @@ def mlp_training_graph(depth: int, width: int = 16, seed: int = 0):
     p = 1 / (1 + T.exp(-T.dot(h, v)))
     cost = (-y * T.log(p) - (1 - y) * T.log(1 - p)).mean()
     grads = T.grad(cost, params)
-    return [x, y], [cost] + [prm - 0.1 * g for prm, g in zip(params, grads)]
+    return [x, y], [cost] + [prm - 0.1 * g for prm, g in zip(params, grads, strict=True)]
 
 
 def logistic_regression_graph(feats: int = 784):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.compile.debugmode import (
@@ -132,7 +131,9 @@ XV = np.array([1.0, 2.0, 3.0])
 
 def test_planted_wrong_alternative_implementation_is_caught():
     x = T.dvector("x")
-    f = symcore.function([x], T.exp(Double(impl_offset=0.5)(x)), mode=_mode(linker=FakeCompiledLinker()))
+    f = symcore.function(
+        [x], T.exp(Double(impl_offset=0.5)(x)), mode=_mode(linker=FakeCompiledLinker())
+    )
     with pytest.raises(BadThunkOutput, match="Double") as err:
         f(XV)
     assert err.value.node.op == Double(0.5)
@@ -172,7 +173,9 @@ def test_undeclared_view_is_caught():
 def test_wrong_infer_shape_is_caught():
     x = T.dvector("x")
     f = symcore.function([x], WrongShape()(x), mode=_mode())
-    with pytest.raises(BadInferShape, match=r"infer_shape says output 0 has shape \(3,\).*\(2,\)") as err:
+    with pytest.raises(
+        BadInferShape, match=r"infer_shape says output 0 has shape \(3,\).*\(2,\)"
+    ) as err:
         f(XV)
     assert err.value.inferred == (3,) and err.value.actual == (2,)
     f = symcore.function([x], WrongShape()(x), mode=_mode(check_infer_shape=False))
@@ -236,7 +239,14 @@ def test_real_graph_with_default_rewrites_passes():
 def test_debug_mode_names_and_errors_are_one_family():
     assert isinstance(get_mode("DEBUG_MODE"), DebugMode)
     assert get_mode("DebugMode") is get_mode("DEBUG_MODE")
-    for cls in (BadThunkOutput, BadViewMap, BadDestroyMap, BadOptimization, InvalidValueError, BadInferShape):
+    for cls in (
+        BadThunkOutput,
+        BadViewMap,
+        BadDestroyMap,
+        BadOptimization,
+        InvalidValueError,
+        BadInferShape,
+    ):
         assert issubclass(cls, DebugModeError)
     m = get_mode("DebugMode").excluding("canonicalize")
     assert isinstance(m, DebugMode) and "canonicalize" in m.query.exclude

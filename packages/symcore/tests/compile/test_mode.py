@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.compile.mode import (
@@ -78,7 +77,7 @@ def test_linkers():
     with pytest.raises(BackendNotFoundError):
         Mode(linker="no_such_backend")
     with pytest.raises(TypeError, match="no make_thunk"):
-        Mode(linker=object()).raw_linker
+        _ = Mode(linker=object()).raw_linker
 
 
 def test_optimizer_names():
@@ -90,8 +89,15 @@ def test_optimizer_names():
     assert "merge1" in fc and "canonicalize" in fc
     assert not {"specialize", "elemwise_fusion", "add_destroy_handler"} & set(fc)
     fr = FAST_RUN.raw_optimizer.names
-    assert {"merge1", "canonicalize", "stabilize", "specialize", "elemwise_fusion", "add_destroy_handler",
-            "merge3"} <= set(fr)
+    assert {
+        "merge1",
+        "canonicalize",
+        "stabilize",
+        "specialize",
+        "elemwise_fusion",
+        "add_destroy_handler",
+        "merge3",
+    } <= set(fr)
     assert Mode(optimizer="merge").raw_optimizer.names == ["merge1", "merge2", "merge3"]
 
 
@@ -100,7 +106,11 @@ def test_merge_in_fast_run_but_not_without_optimizer():
     z = (x + y) * (x + y)
     f_none = symcore.function([x, y], z, mode=Mode(linker="py", optimizer=None))
     f_run = symcore.function([x, y], z, mode="FAST_RUN")
-    adds = lambda f: sum(1 for n in f.maker.fgraph.toposort() if n.inputs[0].name == "x" and n.inputs[1].name == "y")  # noqa: E731
+
+    def adds(f):
+        nodes = f.maker.fgraph.toposort()
+        return sum(1 for n in nodes if n.inputs[0].name == "x" and n.inputs[1].name == "y")
+
     assert adds(f_none) == 2
     assert adds(f_run) == 1
     xv, yv = np.array([1.0, 2.0]), np.array([3.0, 4.0])
@@ -119,7 +129,9 @@ def test_including_excluding_requiring():
     np.testing.assert_allclose(f(xv), 3 * xv)
     f = symcore.function([x], Triple()(x), mode=base.excluding("arith"))
     assert _ops(f) == ["Triple"]
-    f = symcore.function([x], Triple()(x), mode=base.excluding("triple_to_add").including("triple_to_add"))
+    f = symcore.function(
+        [x], Triple()(x), mode=base.excluding("triple_to_add").including("triple_to_add")
+    )
     assert "Triple" not in _ops(f)
     f = symcore.function([x], Triple()(x), mode=base.requiring("no_such_tag"))
     assert _ops(f) == ["Triple"]
@@ -145,7 +157,9 @@ def test_linker_declares_required_and_incompatible_rewrites():
     db = _db()
     f = symcore.function([x], Triple()(x), mode=Mode(linker=NoArith(), optimizer="fast_run", db=db))
     assert _ops(f) == ["Triple"]
-    f = symcore.function([x], Triple()(x), mode=Mode(linker=WantsArith(), optimizer=None, db=db).including())
+    f = symcore.function(
+        [x], Triple()(x), mode=Mode(linker=WantsArith(), optimizer=None, db=db).including()
+    )
     assert "Triple" not in _ops(f)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import numpy as np
-
 import symcore
 import symcore.tensor as T
 from symcore.compile.mode import Mode
@@ -66,13 +65,24 @@ def test_rewrite_phases_are_recorded():
 
 def test_summary_text():
     x, out = _graph()
-    f = symcore.function([x], out, profile=True, mode=Mode(linker="py", optimizer=None), name="my_fn")
+    f = symcore.function(
+        [x], out, profile=True, mode=Mode(linker="py", optimizer=None), name="my_fn"
+    )
     f(np.zeros(10))
     buf = io.StringIO()
     f.profile.summary(file=buf)
     text = buf.getvalue()
-    for part in ("Function profiling", "Time in 1 calls", "Rewriting time", "Linker time", "Class",
-                 "Elemwise", "Apply", "Memory profile", "Peak memory of intermediates"):
+    for part in (
+        "Function profiling",
+        "Time in 1 calls",
+        "Rewriting time",
+        "Linker time",
+        "Class",
+        "Elemwise",
+        "Apply",
+        "Memory profile",
+        "Peak memory of intermediates",
+    ):
         assert part in text
     assert "exp" in text
 

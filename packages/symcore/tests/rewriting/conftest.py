@@ -6,7 +6,6 @@ import types
 
 import numpy as np
 import pytest
-
 from symcore.graph.basic import Apply, Variable
 from symcore.graph.op import Op
 from symcore.tensor.basic import constant
@@ -42,7 +41,7 @@ class Elem(Op):
         out[0][0] = np.asarray(self.fn(*inputs), dtype=node.outputs[0].type.dtype)
 
     def infer_shape(self, node, shapes):
-        for s, i in zip(shapes, node.inputs):
+        for s, i in zip(shapes, node.inputs, strict=True):
             if not any(i.type.broadcastable):
                 return [s]
         return [shapes[0]]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from symcore.graph.fg import FunctionGraph, InconsistencyError
 from symcore.link.reference import ReferenceLinker
 from symcore.rewriting import DestroyHandler, in2out, node_rewriter

@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 from symcore.config import config
 from symcore.graph.basic import Apply
 from symcore.graph.fg import FunctionGraph, InconsistencyError
@@ -105,10 +104,10 @@ def test_in_to_out_and_out_to_in_orders(ops):
     b = ops.log(a)
     c = ops.neg(b)
     for walker, expected in ((in2out, ["exp", "log", "neg"]), (out2in, ["neg", "log", "exp"])):
-        order = []
+        order: list[str] = []
 
         @node_rewriter(None)
-        def spy(fgraph, node):
+        def spy(fgraph, node, order=order):
             order.append(str(node.op))
 
         fg = FunctionGraph([x], [c])
@@ -129,8 +128,9 @@ def test_walker_visits_new_nodes_unless_ignore_newtrees(ops, names):
 
     for ignore, expected in ((False, ["log1p", "neg"]), (True, ["log", "neg"])):
         fg = FunctionGraph([x], [ops.exp(x)])
-        WalkingGraphRewriter(SequentialNodeRewriter(exp_to_neg_log, log_to_log1p),
-                             ignore_newtrees=ignore).rewrite(fg)
+        WalkingGraphRewriter(
+            SequentialNodeRewriter(exp_to_neg_log, log_to_log1p), ignore_newtrees=ignore
+        ).rewrite(fg)
         assert names(fg) == expected
 
 
@@ -532,7 +532,9 @@ def test_sequence_db_orders_by_position(ops):
     db.register("middle", recorder("middle"), "t", position=2.5)
     db.register("cut", recorder("cut"), "t", position=100)
     x = ops.vector()
-    db.query(RewriteDatabaseQuery(include=["t"], position_cutoff=50)).rewrite(FunctionGraph([x], [ops.exp(x)]))
+    db.query(RewriteDatabaseQuery(include=["t"], position_cutoff=50)).rewrite(
+        FunctionGraph([x], [ops.exp(x)])
+    )
     assert order == ["early", "middle", "late"]
 
 
@@ -562,9 +564,17 @@ def test_sub_databases_are_queried_recursively(ops, names):
 
 def test_global_db_phases():
     names_positions = {n: rewrite_db.positions[n] for n in rewrite_db.names()}
-    for name, pos in [("merge1", 0), ("canonicalize", 1), ("stabilize", 1.5), ("blas", 1.7),
-                      ("specialize", 2), ("uncanonicalize", 3), ("elemwise_fusion", 49),
-                      ("add_destroy_handler", 49.5), ("merge3", 100)]:
+    for name, pos in [
+        ("merge1", 0),
+        ("canonicalize", 1),
+        ("stabilize", 1.5),
+        ("blas", 1.7),
+        ("specialize", 2),
+        ("uncanonicalize", 3),
+        ("elemwise_fusion", 49),
+        ("add_destroy_handler", 49.5),
+        ("merge3", 100),
+    ]:
         assert names_positions[name] == pos
     assert isinstance(rewrite_db["canonicalize"], EquilibriumDB)
     assert isinstance(rewrite_db["stabilize"], EquilibriumDB)
@@ -581,7 +591,9 @@ def test_plugin_rewrites_slot_into_phases(ops, names, monkeypatch):
         fgraph.plugin_late_ran = True
 
     records = [
-        RewriteRecord("plugin_exp_to_log", plugin_exp_to_log, ("fast_run",), 1.5, "stabilize", "myplugin"),
+        RewriteRecord(
+            "plugin_exp_to_log", plugin_exp_to_log, ("fast_run",), 1.5, "stabilize", "myplugin"
+        ),
         RewriteRecord("plugin_late", plugin_late, (), 60.0, "inplace", "myplugin"),
     ]
     monkeypatch.setattr(db_module, "registered_rewrites", lambda: records)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from symcore.graph.fg import FunctionGraph
 from symcore.link.reference import ReferenceLinker
 from symcore.rewriting import MergeFeature, MergeOptimizer

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.compile.mode import Mode
@@ -23,8 +22,9 @@ def _op_types(f):
 
 
 def _eval_entries(entries, fg, values):
-    out = symcore.function(fg.inputs, list(entries), mode=Mode(linker="py", optimizer=None),
-                           on_unused_input="ignore")
+    out = symcore.function(
+        fg.inputs, list(entries), mode=Mode(linker="py", optimizer=None), on_unused_input="ignore"
+    )
     return [int(v) for v in out(*values)]
 
 
@@ -39,7 +39,9 @@ def test_shape_of_follows_infer_shape():
     assert _eval_entries(feat.shape_of[fg.outputs[0]], fg, [xv, yv]) == [3, 2]
     # graph inputs: Shape_i of the input itself
     x_in = fg.inputs[0]
-    assert all(isinstance(e.owner.op, Shape_i) and e.owner.inputs[0] is x_in for e in feat.shape_of[x_in])
+    assert all(
+        isinstance(e.owner.op, Shape_i) and e.owner.inputs[0] is x_in for e in feat.shape_of[x_in]
+    )
 
 
 def test_static_and_broadcastable_dims_are_constants():

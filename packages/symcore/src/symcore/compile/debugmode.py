@@ -22,14 +22,15 @@ divergence is raised, naming the node, the rewrite and the values.
 from __future__ import annotations
 
 import copy
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from symcore.compile.mode import Mode, register_mode
 from symcore.compile.profiling import TimedRewriter
 from symcore.graph.basic import Apply, Constant, Variable
-from symcore.graph.fg import OUTPUT, FunctionGraph
+from symcore.graph.fg import FunctionGraph
 from symcore.graph.utils import format_trace
 from symcore.link.reference import ReferenceLinker, raise_node_error
 
@@ -78,8 +79,10 @@ def _where(node: Apply | None) -> str:
 
 
 def _inputs_desc(node: Apply, inputs: Sequence[Any]) -> str:
-    return "\n".join(f"  input {i} ({v}, {v.type}): {_show(val)}" for i, (v, val) in
-                     enumerate(zip(node.inputs, inputs)))
+    return "\n".join(
+        f"  input {i} ({v}, {v.type}): {_show(val)}"
+        for i, (v, val) in enumerate(zip(node.inputs, inputs, strict=True))
+    )
 
 
 class DebugModeError(Exception):
@@ -89,12 +92,28 @@ class DebugModeError(Exception):
 class BadThunkOutput(DebugModeError):
     """A backend's implementation of a node disagrees with the Op's ``perform``."""
 
-    def __init__(self, node: Apply | None, output_idx: int, ref: Any, got: Any, inputs: Sequence[Any] = (),
-                 impl: str = "thunk") -> None:
-        self.node, self.output_idx, self.ref, self.got, self.inputs = node, output_idx, ref, got, list(inputs)
+    def __init__(
+        self,
+        node: Apply | None,
+        output_idx: int,
+        ref: Any,
+        got: Any,
+        inputs: Sequence[Any] = (),
+        impl: str = "thunk",
+    ) -> None:
+        self.node, self.output_idx, self.ref, self.got, self.inputs = (
+            node,
+            output_idx,
+            ref,
+            got,
+            list(inputs),
+        )
         what = f"node {node.op}" if node is not None else "the whole graph"
-        msg = (f"BadThunkOutput: the {impl} of {what} gives a different output {output_idx} than perform "
-               f"({_diff(ref, got)}).\n  perform: {_show(ref)}\n  {impl}: {_show(got)}")
+        msg = (
+            f"BadThunkOutput: the {impl} of {what} gives a different output {output_idx} "
+            "than perform "
+            f"({_diff(ref, got)}).\n  perform: {_show(ref)}\n  {impl}: {_show(got)}"
+        )
         if node is not None:
             msg += "\n" + _inputs_desc(node, self.inputs) + _where(node)
         super().__init__(msg)
@@ -109,53 +128,87 @@ class BadViewMap(DebugModeError):
             f"BadViewMap: the {impl} of {node.op} returns output {output_idx} sharing memory with "
             f"input {input_idx}, but the Op declares view_map={dict(node.op.view_map)} "
             f"destroy_map={dict(node.op.destroy_map)}. Declare the view, or return a copy."
-            + _where(node))
+            + _where(node)
+        )
 
 
 class BadDestroyMap(DebugModeError):
     """An Op modified an input it did not declare in ``destroy_map``."""
 
-    def __init__(self, node: Apply, input_idx: int, before: Any, after: Any, impl: str = "perform") -> None:
+    def __init__(
+        self, node: Apply, input_idx: int, before: Any, after: Any, impl: str = "perform"
+    ) -> None:
         self.node, self.input_idx, self.before, self.after = node, input_idx, before, after
         super().__init__(
             f"BadDestroyMap: the {impl} of {node.op} modified its input {input_idx} "
             f"({node.inputs[input_idx]}, {node.inputs[input_idx].type}) but declares "
             f"destroy_map={dict(node.op.destroy_map)} ({_diff(before, after)}).\n"
-            f"  before: {_show(before)}\n  after: {_show(after)}" + _where(node))
+            f"  before: {_show(before)}\n  after: {_show(after)}" + _where(node)
+        )
 
 
 class BadOptimization(DebugModeError):
     """A rewrite replaced a variable by one that computes a different value."""
 
-    def __init__(self, old: Variable | None, new: Variable | None, old_value: Any, new_value: Any,
-                 reason: Any, detail: str = "") -> None:
-        self.old, self.new, self.old_value, self.new_value, self.reason = old, new, old_value, new_value, reason
-        what = f"replaced {old} ({getattr(old, 'type', '?')}) by {new}" if old is not None else detail
+    def __init__(
+        self,
+        old: Variable | None,
+        new: Variable | None,
+        old_value: Any,
+        new_value: Any,
+        reason: Any,
+        detail: str = "",
+    ) -> None:
+        self.old, self.new, self.old_value, self.new_value, self.reason = (
+            old,
+            new,
+            old_value,
+            new_value,
+            reason,
+        )
+        what = (
+            f"replaced {old} ({getattr(old, 'type', '?')}) by {new}" if old is not None else detail
+        )
         node = old.owner if old is not None else None
         super().__init__(
             f"BadOptimization: rewrite {reason} {what}, which computes a different value "
-            f"({_diff(old_value, new_value)}).\n  before: {_show(old_value)}\n  after: {_show(new_value)}"
-            + _where(node))
+            f"({_diff(old_value, new_value)}).\n  before: {_show(old_value)}\n"
+            f"  after: {_show(new_value)}" + _where(node)
+        )
 
 
 class InvalidValueError(DebugModeError):
     """An Op produced a value that is not valid for its output type (or NaN/Inf)."""
 
-    def __init__(self, node: Apply, output_idx: int, value: Any, why: str, inputs: Sequence[Any] = ()) -> None:
+    def __init__(
+        self, node: Apply, output_idx: int, value: Any, why: str, inputs: Sequence[Any] = ()
+    ) -> None:
         self.node, self.output_idx, self.value, self.why = node, output_idx, value, why
         super().__init__(
-            f"InvalidValueError: output {output_idx} of {node.op} ({node.outputs[output_idx].type}) is "
-            f"invalid: {why}.\n  value: {_show(value)}\n" + _inputs_desc(node, inputs) + _where(node))
+            f"InvalidValueError: output {output_idx} of {node.op} "
+            f"({node.outputs[output_idx].type}) is "
+            f"invalid: {why}.\n  value: {_show(value)}\n"
+            + _inputs_desc(node, inputs)
+            + _where(node)
+        )
 
 
 class BadInferShape(DebugModeError):
     """``infer_shape`` disagrees with the shape of the value ``perform`` computed."""
 
-    def __init__(self, node: Apply, output_idx: int, inferred: tuple, actual: tuple, inputs: Sequence[Any] = ()) -> None:
+    def __init__(
+        self,
+        node: Apply,
+        output_idx: int,
+        inferred: tuple,
+        actual: tuple,
+        inputs: Sequence[Any] = (),
+    ) -> None:
         self.node, self.output_idx, self.inferred, self.actual = node, output_idx, inferred, actual
         super().__init__(
             f"BadInferShape: {node.op}.infer_shape says output {output_idx} has shape {inferred}, "
-            f"but perform returned shape {actual}.\n" + _inputs_desc(node, inputs) + _where(node))
+            f"but perform returned shape {actual}.\n" + _inputs_desc(node, inputs) + _where(node)
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -175,8 +228,11 @@ def _copy(value: Any) -> Any:
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
-        return a.shape == b.shape and a.dtype == b.dtype and bool(
-            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        return (
+            a.shape == b.shape
+            and a.dtype == b.dtype
+            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        )
     try:
         return bool(a == b)
     except Exception:  # noqa: BLE001
@@ -184,8 +240,13 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _shares(a: Any, b: Any) -> bool:
-    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.size > 0 and b.size > 0 \
+    return (
+        isinstance(a, np.ndarray)
+        and isinstance(b, np.ndarray)
+        and a.size > 0
+        and b.size > 0
         and bool(np.may_share_memory(a, b))
+    )
 
 
 def _perform(node: Apply, args: list) -> list:
@@ -232,7 +293,7 @@ class _Evaluator:
                 stack.extend(missing)
                 continue
             args = [_copy(self._lookup(i)[1]) for i in node.inputs]
-            for out, val in zip(node.outputs, _perform(node, args)):
+            for out, val in zip(node.outputs, _perform(node, args), strict=True):
                 self.local[out] = val
             stack.pop()
         return self._lookup(var)[1]
@@ -272,7 +333,9 @@ class _DebugRewriter:
 
     def rewrite(self, fgraph: FunctionGraph, *args: Any, **kwargs: Any) -> Any:
         if not hasattr(fgraph, "debug_original"):
-            fgraph.debug_original = fgraph.clone_get_equiv(check_integrity=False, attach_feature=False)[0]
+            fgraph.debug_original = fgraph.clone_get_equiv(
+                check_integrity=False, attach_feature=False
+            )[0]
         if not hasattr(fgraph, "debug_tracker"):
             fgraph.attach_feature(_EquivalenceTracker())
         return self.inner.rewrite(fgraph, *args, **kwargs)
@@ -294,8 +357,14 @@ class _DebugRewriter:
 class DebugLinker:
     """Builds thunks that run every check of DebugMode (see the module docstring)."""
 
-    def __init__(self, inner: Any, check_isfinite: bool = True, check_infer_shape: bool = True,
-                 check_thunks: bool = True, check_optimizations: bool = True) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        check_isfinite: bool = True,
+        check_infer_shape: bool = True,
+        check_thunks: bool = True,
+        check_optimizations: bool = True,
+    ) -> None:
         self.inner = inner
         self.check_isfinite = check_isfinite
         self.check_infer_shape = check_infer_shape
@@ -317,11 +386,13 @@ class DebugLinker:
         impl = f"{type(inner).__name__} thunk"
         shape_graphs: dict[Apply, Any] = {}
         original = getattr(fgraph, "debug_original", None) if self.check_optimizations else None
-        original_run = ReferenceLinker(allow_gc=True).make_thunk(original) if original is not None else None
+        original_run = (
+            ReferenceLinker(allow_gc=True).make_thunk(original) if original is not None else None
+        )
         inputs = list(fgraph.inputs)
 
         def run(values: Sequence[Any]) -> list:
-            live: dict[Variable, Any] = dict(zip(inputs, values))
+            live: dict[Variable, Any] = dict(zip(inputs, values, strict=True))
             ev = _Evaluator(live)
             for node in order:
                 args = [ev.value(v) for v in node.inputs]
@@ -335,25 +406,33 @@ class DebugLinker:
                     t_args = [_copy(a) for a in args]
                     got = list(thunk(t_args))
                     self._check_honesty(node, before, t_args, got, impl)
-                    for k, (out, r, g) in enumerate(zip(node.outputs, ref, got)):
+                    for k, (out, r, g) in enumerate(zip(node.outputs, ref, got, strict=True)):
                         if not out.type.values_eq_approx(r, g):
                             raise BadThunkOutput(node, k, r, g, before, impl)
                 if self.check_infer_shape:
                     self._check_shape(node, shape_graphs, before, ref, live)
-                for out, val in zip(node.outputs, ref):
+                for out, val in zip(node.outputs, ref, strict=True):
                     live[out] = val
             outputs = [ev.value(o) for o in fgraph.outputs]
             if self.check_optimizations:
                 self._check_replacements(fgraph, live)
                 if original_run is not None:
                     orig_out = original_run([_copy(v) for v in values])
-                    for k, (o, a, b) in enumerate(zip(fgraph.outputs, orig_out, outputs)):
+                    for k, (o, a, b) in enumerate(
+                        zip(fgraph.outputs, orig_out, outputs, strict=True)
+                    ):
                         if not o.type.values_eq_approx(a, b):
-                            raise BadOptimization(None, None, a, b, "(all rewrites together)",
-                                                  detail=f"changed output {k} of the function")
+                            raise BadOptimization(
+                                None,
+                                None,
+                                a,
+                                b,
+                                "(all rewrites together)",
+                                detail=f"changed output {k} of the function",
+                            )
             if whole is not None:
                 got = whole([_copy(v) for v in values])
-                for k, (o, a, b) in enumerate(zip(fgraph.outputs, outputs, got)):
+                for k, (o, a, b) in enumerate(zip(fgraph.outputs, outputs, got, strict=True)):
                     if not o.type.values_eq_approx(a, b):
                         raise BadThunkOutput(None, k, a, b, (), impl)
             return outputs
@@ -364,13 +443,15 @@ class DebugLinker:
 
     # -- checks ----------------------------------------------------------------------
     def _check_outputs(self, node: Apply, values: list, inputs: list) -> None:
-        for k, (out, val) in enumerate(zip(node.outputs, values)):
+        for k, (out, val) in enumerate(zip(node.outputs, values, strict=True)):
             if val is None:
                 raise InvalidValueError(node, k, val, "perform stored no value", inputs)
             try:
                 out.type.filter(val, strict=True)
             except (TypeError, ValueError) as exc:
-                raise InvalidValueError(node, k, val, f"not a value of {out.type} ({exc})", inputs) from None
+                raise InvalidValueError(
+                    node, k, val, f"not a value of {out.type} ({exc})", inputs
+                ) from None
             if self.check_isfinite and isinstance(val, np.ndarray) and val.dtype.kind in "fc":
                 if np.isnan(val).any():
                     raise InvalidValueError(node, k, val, "contains NaN", inputs)
@@ -380,16 +461,20 @@ class DebugLinker:
     @staticmethod
     def _check_honesty(node: Apply, before: list, after: list, outputs: list, impl: str) -> None:
         destroyed = {i for ins in (node.op.destroy_map or {}).values() for i in ins}
-        for i, (b, a) in enumerate(zip(before, after)):
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
             if i not in destroyed and not _same(b, a):
                 raise BadDestroyMap(node, i, b, a, impl)
         for k, val in enumerate(outputs):
-            allowed = set((node.op.view_map or {}).get(k, ())) | set((node.op.destroy_map or {}).get(k, ()))
+            allowed = set((node.op.view_map or {}).get(k, ())) | set(
+                (node.op.destroy_map or {}).get(k, ())
+            )
             for i, a in enumerate(after):
                 if i not in allowed and _shares(val, a):
                     raise BadViewMap(node, k, i, impl)
 
-    def _check_shape(self, node: Apply, cache: dict, inputs: list, outputs: list, live: dict) -> None:
+    def _check_shape(
+        self, node: Apply, cache: dict, inputs: list, outputs: list, live: dict
+    ) -> None:
         if node not in cache:
             cache[node] = _shape_graph(node)
         graph = cache[node]
@@ -397,22 +482,24 @@ class DebugLinker:
             return
         placeholders, shapes = graph
         known: dict[Variable, Any] = {}
-        for ph, val in zip(placeholders, inputs):
+        for ph, val in zip(placeholders, inputs, strict=True):
             if ph is None:
                 continue
             vshape = np.shape(val)
             if len(vshape) != len(ph):
                 return
-            for p, d in zip(ph, vshape):
+            for p, d in zip(ph, vshape, strict=True):
                 known[p] = np.asarray(d, dtype="int64")
-        for var, val in zip(node.inputs, inputs):
+        for var, val in zip(node.inputs, inputs, strict=True):
             known[var] = val
         ev = _Evaluator(known, live)
-        for k, (shape, val) in enumerate(zip(shapes, outputs)):
+        for k, (shape, val) in enumerate(zip(shapes, outputs, strict=True)):
             if shape is None or not isinstance(val, np.ndarray):
                 continue
             try:
-                inferred = tuple(int(ev.value(s)) if isinstance(s, Variable) else int(s) for s in shape)
+                inferred = tuple(
+                    int(ev.value(s)) if isinstance(s, Variable) else int(s) for s in shape
+                )
             except Exception:  # noqa: BLE001 - an infer_shape graph that cannot run is not judged
                 continue
             if inferred != tuple(val.shape):
@@ -446,7 +533,9 @@ def _shape_graph(node: Apply) -> Any:
     placeholders = []
     for inp in node.inputs:
         ndim = getattr(inp.type, "ndim", None)
-        placeholders.append(None if ndim is None else tuple(TensorType("int64", ())() for _ in range(ndim)))
+        placeholders.append(
+            None if ndim is None else tuple(TensorType("int64", ())() for _ in range(ndim))
+        )
     try:
         shapes = node.op.infer_shape(node, [p if p is not None else None for p in placeholders])
     except Exception:  # noqa: BLE001 - MethodNotDefined and ops that cannot infer here
@@ -468,9 +557,16 @@ class DebugMode(Mode):
     check_infer_shape=True, check_thunks=True, check_optimizations=True)``.
     """
 
-    def __init__(self, optimizer: Any = "fast_run", linker: Any = None, check_isfinite: bool = True,
-                 check_infer_shape: bool = True, check_thunks: bool = True, check_optimizations: bool = True,
-                 db: Any = None) -> None:
+    def __init__(
+        self,
+        optimizer: Any = "fast_run",
+        linker: Any = None,
+        check_isfinite: bool = True,
+        check_infer_shape: bool = True,
+        check_thunks: bool = True,
+        check_optimizations: bool = True,
+        db: Any = None,
+    ) -> None:
         super().__init__(linker=linker, optimizer=optimizer, db=db)
         self.check_isfinite = check_isfinite
         self.check_infer_shape = check_infer_shape
@@ -483,8 +579,13 @@ class DebugMode(Mode):
 
     @property
     def linker(self) -> Any:
-        return DebugLinker(self.raw_linker, self.check_isfinite, self.check_infer_shape, self.check_thunks,
-                           self.check_optimizations)
+        return DebugLinker(
+            self.raw_linker,
+            self.check_isfinite,
+            self.check_infer_shape,
+            self.check_thunks,
+            self.check_optimizations,
+        )
 
     def __str__(self) -> str:
         return f"DebugMode(optimizer={self.provided_optimizer!r}, linker={self.provided_linker!r})"

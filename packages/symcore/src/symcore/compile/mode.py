@@ -97,10 +97,17 @@ class Mode:
             raise ValueError(
                 f"Mode: unknown optimizer {optimizer!r}; use one of "
                 f"{sorted(k for k in predefined_optimizers if isinstance(k, str))}, a "
-                "RewriteDatabaseQuery or a graph rewriter")
+                "RewriteDatabaseQuery or a graph rewriter"
+            )
         if optimizer is not None and not isinstance(optimizer, (str, RewriteDatabaseQuery)):
-            if not (hasattr(optimizer, "rewrite") or hasattr(optimizer, "optimize") or callable(optimizer)):
-                raise TypeError(f"Mode: optimizer {optimizer!r} is not a query, a rewriter or a name")
+            if not (
+                hasattr(optimizer, "rewrite")
+                or hasattr(optimizer, "optimize")
+                or callable(optimizer)
+            ):
+                raise TypeError(
+                    f"Mode: optimizer {optimizer!r} is not a query, a rewriter or a name"
+                )
         if isinstance(linker, str) and linker not in predefined_linkers and linker != "auto":
             from symcore.plugins import registered_backends
 
@@ -118,8 +125,11 @@ class Mode:
     @property
     def raw_linker(self) -> Any:
         """The linker object itself (not wrapped for profiling)."""
-        key = (self.provided_linker if not isinstance(self.provided_linker, str) and self.provided_linker
-               is not None else (self.provided_linker, config.linker, config.device))
+        key = (
+            self.provided_linker
+            if not isinstance(self.provided_linker, str) and self.provided_linker is not None
+            else (self.provided_linker, config.linker, config.device)
+        )
         if self._linker_cache is not None and self._linker_cache[0] == key:
             return self._linker_cache[1]
         linker = _resolve_linker(self.provided_linker)
@@ -180,7 +190,7 @@ class Mode:
         return self._query()
 
     # -- derived modes ---------------------------------------------------------------
-    def _with_query(self, method: str, tags: tuple[str, ...]) -> "Mode":
+    def _with_query(self, method: str, tags: tuple[str, ...]) -> Mode:
         spec = self.provided_optimizer
         if isinstance(spec, str) or spec is None:
             spec = predefined_optimizers[spec]
@@ -189,22 +199,23 @@ class Mode:
         if not isinstance(spec, RewriteDatabaseQuery):
             raise TypeError(
                 f"mode.{method}() needs a mode whose optimizer is a database query; this mode's "
-                f"optimizer is {spec!r}")
+                f"optimizer is {spec!r}"
+            )
         return self.clone(optimizer=getattr(spec, method)(*tags))
 
-    def including(self, *tags: str) -> "Mode":
+    def including(self, *tags: str) -> Mode:
         """A copy that also runs the rewrites tagged (or named) ``tags``."""
         return self._with_query("including", tags)
 
-    def excluding(self, *tags: str) -> "Mode":
+    def excluding(self, *tags: str) -> Mode:
         """A copy that skips the rewrites tagged (or named) ``tags``."""
         return self._with_query("excluding", tags)
 
-    def requiring(self, *tags: str) -> "Mode":
+    def requiring(self, *tags: str) -> Mode:
         """A copy that keeps only rewrites having all ``tags``."""
         return self._with_query("requiring", tags)
 
-    def clone(self, link_kwargs: dict | None = None, optimizer: Any = "", **kwargs: Any) -> "Mode":
+    def clone(self, link_kwargs: dict | None = None, optimizer: Any = "", **kwargs: Any) -> Mode:
         """A copy with another optimizer (``optimizer=``) and/or linker (``linker=``)."""
         linker = kwargs.pop("linker", self.provided_linker)
         if link_kwargs:
@@ -222,8 +233,10 @@ class Mode:
         return new
 
     def __str__(self) -> str:
-        return (f"{type(self).__name__}(linker={self.provided_linker!r}, "
-                f"optimizer={self.provided_optimizer!r})")
+        return (
+            f"{type(self).__name__}(linker={self.provided_linker!r}, "
+            f"optimizer={self.provided_optimizer!r})"
+        )
 
     __repr__ = __str__
 
@@ -268,7 +281,10 @@ def get_mode(orig: Any = None) -> Any:
         # function-level import: these modules subclass Mode from this module (true cycle)
         importlib.import_module(_LAZY_MODES[name])
     if name not in predefined_modes:
-        raise ValueError(f"unknown mode {name!r}; known modes: {sorted(set(predefined_modes) | set(_LAZY_MODES))}")
+        raise ValueError(
+            f"unknown mode {name!r}; known modes: "
+            f"{sorted(set(predefined_modes) | set(_LAZY_MODES))}"
+        )
     if orig is None and name == "FAST_RUN" and config.optimizer != "fast_run":
         return Mode(linker=None, optimizer=config.optimizer)
     return predefined_modes[name]

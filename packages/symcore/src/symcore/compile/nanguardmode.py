@@ -7,7 +7,8 @@ held bad values.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -53,8 +54,13 @@ def _problems(value: Any, nan: bool, inf: bool, big: bool) -> list[str]:
 class NanGuardLinker:
     """Wraps a linker; its thunks check every value (see ``NanGuardMode``)."""
 
-    def __init__(self, inner: Any, nan_is_error: bool = True, inf_is_error: bool = True,
-                 big_is_error: bool = False) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        nan_is_error: bool = True,
+        inf_is_error: bool = True,
+        big_is_error: bool = False,
+    ) -> None:
         self.inner = inner
         self.nan_is_error = nan_is_error
         self.inf_is_error = inf_is_error
@@ -68,12 +74,13 @@ class NanGuardLinker:
         profile = getattr(fgraph, "profile", None)
 
         def before_call(values: Sequence[Any]) -> None:
-            for var, val in zip(inputs, values):
+            for var, val in zip(inputs, values, strict=True):
                 bad = self._check(val)
                 if bad:
                     raise NanGuardError(
                         f"NanGuardMode: input {var} ({var.type}) of the function contains "
-                        f"{' and '.join(bad)} ({describe_value(val)})")
+                        f"{' and '.join(bad)} ({describe_value(val)})"
+                    )
 
         def after_node(node: Apply, args: list, results: list) -> None:
             for k, val in enumerate(results):
@@ -81,13 +88,18 @@ class NanGuardLinker:
                 if bad:
                     raise NanGuardError(self._message(node, k, bad, args))
 
-        return make_node_loop(fgraph, self.inner, after_node=after_node, before_call=before_call,
-                              profile=profile if isinstance(profile, ProfileStats) else None,
-                              allow_gc=getattr(self.inner, "allow_gc", True))
+        return make_node_loop(
+            fgraph,
+            self.inner,
+            after_node=after_node,
+            before_call=before_call,
+            profile=profile if isinstance(profile, ProfileStats) else None,
+            allow_gc=getattr(self.inner, "allow_gc", True),
+        )
 
     def _message(self, node: Apply, k: int, bad: list[str], args: list) -> str:
         lines = [f"NanGuardMode: output {k} of {node.op} contains {' and '.join(bad)}."]
-        for i, (var, val) in enumerate(zip(node.inputs, args)):
+        for i, (var, val) in enumerate(zip(node.inputs, args, strict=True)):
             flags = self._check(val)
             note = f"  <- already contains {' and '.join(flags)}" if flags else ""
             lines.append(f"  input {i} ({var}, {var.type}): {describe_value(val)}{note}")
@@ -108,8 +120,15 @@ class NanGuardMode(Mode):
     optimizer="default", linker=None)``; the rewrites are the usual ones.
     """
 
-    def __init__(self, nan_is_error: bool = True, inf_is_error: bool = True, big_is_error: bool = False,
-                 optimizer: Any = "default", linker: Any = None, db: Any = None) -> None:
+    def __init__(
+        self,
+        nan_is_error: bool = True,
+        inf_is_error: bool = True,
+        big_is_error: bool = False,
+        optimizer: Any = "default",
+        linker: Any = None,
+        db: Any = None,
+    ) -> None:
         super().__init__(linker=linker, optimizer=optimizer, db=db)
         self.nan_is_error = nan_is_error
         self.inf_is_error = inf_is_error
@@ -117,11 +136,15 @@ class NanGuardMode(Mode):
 
     @property
     def linker(self) -> Any:
-        return NanGuardLinker(self.raw_linker, self.nan_is_error, self.inf_is_error, self.big_is_error)
+        return NanGuardLinker(
+            self.raw_linker, self.nan_is_error, self.inf_is_error, self.big_is_error
+        )
 
     def __str__(self) -> str:
-        return (f"NanGuardMode(nan_is_error={self.nan_is_error}, inf_is_error={self.inf_is_error}, "
-                f"big_is_error={self.big_is_error}, optimizer={self.provided_optimizer!r})")
+        return (
+            f"NanGuardMode(nan_is_error={self.nan_is_error}, inf_is_error={self.inf_is_error}, "
+            f"big_is_error={self.big_is_error}, optimizer={self.provided_optimizer!r})"
+        )
 
     __repr__ = __str__
 

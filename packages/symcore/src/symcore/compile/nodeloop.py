@@ -11,7 +11,8 @@ node, and timing nodes when a ``ProfileStats`` is given.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.fg import FunctionGraph
@@ -48,7 +49,11 @@ def make_node_loop(
         if s is None:
             s = slot[v] = len(template)
             template.append(v.data if isinstance(v, Constant) else None)
-            if v.owner is None and not isinstance(v, Constant) and getattr(v, "_is_shared_variable", False):
+            if (
+                v.owner is None
+                and not isinstance(v, Constant)
+                and getattr(v, "_is_shared_variable", False)
+            ):
                 orphan_shared.append((s, v.container))
         return s
 
@@ -76,7 +81,7 @@ def make_node_loop(
                 free_after[last_use.get(s, k)].append(s)
     steps = tuple(
         (node, make_thunk(node, fgraph), tuple(ins), tuple(outs), tuple(free))
-        for (node, ins, outs), free in zip(raw_steps, free_after)
+        for (node, ins, outs), free in zip(raw_steps, free_after, strict=True)
     )
     template_t = tuple(template)
     perf = time.perf_counter
@@ -104,7 +109,7 @@ def make_node_loop(
                 results = thunk(args)
             if after_node is not None:
                 after_node(node, args, results)
-            for s, val in zip(outs, results):
+            for s, val in zip(outs, results, strict=True):
                 store[s] = val
             for s in free:
                 store[s] = None

@@ -14,15 +14,16 @@ from __future__ import annotations
 import atexit
 import sys
 import time
-from typing import Any, Callable, Sequence, TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
+from symcore.compile.nodeloop import make_node_loop
 from symcore.graph.basic import Apply, Variable
 from symcore.graph.fg import FunctionGraph
-from symcore.compile.nodeloop import make_node_loop
 
 __all__ = ["InstrumentedLinker", "ProfileStats", "TimedRewriter", "print_all_profiles"]
 
-_profiles: list["ProfileStats"] = []
+_profiles: list[ProfileStats] = []
 
 
 class ProfileStats:
@@ -35,7 +36,9 @@ class ProfileStats:
     ``variable_nbytes`` (largest size seen of each intermediate).
     """
 
-    def __init__(self, message: str | None = None, atexit_print: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, message: str | None = None, atexit_print: bool = True, **kwargs: Any
+    ) -> None:
         self.message = message or "<symcore function>"
         self.fct_callcount = 0
         self.fct_call_time = 0.0
@@ -75,12 +78,18 @@ class ProfileStats:
     def record_linker(self, seconds: float) -> None:
         self.linker_time += seconds
 
-    def register_graph(self, fgraph: FunctionGraph, order: Sequence[Apply],
-                       free_after: Sequence[Sequence[Variable]] | None = None) -> None:
+    def register_graph(
+        self,
+        fgraph: FunctionGraph,
+        order: Sequence[Apply],
+        free_after: Sequence[Sequence[Variable]] | None = None,
+    ) -> None:
         """The graph being profiled, its node order and what is freed after each node."""
         self.fgraph = fgraph
         self.nodes = list(order)
-        self._free = [list(f) for f in free_after] if free_after is not None else [[] for _ in order]
+        self._free = (
+            [list(f) for f in free_after] if free_after is not None else [[] for _ in order]
+        )
         for node in order:
             self.apply_time.setdefault(node, 0.0)
             self.apply_callcount.setdefault(node, 0)
@@ -88,7 +97,7 @@ class ProfileStats:
     def add_apply(self, node: Apply, seconds: float, outputs: Sequence[Any]) -> None:
         self.apply_time[node] = self.apply_time.get(node, 0.0) + seconds
         self.apply_callcount[node] = self.apply_callcount.get(node, 0) + 1
-        for var, val in zip(node.outputs, outputs):
+        for var, val in zip(node.outputs, outputs, strict=True):
             nb = _nbytes(val)
             if nb > self.variable_nbytes.get(var, -1):
                 self.variable_nbytes[var] = nb
@@ -133,7 +142,7 @@ class ProfileStats:
             return 0
         inputs = set(self.fgraph.inputs)
         live = peak = 0
-        for node, freed in zip(self.nodes, self._free):
+        for node, freed in zip(self.nodes, self._free, strict=True):
             for v in node.outputs:
                 if v not in inputs:
                     live += self.variable_nbytes.get(v, 0)
@@ -143,7 +152,9 @@ class ProfileStats:
         return peak
 
     # -- report ----------------------------------------------------------------------
-    def summary(self, file: TextIO | None = None, n_ops_to_print: int = 20, n_apply_to_print: int = 20) -> None:
+    def summary(
+        self, file: TextIO | None = None, n_ops_to_print: int = 20, n_apply_to_print: int = 20
+    ) -> None:
         """Print the report: calls, compile times, time per Op class / Op / node, memory."""
         file = file or sys.stdout
         p = lambda *a: print(*a, file=file)  # noqa: E731
@@ -162,16 +173,34 @@ class ProfileStats:
             p("  Rewrite phases (seconds):")
             for name, t in self.rewriter_profile:
                 p(f"    {t:.3e}s {name}")
-        busy = sorted(((v[1], k, v[0]) for k, v in self.rewriter_stats.items() if v[0]), reverse=True)
+        busy = sorted(
+            ((v[1], k, v[0]) for k, v in self.rewriter_stats.items() if v[0]), reverse=True
+        )
         if busy:
             p("  Node rewriters applied (count, seconds):")
             for t, name, count in busy[:n_ops_to_print]:
                 p(f"    {count:6d} {t:.3e}s {name}")
         p("")
-        self._table(file, "Class", {c: t for c, t in self.class_time().items()}, self.class_callcount(),
-                    lambda c: c.__name__, total, n_ops_to_print, self._n_apply(lambda n: type(n.op)))
-        self._table(file, "Ops", self.op_time(), self.op_callcount(), str, total, n_ops_to_print,
-                    self._n_apply(lambda n: n.op))
+        self._table(
+            file,
+            "Class",
+            {c: t for c, t in self.class_time().items()},
+            self.class_callcount(),
+            lambda c: c.__name__,
+            total,
+            n_ops_to_print,
+            self._n_apply(lambda n: type(n.op)),
+        )
+        self._table(
+            file,
+            "Ops",
+            self.op_time(),
+            self.op_callcount(),
+            str,
+            total,
+            n_ops_to_print,
+            self._n_apply(lambda n: n.op),
+        )
         p("Apply")
         p("-----")
         p("  <% time> <sum %> <apply time> <time per call> <#call> <id> <Apply name>")
@@ -182,7 +211,10 @@ class ProfileStats:
             pct = 100 * t / total if total else 0.0
             acc += pct
             per = t / calls if calls else 0.0
-            p(f"  {pct:6.1f}% {acc:6.1f}% {t:.3e}s {per:.3e}s {calls:6d} {order.get(node, -1):4d} {node}")
+            p(
+                f"  {pct:6.1f}% {acc:6.1f}% {t:.3e}s {per:.3e}s {calls:6d} "
+                f"{order.get(node, -1):4d} {node}"
+            )
         p("")
         p("Memory profile")
         p("--------------")
@@ -209,8 +241,11 @@ class ProfileStats:
             pct = 100 * t / total if total else 0.0
             acc += pct
             per = t / c if c else 0.0
-            print(f"  {pct:6.1f}% {acc:6.1f}% {t:.3e}s {per:.3e}s {c:6d} {napply.get(key, 0):5d} {fmt(key)}",
-                  file=file)
+            print(
+                f"  {pct:6.1f}% {acc:6.1f}% {t:.3e}s {per:.3e}s {c:6d} "
+                f"{napply.get(key, 0):5d} {fmt(key)}",
+                file=file,
+            )
         print("", file=file)
 
 
@@ -289,8 +324,9 @@ class InstrumentedLinker:
             return self.inner.make_thunk(fgraph)
         t0 = time.perf_counter()
         if hasattr(self.inner, "make_node_thunk"):
-            run = make_node_loop(fgraph, self.inner, profile=profile,
-                                 allow_gc=getattr(self.inner, "allow_gc", True))
+            run = make_node_loop(
+                fgraph, self.inner, profile=profile, allow_gc=getattr(self.inner, "allow_gc", True)
+            )
         else:
             inner_run = self.inner.make_thunk(fgraph)
             profile.register_graph(fgraph, fgraph.toposort())

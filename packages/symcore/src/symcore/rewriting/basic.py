@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from symcore.graph.basic import Apply, Variable
 from symcore.graph.features import ReplaceValidate
@@ -52,7 +53,9 @@ def _on_opt_error_mode(override: str | None = None) -> str:
     return config.on_opt_error
 
 
-def report_rewrite_error(rewriter: Any, node: Apply | None, exc: BaseException, on_error: str | None = None) -> None:
+def report_rewrite_error(
+    rewriter: Any, node: Apply | None, exc: BaseException, on_error: str | None = None
+) -> None:
     """Handle an exception raised by ``rewriter`` on ``node`` as ``config.on_opt_error`` says.
 
     ``"raise"`` re-raises, ``"warn"`` warns once per (rewrite, op) and returns,
@@ -79,7 +82,9 @@ def report_rewrite_error(rewriter: Any, node: Apply | None, exc: BaseException, 
     )
 
 
-def copy_stack_trace(from_var: Variable | Sequence[Variable], to_var: Variable | Sequence[Variable]) -> None:
+def copy_stack_trace(
+    from_var: Variable | Sequence[Variable], to_var: Variable | Sequence[Variable]
+) -> None:
     """Give ``to_var`` (and its owner node) the user stack traces of ``from_var``.
 
     Both arguments may be single variables or lists. A variable's trace is its
@@ -104,7 +109,7 @@ def copy_stack_trace(from_var: Variable | Sequence[Variable], to_var: Variable |
 
 def _set_trace(tag: Any, trace: list) -> None:
     try:
-        setattr(tag, "trace", list(trace))
+        tag.trace = list(trace)
     except Exception:  # pragma: no cover - exotic tags that refuse attributes
         pass
 
@@ -145,8 +150,13 @@ class NodeRewriter(Rewriter):
 class FromFunctionNodeRewriter(NodeRewriter):
     """A ``NodeRewriter`` made by ``@node_rewriter`` from ``fn(fgraph, node)``."""
 
-    def __init__(self, fn: Callable, tracks: Sequence[Any] | None, requirements: Sequence[Callable] = (),
-                 inplace: bool = False) -> None:
+    def __init__(
+        self,
+        fn: Callable,
+        tracks: Sequence[Any] | None,
+        requirements: Sequence[Callable] = (),
+        inplace: bool = False,
+    ) -> None:
         self.fn = fn
         self._tracks = None if tracks is None else tuple(tracks)
         self.requirements = tuple(requirements)
@@ -174,8 +184,9 @@ class FromFunctionNodeRewriter(NodeRewriter):
             attach_destroy_handler(fgraph)
 
 
-def node_rewriter(tracks: Sequence[Any] | Any | None, inplace: bool = False,
-                  requirements: Sequence[Callable] = ()) -> Callable[[Callable], FromFunctionNodeRewriter]:
+def node_rewriter(
+    tracks: Sequence[Any] | Any | None, inplace: bool = False, requirements: Sequence[Callable] = ()
+) -> Callable[[Callable], FromFunctionNodeRewriter]:
     """Decorator: make ``fn(fgraph, node)`` a ``NodeRewriter`` tracking ``tracks``.
 
     ``tracks``: a list of Op classes and/or Op instances (or one of them), or None for all
@@ -187,7 +198,9 @@ def node_rewriter(tracks: Sequence[Any] | Any | None, inplace: bool = False,
     if tracks is not None:
         for t in tracks:
             if not (isinstance(t, Op) or (isinstance(t, type) and issubclass(t, Op))):
-                raise TypeError(f"node_rewriter: tracks must be Op classes or Op instances, got {t!r}")
+                raise TypeError(
+                    f"node_rewriter: tracks must be Op classes or Op instances, got {t!r}"
+                )
 
     def decorator(fn: Callable) -> FromFunctionNodeRewriter:
         return FromFunctionNodeRewriter(fn, tracks, requirements, inplace)
@@ -254,7 +267,9 @@ class SequentialNodeRewriter(NodeRewriter):
         if len(rewriters) == 1 and isinstance(rewriters[0], (list, tuple)):
             rewriters = tuple(rewriters[0])
         self.rewriters = list(rewriters)
-        self.name = name or "SequentialNodeRewriter(" + ",".join(str(r) for r in self.rewriters) + ")"
+        self.name = (
+            name or "SequentialNodeRewriter(" + ",".join(str(r) for r in self.rewriters) + ")"
+        )
         self.tracker = OpToRewriterTracker(self.rewriters)
 
     def tracks(self):
@@ -303,7 +318,7 @@ def _normalize(node: Apply, result: Any, rewriter: Any) -> list[tuple[Variable, 
                 f"rewrite {rewriter} returned {len(result)} replacement(s) for node {node.op} "
                 f"with {len(node.outputs)} output(s)"
             )
-        pairs = list(zip(node.outputs, result))
+        pairs = list(zip(node.outputs, result, strict=True))
     return [(old, new) for old, new in pairs if new is not None and new is not old]
 
 
@@ -318,7 +333,9 @@ def _new_nodes(fgraph: FunctionGraph, new: Variable, old: Variable, rewriter: An
             continue
         seen.add(id(v))
         if v is old:
-            raise ValueError(f"rewrite {rewriter} replaces {old} by a graph that depends on {old} (cycle)")
+            raise ValueError(
+                f"rewrite {rewriter} replaces {old} by a graph that depends on {old} (cycle)"
+            )
         node = v.owner
         if node is None or node in fgraph.apply_nodes:
             continue
@@ -327,8 +344,9 @@ def _new_nodes(fgraph: FunctionGraph, new: Variable, old: Variable, rewriter: An
     return out
 
 
-def apply_node_rewriter(fgraph: FunctionGraph, rewriter: NodeRewriter, node: Apply,
-                        on_error: str | None = None) -> bool:
+def apply_node_rewriter(
+    fgraph: FunctionGraph, rewriter: NodeRewriter, node: Apply, on_error: str | None = None
+) -> bool:
     """Run ``rewriter`` on ``node`` and replace its outputs; True when the graph changed.
 
     Failures of ``transform`` follow ``config.on_opt_error``; a replacement refused by a
@@ -402,7 +420,9 @@ class NoRewrite(GraphRewriter):
 class FromFunctionGraphRewriter(GraphRewriter):
     """A ``GraphRewriter`` made by ``@graph_rewriter`` from ``fn(fgraph)``."""
 
-    def __init__(self, fn: Callable, requirements: Sequence[Callable] = (), name: str | None = None) -> None:
+    def __init__(
+        self, fn: Callable, requirements: Sequence[Callable] = (), name: str | None = None
+    ) -> None:
         self.fn = fn
         self.requirements = tuple(requirements)
         self.name = name or getattr(fn, "__name__", None)
@@ -423,7 +443,9 @@ class FromFunctionGraphRewriter(GraphRewriter):
         return self.fn(*args, **kwargs)
 
 
-def graph_rewriter(fn: Callable | None = None, *, requirements: Sequence[Callable] = (), name: str | None = None):
+def graph_rewriter(
+    fn: Callable | None = None, *, requirements: Sequence[Callable] = (), name: str | None = None
+):
     """Decorator: make ``fn(fgraph)`` a ``GraphRewriter`` (bare or with keyword options)."""
     if fn is None:
         return lambda f: FromFunctionGraphRewriter(f, requirements, name)
@@ -433,8 +455,13 @@ def graph_rewriter(fn: Callable | None = None, *, requirements: Sequence[Callabl
 class SequentialGraphRewriter(GraphRewriter):
     """Runs graph rewriters one after the other; records the time each took."""
 
-    def __init__(self, *rewriters: GraphRewriter, name: str | None = None, failure_callback=None,
-                 names: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        *rewriters: GraphRewriter,
+        name: str | None = None,
+        failure_callback=None,
+        names: Sequence[str] | None = None,
+    ) -> None:
         if len(rewriters) == 1 and isinstance(rewriters[0], (list, tuple)):
             rewriters = tuple(rewriters[0])
         self.rewriters = list(rewriters)
@@ -450,7 +477,7 @@ class SequentialGraphRewriter(GraphRewriter):
 
     def apply(self, fgraph):
         self.last_times = []
-        for rw, rw_name in zip(self.rewriters, self.names):
+        for rw, rw_name in zip(self.rewriters, self.names, strict=True):
             t0 = time.perf_counter()
             try:
                 rw.rewrite(fgraph)
@@ -462,4 +489,7 @@ class SequentialGraphRewriter(GraphRewriter):
             self.last_times.append((rw_name, time.perf_counter() - t0))
 
     def __str__(self):
-        return self.name or "SequentialGraphRewriter(" + ", ".join(str(r) for r in self.rewriters) + ")"
+        return (
+            self.name
+            or "SequentialGraphRewriter(" + ", ".join(str(r) for r in self.rewriters) + ")"
+        )

@@ -17,7 +17,8 @@ import importlib
 import importlib.util
 import math
 import warnings
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from symcore.plugins import PHASES, registered_rewrites
 from symcore.rewriting.basic import (
@@ -55,11 +56,19 @@ def db_generation() -> int:
 class RewriteDatabaseQuery:
     """Which rewriters to take from a database (by tags); immutable, with builders."""
 
-    def __init__(self, include: Iterable[str] = (), require: Iterable[str] = (), exclude: Iterable[str] = (),
-                 subquery: dict[str, "RewriteDatabaseQuery"] | None = None,
-                 position_cutoff: float = math.inf, name: str | None = None) -> None:
+    def __init__(
+        self,
+        include: Iterable[str] = (),
+        require: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        subquery: dict[str, RewriteDatabaseQuery] | None = None,
+        position_cutoff: float = math.inf,
+        name: str | None = None,
+    ) -> None:
         if isinstance(include, str) or isinstance(require, str) or isinstance(exclude, str):
-            raise TypeError("RewriteDatabaseQuery: include/require/exclude take sequences of tags, not a string")
+            raise TypeError(
+                "RewriteDatabaseQuery: include/require/exclude take sequences of tags, not a string"
+            )
         self.include = tuple(dict.fromkeys(include))
         self.require = tuple(dict.fromkeys(require))
         self.exclude = tuple(dict.fromkeys(exclude))
@@ -67,27 +76,42 @@ class RewriteDatabaseQuery:
         self.position_cutoff = position_cutoff
         self.name = name
 
-    def _replace(self, **kw: Any) -> "RewriteDatabaseQuery":
-        args = dict(include=self.include, require=self.require, exclude=self.exclude,
-                    subquery=self.subquery, position_cutoff=self.position_cutoff, name=self.name)
+    def _replace(self, **kw: Any) -> RewriteDatabaseQuery:
+        args = dict(
+            include=self.include,
+            require=self.require,
+            exclude=self.exclude,
+            subquery=self.subquery,
+            position_cutoff=self.position_cutoff,
+            name=self.name,
+        )
         args.update(kw)
         return RewriteDatabaseQuery(**args)
 
-    def including(self, *tags: str) -> "RewriteDatabaseQuery":
+    def including(self, *tags: str) -> RewriteDatabaseQuery:
         """Also take the rewriters with any of ``tags``."""
-        return self._replace(include=self.include + tags, exclude=tuple(t for t in self.exclude if t not in tags))
+        return self._replace(
+            include=self.include + tags, exclude=tuple(t for t in self.exclude if t not in tags)
+        )
 
-    def excluding(self, *tags: str) -> "RewriteDatabaseQuery":
+    def excluding(self, *tags: str) -> RewriteDatabaseQuery:
         """Drop the rewriters with any of ``tags``."""
-        return self._replace(exclude=self.exclude + tags, include=tuple(t for t in self.include if t not in tags))
+        return self._replace(
+            exclude=self.exclude + tags, include=tuple(t for t in self.include if t not in tags)
+        )
 
-    def requiring(self, *tags: str) -> "RewriteDatabaseQuery":
+    def requiring(self, *tags: str) -> RewriteDatabaseQuery:
         """Keep only rewriters having all of ``tags``."""
         return self._replace(require=self.require + tags)
 
     def key(self) -> tuple:
-        return (self.include, self.require, self.exclude, tuple(sorted(
-            (k, v.key()) for k, v in self.subquery.items())), self.position_cutoff)
+        return (
+            self.include,
+            self.require,
+            self.exclude,
+            tuple(sorted((k, v.key()) for k, v in self.subquery.items())),
+            self.position_cutoff,
+        )
 
     def __eq__(self, other: Any) -> bool:
         return isinstance(other, RewriteDatabaseQuery) and self.key() == other.key()
@@ -96,8 +120,10 @@ class RewriteDatabaseQuery:
         return hash(self.key())
 
     def __str__(self) -> str:
-        return (f"RewriteDatabaseQuery(include={list(self.include)}, require={list(self.require)}, "
-                f"exclude={list(self.exclude)}, position_cutoff={self.position_cutoff})")
+        return (
+            f"RewriteDatabaseQuery(include={list(self.include)}, require={list(self.require)}, "
+            f"exclude={list(self.exclude)}, position_cutoff={self.position_cutoff})"
+        )
 
     __repr__ = __str__
 
@@ -111,22 +137,29 @@ class RewriteDatabase:
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name
-        self._entries: dict[str, Any] = {}   # name -> rewriter (registration order)
+        self._entries: dict[str, Any] = {}  # name -> rewriter (registration order)
         self._tags: dict[str, set[str]] = {}  # name -> tags
 
     # -- registration ----------------------------------------------------------------
-    def register(self, name: str, rewriter: Any, *tags: str, use_db_name_as_tag: bool = True, **kwargs: Any) -> Any:
+    def register(
+        self, name: str, rewriter: Any, *tags: str, use_db_name_as_tag: bool = True, **kwargs: Any
+    ) -> Any:
         """Register ``rewriter`` under ``name`` with ``tags``; returns the rewriter."""
         if kwargs:
-            raise TypeError(f"{type(self).__name__}.register got unexpected options {sorted(kwargs)}")
+            raise TypeError(
+                f"{type(self).__name__}.register got unexpected options {sorted(kwargs)}"
+            )
         if not isinstance(name, str) or not name:
             raise TypeError(f"rewrite names are non-empty strings, got {name!r}")
         if not _is_rewriter(rewriter):
             raise TypeError(
                 f"cannot register {rewriter!r} as {name!r}: expected a NodeRewriter, GraphRewriter "
-                "or RewriteDatabase")
+                "or RewriteDatabase"
+            )
         if name in self._entries:
-            raise ValueError(f"a rewrite named {name!r} is already registered in {self.name or 'this database'}")
+            raise ValueError(
+                f"a rewrite named {name!r} is already registered in {self.name or 'this database'}"
+            )
         for t in tags:
             if not isinstance(t, str):
                 raise TypeError(f"rewrite {name!r}: tags must be strings, got {t!r}")
@@ -158,8 +191,10 @@ class RewriteDatabase:
         try:
             return self._entries[name]
         except KeyError:
-            raise KeyError(f"no rewrite named {name!r} in {self.name or 'this database'}; "
-                           f"have: {', '.join(self._entries) or 'none'}") from None
+            raise KeyError(
+                f"no rewrite named {name!r} in {self.name or 'this database'}; "
+                f"have: {', '.join(self._entries) or 'none'}"
+            ) from None
 
     def __contains__(self, name: Any) -> bool:
         return name in self._entries
@@ -223,7 +258,9 @@ def _as_query(tags: Sequence[Any], kwtags: dict) -> RewriteDatabaseQuery:
     include, require, exclude = [], [], []
     for t in tags:
         if not isinstance(t, str):
-            raise TypeError(f"query tags are strings like '+fast_run', '-inplace', '&tag'; got {t!r}")
+            raise TypeError(
+                f"query tags are strings like '+fast_run', '-inplace', '&tag'; got {t!r}"
+            )
         if t.startswith("-"):
             exclude.append(t[1:])
         elif t.startswith("&"):
@@ -244,12 +281,20 @@ class SequenceDB(RewriteDatabase):
         self.positions: dict[str, float] = {}
         self.failure_callback = failure_callback
 
-    def register(self, name: str, rewriter: Any, *tags: str, position: float | str = "last",
-                 use_db_name_as_tag: bool = True) -> Any:
+    def register(
+        self,
+        name: str,
+        rewriter: Any,
+        *tags: str,
+        position: float | str = "last",
+        use_db_name_as_tag: bool = True,
+    ) -> Any:
         if position == "last":
             position = (max(self.positions.values()) + 1) if self.positions else 0.0
         if not isinstance(position, (int, float)) or isinstance(position, bool):
-            raise TypeError(f"rewrite {name!r}: position must be a number or 'last', got {position!r}")
+            raise TypeError(
+                f"rewrite {name!r}: position must be a number or 'last', got {position!r}"
+            )
         super().register(name, rewriter, *tags, use_db_name_as_tag=use_db_name_as_tag)
         self.positions[name] = float(position)
         return rewriter
@@ -264,8 +309,12 @@ class SequenceDB(RewriteDatabase):
             if isinstance(rw, NodeRewriter):
                 rw = in2out(rw, name=name)
             rewriters.append(rw)
-        return SequentialGraphRewriter(*rewriters, name=self.name, failure_callback=self.failure_callback,
-                                       names=[n for n, _ in selected])
+        return SequentialGraphRewriter(
+            *rewriters,
+            name=self.name,
+            failure_callback=self.failure_callback,
+            names=[n for n, _ in selected],
+        )
 
     def print_summary(self, file=None) -> None:
         import sys
@@ -273,7 +322,10 @@ class SequenceDB(RewriteDatabase):
         file = file or sys.stdout
         print(f"{type(self).__name__} {self.name or ''}", file=file)
         for name in sorted(self._entries, key=lambda n: self.positions[n]):
-            print(f"  {self.positions[name]:>6g} {name}: tags {sorted(self._tags[name] - {name})}", file=file)
+            print(
+                f"  {self.positions[name]:>6g} {name}: tags {sorted(self._tags[name] - {name})}",
+                file=file,
+            )
 
 
 class EquilibriumDB(RewriteDatabase):
@@ -282,15 +334,25 @@ class EquilibriumDB(RewriteDatabase):
     ``register(..., final_rewriter=True)`` runs a graph rewriter at the end of each round.
     """
 
-    def __init__(self, name: str | None = None, max_use_ratio: float | None = None,
-                 ignore_newtrees: bool = False) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        max_use_ratio: float | None = None,
+        ignore_newtrees: bool = False,
+    ) -> None:
         super().__init__(name)
         self.max_use_ratio = max_use_ratio
         self.ignore_newtrees = ignore_newtrees
         self.final: set[str] = set()
 
-    def register(self, name: str, rewriter: Any, *tags: str, final_rewriter: bool = False,
-                 use_db_name_as_tag: bool = True) -> Any:
+    def register(
+        self,
+        name: str,
+        rewriter: Any,
+        *tags: str,
+        final_rewriter: bool = False,
+        use_db_name_as_tag: bool = True,
+    ) -> Any:
         if final_rewriter and not isinstance(rewriter, GraphRewriter):
             raise TypeError(f"final rewriter {name!r} must be a GraphRewriter")
         super().register(name, rewriter, *tags, use_db_name_as_tag=use_db_name_as_tag)
@@ -305,8 +367,13 @@ class EquilibriumDB(RewriteDatabase):
         final = [rw for n, rw in selected if n in self.final]
         if not main and not final:
             return NoRewrite()
-        return EquilibriumGraphRewriter(main, max_use_ratio=self.max_use_ratio, final_rewriters=final,
-                                        ignore_newtrees=self.ignore_newtrees, name=self.name)
+        return EquilibriumGraphRewriter(
+            main,
+            max_use_ratio=self.max_use_ratio,
+            final_rewriters=final,
+            ignore_newtrees=self.ignore_newtrees,
+            name=self.name,
+        )
 
 
 class LocalGroupDB(RewriteDatabase):
@@ -316,10 +383,18 @@ class LocalGroupDB(RewriteDatabase):
         super().__init__(name)
         self.positions: dict[str, float] = {}
 
-    def register(self, name: str, rewriter: Any, *tags: str, position: float | str = "last",
-                 use_db_name_as_tag: bool = True) -> Any:
+    def register(
+        self,
+        name: str,
+        rewriter: Any,
+        *tags: str,
+        position: float | str = "last",
+        use_db_name_as_tag: bool = True,
+    ) -> Any:
         if not isinstance(rewriter, (NodeRewriter, LocalGroupDB)):
-            raise TypeError(f"LocalGroupDB {self.name!r} takes node rewriters; {name!r} is {rewriter!r}")
+            raise TypeError(
+                f"LocalGroupDB {self.name!r} takes node rewriters; {name!r} is {rewriter!r}"
+            )
         if position == "last":
             position = (max(self.positions.values()) + 1) if self.positions else 0.0
         super().register(name, rewriter, *tags, use_db_name_as_tag=use_db_name_as_tag)
@@ -338,8 +413,13 @@ class LocalGroupDB(RewriteDatabase):
 class TopoDB(RewriteDatabase):
     """A walk (``in_to_out`` or ``out_to_in``) applying the node rewriters of ``db``."""
 
-    def __init__(self, db: RewriteDatabase, order: str = "in_to_out", ignore_newtrees: bool = False,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        db: RewriteDatabase,
+        order: str = "in_to_out",
+        ignore_newtrees: bool = False,
+        name: str | None = None,
+    ) -> None:
         super().__init__(name or db.name)
         self.db = db
         self.order = order
@@ -357,7 +437,9 @@ class TopoDB(RewriteDatabase):
             inner = SequentialNodeRewriter(*inner) if inner else None
             if inner is None:
                 return NoRewrite()
-        return WalkingGraphRewriter(inner, self.order, ignore_newtrees=self.ignore_newtrees, name=self.name)
+        return WalkingGraphRewriter(
+            inner, self.order, ignore_newtrees=self.ignore_newtrees, name=self.name
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -414,21 +496,30 @@ class GlobalRewriteDB(SequenceDB):
                 else:
                     self.register(rec.name, rec.rewriter, *tags, position=rec.position)
             except (TypeError, ValueError) as exc:
-                warnings.warn(f"rewrite {rec.name!r} of plugin {rec.plugin!r} was not added: {exc}",
-                              RewriteWarning, stacklevel=2)
+                warnings.warn(
+                    f"rewrite {rec.name!r} of plugin {rec.plugin!r} was not added: {exc}",
+                    RewriteWarning,
+                    stacklevel=2,
+                )
 
 
 def _build_global_db() -> GlobalRewriteDB:
     db = GlobalRewriteDB()
     db.register("merge1", MergeOptimizer(), "fast_run", "fast_compile", "merge", position=0)
     useless = LocalGroupDB("useless")
-    db.register("useless", TopoDB(useless, name="useless"), "fast_run", "fast_compile", position=0.6)
+    db.register(
+        "useless", TopoDB(useless, name="useless"), "fast_run", "fast_compile", position=0.6
+    )
 
     canonicalize = EquilibriumDB("canonicalize")
     db.register("canonicalize", canonicalize, "fast_run", "fast_compile", position=1)
     canonicalize.register("useless", useless, "fast_run", "fast_compile")
-    canonicalize.register("constant_folding", constant_folding, "fast_run", "fast_compile", "constant_folding")
-    canonicalize.register("merge", MergeOptimizer(), "fast_run", "fast_compile", "merge", final_rewriter=True)
+    canonicalize.register(
+        "constant_folding", constant_folding, "fast_run", "fast_compile", "constant_folding"
+    )
+    canonicalize.register(
+        "merge", MergeOptimizer(), "fast_run", "fast_compile", "merge", final_rewriter=True
+    )
 
     db.register("stabilize", EquilibriumDB("stabilize"), "fast_run", position=1.5)
     db.register("blas", SequenceDB("blas"), "fast_run", position=1.7)

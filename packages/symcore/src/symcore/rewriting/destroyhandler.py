@@ -18,7 +18,8 @@ before the destroyer.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from symcore.graph.basic import Apply, Constant, Variable, io_toposort
 from symcore.graph.fg import OUTPUT, FunctionGraph, InconsistencyError
@@ -29,7 +30,10 @@ __all__ = ["DestroyHandler", "attach_destroy_handler"]
 def _view_inputs(node: Apply) -> dict[int, list[int]]:
     """``{out_idx: [in_idx, ...]}`` merged from the op's view_map and destroy_map."""
     out: dict[int, list[int]] = {}
-    for mapping in (getattr(node.op, "view_map", None) or {}, getattr(node.op, "destroy_map", None) or {}):
+    for mapping in (
+        getattr(node.op, "view_map", None) or {},
+        getattr(node.op, "destroy_map", None) or {},
+    ):
         for o, ins in mapping.items():
             out.setdefault(o, [])
             for i in ins:
@@ -65,7 +69,7 @@ class DestroyHandler:
                 delattr(fgraph, attr)
         self.fgraph = None
 
-    def clone(self) -> "DestroyHandler":
+    def clone(self) -> DestroyHandler:
         return DestroyHandler()
 
     # -- bookkeeping -----------------------------------------------------------------
@@ -200,40 +204,48 @@ class DestroyHandler:
                 continue
             before: list[Apply] = []
             for o, ins in node.op.destroy_map.items():
-                out_var = node.outputs[o]
-                tolerated = set(getattr(node.op, "destroyhandler_tolerate_same", ()) or ())
-                tolerated |= set(getattr(node.op, "destroyhandler_tolerate_aliased", ()) or ())
                 for i in ins:
-                    inp = node.inputs[i]
-                    for r in self.root(inp):
-                        why = self._protected(fgraph, r)
+                    for root in self.root(node.inputs[i]):
+                        why = self._protected(fgraph, root)
                         if why is not None:
-                            raise InconsistencyError(f"{node.op} would overwrite its input {i}: {why}")
-                        other = destroyed_by.get(r)
+                            raise InconsistencyError(
+                                f"{node.op} would overwrite its input {i}: {why}"
+                            )
+                        other = destroyed_by.get(root)
                         if other is not None and other is not node:
                             raise InconsistencyError(
-                                f"{node.op} and {other.op} would both overwrite the memory of {r}")
-                        destroyed_by[r] = node
-                        tree = self.view_tree(r, stop=[out_var])
-                        for v in tree:
-                            if v is out_var:
-                                continue
-                            if v in outputs:
-                                raise InconsistencyError(
-                                    f"{node.op} would overwrite {v}, which is an output of the function")
-                            for client, j in fgraph.clients.get(v, ()):
-                                if client is OUTPUT or client == OUTPUT:
-                                    continue
-                                if client is node:
-                                    if j != i and (i, j) not in tolerated:
-                                        raise InconsistencyError(
-                                            f"{node.op} would overwrite input {i} while also reading "
-                                            f"the same memory as input {j}")
-                                    continue
-                                before.append(client)
+                                f"{node.op} and {other.op} would both overwrite the memory "
+                                f"of {root}"
+                            )
+                        destroyed_by[root] = node
+                        before += self._readers(fgraph, node, i, node.outputs[o], root, outputs)
             if before:
                 orderings[node] = before
         return orderings
+
+    def _readers(self, fgraph, node, i, out_var, root, outputs) -> list[Apply]:
+        """Nodes that read ``root``'s memory and so must run before ``node`` destroys it."""
+        tolerated = set(getattr(node.op, "destroyhandler_tolerate_same", ()) or ())
+        tolerated |= set(getattr(node.op, "destroyhandler_tolerate_aliased", ()) or ())
+        readers: list[Apply] = []
+        for v in self.view_tree(root, stop=[out_var]):
+            if v is out_var:
+                continue
+            if v in outputs:
+                raise InconsistencyError(
+                    f"{node.op} would overwrite {v}, which is an output of the function"
+                )
+            for client, j in fgraph.clients.get(v, ()):
+                if client is OUTPUT or client == OUTPUT:
+                    continue
+                if client is not node:
+                    readers.append(client)
+                elif j != i and (i, j) not in tolerated:
+                    raise InconsistencyError(
+                        f"{node.op} would overwrite input {i} while also reading the same memory "
+                        f"as input {j}"
+                    )
+        return readers
 
     def validate(self, fgraph: FunctionGraph) -> bool:
         if self._valid:

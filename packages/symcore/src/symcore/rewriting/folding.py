@@ -34,7 +34,7 @@ def fold_node(fgraph, node):
     except Exception:  # noqa: BLE001 - leave the error to run time
         return None
     out = []
-    for var, cell in zip(node.outputs, storage):
+    for var, cell in zip(node.outputs, storage, strict=True):
         if cell[0] is None:
             return None
         try:

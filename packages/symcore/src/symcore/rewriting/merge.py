@@ -61,7 +61,7 @@ class MergeFeature:
     def on_detach(self, fgraph: FunctionGraph) -> None:
         del fgraph.merge_feature
 
-    def clone(self) -> "MergeFeature":
+    def clone(self) -> MergeFeature:
         return MergeFeature()
 
     # -- indexing --------------------------------------------------------------------
@@ -133,13 +133,18 @@ class MergeOptimizer(GraphRewriter):
                 node, twin = feat.pending.pop()
                 if node not in fgraph.apply_nodes or twin not in fgraph.apply_nodes or node is twin:
                     continue
-                if node.op != twin.op or any(a is not b for a, b in zip(node.inputs, twin.inputs)):
+                if node.op != twin.op or any(
+                    a is not b for a, b in zip(node.inputs, twin.inputs, strict=True)
+                ):
                     continue
                 if len(node.inputs) != len(twin.inputs):
                     continue
-                if self._replace(fgraph, list(zip(node.outputs, twin.outputs))):
+                if self._replace(fgraph, list(zip(node.outputs, twin.outputs, strict=True))):
                     merged += 1
-                    if twin in fgraph.apply_nodes and feat.by_key.get(feat.key_of.get(twin)) is not twin:
+                    if (
+                        twin in fgraph.apply_nodes
+                        and feat.by_key.get(feat.key_of.get(twin)) is not twin
+                    ):
                         feat.by_key[feat.key_of[twin]] = twin
         return merged
 

@@ -5,7 +5,8 @@ See ``PatternNodeRewriter`` for the pattern language.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -38,10 +39,21 @@ class PatternNodeRewriter(NodeRewriter):
     ``allow_multiple_clients`` (otherwise rewriting would duplicate work).
     """
 
-    def __init__(self, in_pattern: Any, out_pattern: Any, allow_multiple_clients: bool = False,
-                 name: str | None = None, tracks: Any = None, get_nodes: Callable | None = None) -> None:
-        if not isinstance(in_pattern, tuple) and not (isinstance(in_pattern, dict) and isinstance(in_pattern.get("pattern"), tuple)):
-            raise TypeError(f"PatternNodeRewriter: in_pattern must be a tuple (op, ...), got {in_pattern!r}")
+    def __init__(
+        self,
+        in_pattern: Any,
+        out_pattern: Any,
+        allow_multiple_clients: bool = False,
+        name: str | None = None,
+        tracks: Any = None,
+        get_nodes: Callable | None = None,
+    ) -> None:
+        if not isinstance(in_pattern, tuple) and not (
+            isinstance(in_pattern, dict) and isinstance(in_pattern.get("pattern"), tuple)
+        ):
+            raise TypeError(
+                f"PatternNodeRewriter: in_pattern must be a tuple (op, ...), got {in_pattern!r}"
+            )
         self.in_pattern = in_pattern
         self.out_pattern = out_pattern
         self.allow_multiple_clients = allow_multiple_clients
@@ -78,7 +90,9 @@ class PatternNodeRewriter(NodeRewriter):
             new = conv
         return [new] + [None] * (len(node.outputs) - 1)
 
-    def _match_node(self, fgraph: FunctionGraph, pattern: Any, node: Apply, bindings: dict, is_root: bool) -> bool:
+    def _match_node(
+        self, fgraph: FunctionGraph, pattern: Any, node: Apply, bindings: dict, is_root: bool
+    ) -> bool:
         constraint = None
         if isinstance(pattern, dict):
             constraint = pattern.get("constraint")
@@ -93,7 +107,7 @@ class PatternNodeRewriter(NodeRewriter):
         if not is_root and not self.allow_multiple_clients:
             if len(fgraph.clients.get(node.outputs[0], ())) > 1:
                 return False
-        for sub, var in zip(args, node.inputs):
+        for sub, var in zip(args, node.inputs, strict=True):
             if not self._match(fgraph, sub, var, bindings):
                 return False
         return True
@@ -103,8 +117,11 @@ class PatternNodeRewriter(NodeRewriter):
             inner = pattern["pattern"]
             constraint = pattern.get("constraint")
             if isinstance(inner, tuple):
-                return var.owner is not None and self._match_node(fgraph, pattern, var.owner, bindings, False) \
+                return (
+                    var.owner is not None
+                    and self._match_node(fgraph, pattern, var.owner, bindings, False)
                     and var is var.owner.outputs[0]
+                )
             if constraint is not None and not constraint(var):
                 return False
             return self._match(fgraph, inner, var, bindings)
@@ -117,8 +134,9 @@ class PatternNodeRewriter(NodeRewriter):
             if bound is None:
                 bindings[pattern] = var
                 return True
-            return bound is var or (isinstance(bound, Constant) and isinstance(var, Constant)
-                                    and bound.equals(var))
+            return bound is var or (
+                isinstance(bound, Constant) and isinstance(var, Constant) and bound.equals(var)
+            )
         return _constant_matches(pattern, var)
 
     def _head_matches(self, head: Any, node: Apply) -> bool:

@@ -15,7 +15,8 @@ Each helper works bare as a decorator, with extra tags, or with ``name=``::
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from symcore.rewriting.basic import GraphRewriter, NodeRewriter
 from symcore.rewriting.db import RewriteDatabase, rewrite_db
@@ -40,7 +41,9 @@ def _name_of(rewriter: Any, name: str | None) -> str:
     return nm
 
 
-def _make(db_name: str | None, default_tags: tuple[str, ...], doc: str, **defaults: Any) -> Callable:
+def _make(
+    db_name: str | None, default_tags: tuple[str, ...], doc: str, **defaults: Any
+) -> Callable:
     def register(rewriter: Any = None, *tags: str, name: str | None = None, **kwargs: Any) -> Any:
         if rewriter is None or isinstance(rewriter, str):
             if isinstance(rewriter, str):
@@ -56,16 +59,30 @@ def _make(db_name: str | None, default_tags: tuple[str, ...], doc: str, **defaul
 
 
 register_canonicalize = _make(
-    "canonicalize", ("fast_run", "fast_compile"),
-    "Register a rewriter in the ``canonicalize`` EquilibriumDB (tags fast_run, fast_compile).")
+    "canonicalize",
+    ("fast_run", "fast_compile"),
+    "Register a rewriter in the ``canonicalize`` EquilibriumDB (tags fast_run, fast_compile).",
+)
 register_stabilize = _make(
-    "stabilize", ("fast_run",), "Register a rewriter in the ``stabilize`` EquilibriumDB (tag fast_run).")
+    "stabilize",
+    ("fast_run",),
+    "Register a rewriter in the ``stabilize`` EquilibriumDB (tag fast_run).",
+)
 register_specialize = _make(
-    "specialize", ("fast_run",), "Register a rewriter in the ``specialize`` EquilibriumDB (tag fast_run).")
+    "specialize",
+    ("fast_run",),
+    "Register a rewriter in the ``specialize`` EquilibriumDB (tag fast_run).",
+)
 register_uncanonicalize = _make(
-    "uncanonicalize", ("fast_run",),
-    "Register a rewriter in the ``uncanonicalize`` EquilibriumDB (tag fast_run).")
-def register_useless(rewriter: Any = None, *tags: str, name: str | None = None, **kwargs: Any) -> Any:
+    "uncanonicalize",
+    ("fast_run",),
+    "Register a rewriter in the ``uncanonicalize`` EquilibriumDB (tag fast_run).",
+)
+
+
+def register_useless(
+    rewriter: Any = None, *tags: str, name: str | None = None, **kwargs: Any
+) -> Any:
     """Register a node rewriter removing useless nodes (the ``useless`` group: run in its
     own walk at 0.6 and inside canonicalize and specialize; tags fast_run, fast_compile)."""
     if rewriter is None or isinstance(rewriter, str):
@@ -77,7 +94,9 @@ def register_useless(rewriter: Any = None, *tags: str, name: str | None = None, 
     return rewriter
 
 
-def register_inplace(rewriter: Any = None, *tags: str, name: str | None = None, position: float = 60.0) -> Any:
+def register_inplace(
+    rewriter: Any = None, *tags: str, name: str | None = None, position: float = 60.0
+) -> Any:
     """Register an in-place rewrite directly in ``rewrite_db`` at ``position`` (50..75;
     tags fast_run, inplace). A node rewriter is wrapped in an ``in2out`` walk; the
     DestroyHandler is attached at 49.5 (``add_destroy_handler``)."""
@@ -94,7 +113,13 @@ def register_inplace(rewriter: Any = None, *tags: str, name: str | None = None, 
 
 
 register_fusion = _make(
-    "elemwise_fusion", ("fast_run", "fusion"),
-    "Register a rewriter in the ``elemwise_fusion`` SequenceDB at ``position=`` (tags fast_run, fusion).")
+    "elemwise_fusion",
+    ("fast_run", "fusion"),
+    "Register a rewriter in the ``elemwise_fusion`` SequenceDB at ``position=`` "
+    "(tags fast_run, fusion).",
+)
 register_blas = _make(
-    "blas", ("fast_run",), "Register a rewriter in the ``blas`` SequenceDB at ``position=`` (tag fast_run).")
+    "blas",
+    ("fast_run",),
+    "Register a rewriter in the ``blas`` SequenceDB at ``position=`` (tag fast_run).",
+)

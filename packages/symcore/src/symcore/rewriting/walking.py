@@ -12,7 +12,8 @@ from __future__ import annotations
 import time
 import warnings
 from collections import deque
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from symcore.graph.basic import Apply
 from symcore.graph.fg import OUTPUT, FunctionGraph
@@ -26,7 +27,13 @@ from symcore.rewriting.basic import (
     report_rewrite_error,
 )
 
-__all__ = ["EquilibriumGraphRewriter", "WalkingGraphRewriter", "in2out", "out2in", "DEFAULT_MAX_USE_RATIO"]
+__all__ = [
+    "EquilibriumGraphRewriter",
+    "WalkingGraphRewriter",
+    "in2out",
+    "out2in",
+    "DEFAULT_MAX_USE_RATIO",
+]
 
 #: A rewriter applied more than this many times per node of the initial graph stops the loop.
 DEFAULT_MAX_USE_RATIO = 8.0
@@ -35,9 +42,12 @@ DEFAULT_MAX_USE_RATIO = 8.0
 class _Listener:
     """FunctionGraph feature forwarding graph changes to callbacks of a running rewriter."""
 
-    def __init__(self, on_import: Callable[[Apply], None] | None = None,
-                 on_prune: Callable[[Apply], None] | None = None,
-                 on_change: Callable[[Any, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        on_import: Callable[[Apply], None] | None = None,
+        on_prune: Callable[[Apply], None] | None = None,
+        on_change: Callable[[Any, int], None] | None = None,
+    ) -> None:
         self._import = on_import
         self._prune = on_prune
         self._change = on_change
@@ -65,10 +75,18 @@ class WalkingGraphRewriter(GraphRewriter):
     Nodes created by replacements are visited too unless ``ignore_newtrees``.
     """
 
-    def __init__(self, node_rewriter: NodeRewriter, order: str = "in_to_out", ignore_newtrees: bool = False,
-                 failure_callback: Callable | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        node_rewriter: NodeRewriter,
+        order: str = "in_to_out",
+        ignore_newtrees: bool = False,
+        failure_callback: Callable | None = None,
+        name: str | None = None,
+    ) -> None:
         if order not in ("in_to_out", "out_to_in"):
-            raise ValueError(f"WalkingGraphRewriter: order must be 'in_to_out' or 'out_to_in', got {order!r}")
+            raise ValueError(
+                f"WalkingGraphRewriter: order must be 'in_to_out' or 'out_to_in', got {order!r}"
+            )
         self.node_rewriter = node_rewriter
         self.order = order
         self.ignore_newtrees = ignore_newtrees
@@ -107,18 +125,24 @@ class WalkingGraphRewriter(GraphRewriter):
         return self.n_applied
 
 
-def in2out(*rewriters: NodeRewriter, name: str | None = None, ignore_newtrees: bool = False,
-           **kwargs: Any) -> WalkingGraphRewriter:
+def in2out(
+    *rewriters: NodeRewriter, name: str | None = None, ignore_newtrees: bool = False, **kwargs: Any
+) -> WalkingGraphRewriter:
     """A walk from inputs to outputs applying ``rewriters`` (first that applies wins)."""
     rw = rewriters[0] if len(rewriters) == 1 else SequentialNodeRewriter(*rewriters)
-    return WalkingGraphRewriter(rw, "in_to_out", ignore_newtrees=ignore_newtrees, name=name, **kwargs)
+    return WalkingGraphRewriter(
+        rw, "in_to_out", ignore_newtrees=ignore_newtrees, name=name, **kwargs
+    )
 
 
-def out2in(*rewriters: NodeRewriter, name: str | None = None, ignore_newtrees: bool = False,
-           **kwargs: Any) -> WalkingGraphRewriter:
+def out2in(
+    *rewriters: NodeRewriter, name: str | None = None, ignore_newtrees: bool = False, **kwargs: Any
+) -> WalkingGraphRewriter:
     """A walk from outputs to inputs applying ``rewriters`` (first that applies wins)."""
     rw = rewriters[0] if len(rewriters) == 1 else SequentialNodeRewriter(*rewriters)
-    return WalkingGraphRewriter(rw, "out_to_in", ignore_newtrees=ignore_newtrees, name=name, **kwargs)
+    return WalkingGraphRewriter(
+        rw, "out_to_in", ignore_newtrees=ignore_newtrees, name=name, **kwargs
+    )
 
 
 class EquilibriumGraphRewriter(GraphRewriter):
@@ -132,9 +156,15 @@ class EquilibriumGraphRewriter(GraphRewriter):
     ``stats`` holds ``{rewriter name: [applications, seconds]}`` after a run.
     """
 
-    def __init__(self, rewriters: Iterable[Any], max_use_ratio: float | None = None,
-                 final_rewriters: Iterable[GraphRewriter] = (), ignore_newtrees: bool = False,
-                 name: str | None = None, min_max_uses: int = 32) -> None:
+    def __init__(
+        self,
+        rewriters: Iterable[Any],
+        max_use_ratio: float | None = None,
+        final_rewriters: Iterable[GraphRewriter] = (),
+        ignore_newtrees: bool = False,
+        name: str | None = None,
+        min_max_uses: int = 32,
+    ) -> None:
         rewriters = list(rewriters)
         self.node_rewriters = [r for r in rewriters if isinstance(r, NodeRewriter)]
         self.graph_rewriters = [r for r in rewriters if isinstance(r, GraphRewriter)]
@@ -156,8 +186,12 @@ class EquilibriumGraphRewriter(GraphRewriter):
             rw.add_requirements(fgraph)
 
     def __str__(self):
-        return self.name or "EquilibriumGraphRewriter(" + ", ".join(
-            str(r) for r in self.node_rewriters + self.graph_rewriters) + ")"
+        return (
+            self.name
+            or "EquilibriumGraphRewriter("
+            + ", ".join(str(r) for r in self.node_rewriters + self.graph_rewriters)
+            + ")"
+        )
 
     def _stat(self, rw: Any) -> list:
         key = str(rw)
@@ -237,7 +271,9 @@ class EquilibriumGraphRewriter(GraphRewriter):
         finally:
             fgraph.remove_feature(listener)
 
-    def _run_graph_rewriters(self, fgraph: FunctionGraph, rewriters: list, listener: _Listener) -> bool:
+    def _run_graph_rewriters(
+        self, fgraph: FunctionGraph, rewriters: list, listener: _Listener
+    ) -> bool:
         changed = False
         for rw in rewriters:
             before = listener.events

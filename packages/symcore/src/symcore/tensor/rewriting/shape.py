@@ -12,7 +12,8 @@ longer computed.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class ShapeFeature:
     def on_detach(self, fgraph: FunctionGraph) -> None:
         del fgraph.shape_feature
 
-    def clone(self) -> "ShapeFeature":
+    def clone(self) -> ShapeFeature:
         return ShapeFeature()
 
     # -- building entries ------------------------------------------------------------
@@ -84,8 +85,18 @@ class ShapeFeature:
             return _int64_const(s)
         if isinstance(s, Variable):
             if getattr(s.type, "ndim", None) != 0 or getattr(s.type, "dtype", "") not in (
-                    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
-                raise TypeError(f"shape entry {i} of {var} is {s} of type {s.type}, not an integer scalar")
+                "int8",
+                "int16",
+                "int32",
+                "int64",
+                "uint8",
+                "uint16",
+                "uint32",
+                "uint64",
+            ):
+                raise TypeError(
+                    f"shape entry {i} of {var} is {s} of type {s.type}, not an integer scalar"
+                )
             if isinstance(s, Constant):
                 return _int64_const(int(np.asarray(s.data)))
             if s.type.dtype != "int64":
@@ -103,7 +114,9 @@ class ShapeFeature:
             return
         shape = tuple(shape)
         if len(shape) != var.type.ndim:
-            raise ValueError(f"infer_shape gave {len(shape)} entries for {var} with {var.type.ndim} dimensions")
+            raise ValueError(
+                f"infer_shape gave {len(shape)} entries for {var} with {var.type.ndim} dimensions"
+            )
         entries = []
         for i, s in enumerate(shape):
             if var.type.broadcastable[i]:
@@ -131,8 +144,12 @@ class ShapeFeature:
                 self._report(node, exc)
                 shapes = None
             if shapes is not None and len(shapes) != len(node.outputs):
-                self._report(node, ValueError(f"infer_shape returned {len(shapes)} shapes for "
-                                              f"{len(node.outputs)} outputs"))
+                self._report(
+                    node,
+                    ValueError(
+                        f"infer_shape returned {len(shapes)} shapes for {len(node.outputs)} outputs"
+                    ),
+                )
                 shapes = None
         for k, out in enumerate(node.outputs):
             try:
@@ -145,8 +162,12 @@ class ShapeFeature:
         if config.on_opt_error == "raise":
             raise exc
         if config.on_opt_error == "warn":
-            warnings.warn(f"ShapeFeature: infer_shape of {node.op} failed ({type(exc).__name__}: {exc}); "
-                          "using the run-time shape instead", RewriteWarning, stacklevel=3)
+            warnings.warn(
+                f"ShapeFeature: infer_shape of {node.op} failed ({type(exc).__name__}: {exc}); "
+                "using the run-time shape instead",
+                RewriteWarning,
+                stacklevel=3,
+            )
 
     def on_change_input(self, fgraph, node, i, old, new, reason) -> None:
         self._init_var(new)
@@ -155,8 +176,10 @@ class ShapeFeature:
         if old_shape is None or new_shape is None or len(old_shape) != len(new_shape):
             return
         # keep what the replaced variable knew for sure (constant sizes)
-        merged = tuple(o if isinstance(o, Constant) and not isinstance(n, Constant) else n
-                       for o, n in zip(old_shape, new_shape))
+        merged = tuple(
+            o if isinstance(o, Constant) and not isinstance(n, Constant) else n
+            for o, n in zip(old_shape, new_shape, strict=True)
+        )
         if merged != new_shape:
             self.shape_of[new] = merged
 
@@ -175,7 +198,7 @@ class ShapeFeature:
         sx, sy = self.shape_of.get(x), self.shape_of.get(y)
         if sx is None or sy is None or len(sx) != len(sy):
             return False
-        for a, b in zip(sx, sy):
+        for a, b in zip(sx, sy, strict=True):
             if a is b:
                 continue
             if isinstance(a, Constant) and isinstance(b, Constant) and a.equals(b):
