@@ -140,3 +140,13 @@ def test_switch_branches_promote_condition_does_not():
     assert T.switch(c, var("float32"), 0).dtype == "float32"
     assert T.switch(c, var("int8"), var("float32")).dtype == "float32"
     assert T.switch(var("float64"), var("int8"), var("int8")).dtype == "int8"
+
+
+def test_mean_of_float32_stays_float32():
+    x = T.fmatrix()
+    assert x.mean().dtype == "float32"
+    assert (x - x.mean(axis=0)).dtype == "float32"
+    a = np.ones((2, 3), "float32")
+    got = run(x - 0.5 * x.mean(axis=0), [x], a)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, a - 0.5 * a.mean(axis=0))

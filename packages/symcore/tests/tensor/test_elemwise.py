@@ -347,12 +347,6 @@ def test_pickling_ops():
     np.testing.assert_allclose(f(np.zeros(2)), [[2.0, 2.0]])
 
 
-def test_mean_of_float32_stays_float32():
-    x = T.fmatrix()
-    assert x.mean().dtype == "float32"
-    assert (x - x.mean(axis=0)).dtype == "float32"
-
-
 def test_fit_grad_reduces_to_the_input_pattern_and_dtype():
     x, r, f = T.dvector(), T.drow(), T.fvector()
     m = T.dmatrix()
