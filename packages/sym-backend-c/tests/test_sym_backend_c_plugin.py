@@ -1,12 +1,15 @@
-"""sym-backend-c is discovered through its entry point and says it registers nothing yet."""
+"""sym-backend-c is discovered through its entry point and serves device=cpu."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from sym_backend_c import plugin
+import numpy as np
+
+import symcore
+import symcore.tensor as T
 from symcore import plugins
+from symcore.config import change_flags
 
 DIST = "sym-backend-c"
 
@@ -29,10 +32,22 @@ def test_discovered_through_entry_point_and_loads() -> None:
     assert record.value == "sym_backend_c.plugin"
 
 
-def test_registers_nothing_and_says_so() -> None:
-    record = _record()
-    assert record.registered() == {}
-    assert plugins.plugin_info()[record.name] == {"status": plugin.STATUS}
-    assert plugin.STATUS.startswith("not implemented yet")
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    assert "not implemented yet" in readme
+def test_is_the_backend_for_cpu_and_linker_py_overrides(tmp_path) -> None:
+    backend = plugins.get_backend_for_device("cpu", "auto")
+    assert backend.name == "c"
+    x = T.dvector("x")
+    with change_flags(linker="auto", compiledir=str(tmp_path)):
+        f = symcore.function([x], T.exp(x) + 1)
+    from sym_backend_c.linker import CLinker
+
+    assert isinstance(getattr(f.maker.linker, "inner", f.maker.linker), CLinker)
+    np.testing.assert_allclose(f(np.arange(3.0)), np.exp(np.arange(3.0)) + 1)
+    with change_flags(linker="py"):
+        g = symcore.function([x], T.exp(x) + 1)
+    assert not isinstance(getattr(g.maker.linker, "inner", g.maker.linker), CLinker)
+
+
+def test_info_reports_compiler_and_blas() -> None:
+    info = plugins.plugin_info()[_record().name]
+    assert "gcc" in info["compiler"] or "cc" in info["compiler"]
+    assert "cython_blas" in info["blas"]

@@ -7,12 +7,15 @@ a TypeError, never a crash, even with ``trust_input``.
 
 from __future__ import annotations
 
+import time
 import warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 from symcore.graph.fg import FunctionGraph
 from symcore.link.reference import ReferenceLinker, raise_node_error
 
+import sym_backend_c.ops  # noqa: F401  (registers the C implementations)
 from sym_backend_c import build as build_mod
 from sym_backend_c.codegen.module import generate
 from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
@@ -37,24 +40,39 @@ def _make_fallback(node):
     return fallback
 
 
+@dataclass
+class LinkerReport:
+    """What the C linker did for one graph (stored as ``fgraph.linker_report``).
+
+    ``validates_inputs``: the thunk checks dtype/ndim/broadcastable of every input itself,
+    so the Python caller may pass arguments straight through.
+    """
+
+    backend: str
+    validates_inputs: bool
+    c_nodes: list = field(default_factory=list)
+    fallback_nodes: list = field(default_factory=list)
+    from_cache: bool | None = None
+    source: str | None = None
+    build_seconds: float = 0.0
+
+
 class CLinker:
     """Generates C for the graph, builds it with cffi (through the disk cache) and runs it.
 
-    ``fallback_nodes`` lists the nodes that run their Python ``perform`` inside the compiled
-    function (Ops without C code); profiling reports them.
+    One linker serves many functions (modes share it): per-graph results go to
+    ``fgraph.linker_report`` (a ``LinkerReport``), e.g. the nodes that fell back to their
+    Python ``perform`` because their Op has no C code.
     """
 
     name = "c"
 
     def __init__(self, allow_gc: bool = True) -> None:
         self.allow_gc = allow_gc
-        self.fallback_nodes: list = []
-        self.c_nodes: list = []
-        self.from_cache: bool | None = None
-        self.source: str | None = None
 
     def make_thunk(self, fgraph: FunctionGraph, **kwargs: Any):
         global _warned_no_compiler
+        t0 = time.perf_counter()
         try:
             toolchain = get_toolchain()
         except CompilerNotFoundError as exc:
@@ -65,6 +83,7 @@ class CLinker:
                     stacklevel=2,
                 )
                 _warned_no_compiler = True
+            fgraph.linker_report = LinkerReport("py", False)
             return ReferenceLinker(allow_gc=self.allow_gc).make_thunk(fgraph)
         from symcore.config import config
 
@@ -73,14 +92,15 @@ class CLinker:
             openmp=toolchain.openmp,
             omp_min_size=int(getattr(config, "openmp_elemwise_minsize", 200000)),
         )
-        self.source = gen.source
-        self.fallback_nodes = gen.fallback_nodes
-        self.c_nodes = gen.c_nodes
         built = build_mod.build(gen.source, toolchain)
-        self.from_cache = built.from_cache
         _install_pointers(built.module)
         state = (tuple(gen.constants), tuple(_make_fallback(n) for n in gen.fallback_nodes))
-        return build_mod.make_runner(built.module, state)
+        runner = build_mod.make_runner(built.module, state)
+        fgraph.linker_report = LinkerReport(
+            "c", True, gen.c_nodes, gen.fallback_nodes, built.from_cache, gen.source,
+            time.perf_counter() - t0,
+        )
+        return runner
 
 
 def _install_pointers(module) -> None:

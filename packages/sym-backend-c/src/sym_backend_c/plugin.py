@@ -1,16 +1,41 @@
-"""symcore hooks of sym-backend-c.
+"""symcore hooks of sym-backend-c: the C backend serves ``device=cpu``.
 
-Not implemented yet: the plugin registers no backend; it only reports that
-status to ``python -m symcore info``.
+Registering is cheap: the compiler is probed and code generated only when a function is
+compiled (``sym_backend_c.linker:CLinker`` is imported lazily by the core).
 """
 
 from __future__ import annotations
 
 from symcore.plugins import hookimpl
 
-STATUS = "not implemented yet: registers no backend"
+#: Above the core's NumPy reference backend ("py", priority 0).
+PRIORITY = 10
+
+
+@hookimpl
+def symcore_register_backends(registry) -> None:
+    registry.add_backend(
+        "c",
+        devices=["cpu"],
+        linker="sym_backend_c.linker:CLinker",
+        priority=PRIORITY,
+        description="generated C compiled with cffi; BLAS from SciPy; OpenMP",
+    )
 
 
 @hookimpl
 def symcore_info() -> dict[str, str]:
-    return {"status": STATUS}
+    from sym_backend_c import blas
+    from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
+
+    try:
+        tc = get_toolchain()
+        compiler = f"{tc.cc} ({tc.version})"
+        flags = " ".join(tc.cflags + tc.ldflags)
+    except CompilerNotFoundError as exc:
+        compiler, flags = f"none: {exc}", ""
+    return {
+        "compiler": compiler,
+        "flags": flags,
+        "blas": "scipy.linalg.cython_blas (bundled OpenBLAS)" if blas.available() else "none (scipy missing)",
+    }

@@ -92,9 +92,30 @@ class Function:
         )
         self._single = maker.return_kind == "single"
         self._keys = maker.output_keys if maker.return_kind == "dict" else None
+        report = getattr(maker.fgraph, "linker_report", None)
+        # The thunk checks dtype/ndim/broadcastable of every input itself (the C backend):
+        # exact ndarrays go straight through; anything else is converted after a TypeError.
+        self._thunk_checks = bool(getattr(report, "validates_inputs", False))
+        # Nothing to do after the thunk but return its one output.
+        self._plain = (
+            self._single and not self._implicit and not self._copies and not self._updates
+            and not self._trim
+        )
 
     # -- calling ---------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._plain and not kwargs and len(args) == self._n_pos and (
+            self.trust_input or self._thunk_checks
+        ):
+            try:
+                return self._run(list(args))[0]
+            except TypeError:
+                if self.trust_input:
+                    raise
+            # an argument needs converting (a list, a scalar, another dtype): checked path
+        return self._call(args, kwargs)
+
+    def _call(self, args: tuple, kwargs: dict) -> Any:
         if kwargs or len(args) != self._n_pos:
             subset = kwargs.pop("output_subset", None)
             vals = self._bind(args, kwargs)
