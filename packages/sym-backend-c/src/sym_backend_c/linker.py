@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from symcore.graph.fg import FunctionGraph
+from symcore.graph.op import perform_of
 from symcore.link.reference import ReferenceLinker, raise_node_error
 
 import sym_backend_c.ops  # noqa: F401  (registers the C implementations)
@@ -24,7 +25,7 @@ _warned_no_compiler = False
 
 
 def _make_fallback(node):
-    perform = node.op.perform
+    perform = perform_of(node)
     params = node.run_params()
     nout = len(node.outputs)
     node.op.prepare_node(node)

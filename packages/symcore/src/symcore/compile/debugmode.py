@@ -31,6 +31,7 @@ from symcore.compile.mode import Mode, register_mode
 from symcore.compile.profiling import TimedRewriter
 from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.fg import FunctionGraph
+from symcore.graph.op import perform_of
 from symcore.graph.utils import format_trace
 from symcore.link.reference import ReferenceLinker, raise_node_error
 
@@ -252,7 +253,7 @@ def _shares(a: Any, b: Any) -> bool:
 def _perform(node: Apply, args: list) -> list:
     cells = [[None] for _ in node.outputs]
     try:
-        node.op.perform(node, args, cells, node.run_params())
+        perform_of(node)(node, args, cells, node.run_params())
     except Exception as exc:  # noqa: BLE001
         raise_node_error(node, args, exc)
     return [c[0] for c in cells]

@@ -127,6 +127,34 @@ class Op:
         return describe_node_failure(node, inputs, exc)
 
 
+_ACCEPTS_PARAMS: dict[type, bool] = {}
+
+
+def perform_of(node: Apply):
+    """``node.op.perform`` callable as ``(node, inputs, output_storage, params)``.
+
+    Ops written for Theano often define ``perform(self, node, inputs, output_storage)``
+    without ``params``; they are called without it, as Theano did.
+    """
+    perform = node.op.perform
+    cls = type(node.op)
+    accepts = _ACCEPTS_PARAMS.get(cls)
+    if accepts is None:
+        import inspect
+
+        try:
+            sig = inspect.signature(perform)
+            accepts = len(sig.parameters) >= 4 or any(
+                p.kind is p.VAR_POSITIONAL for p in sig.parameters.values()
+            )
+        except (TypeError, ValueError):
+            accepts = True
+        _ACCEPTS_PARAMS[cls] = accepts
+    if accepts:
+        return perform
+    return lambda node, inputs, output_storage, params=None: perform(node, inputs, output_storage)
+
+
 def describe_value(v: Any) -> str:
     shape = getattr(v, "shape", None)
     dtype = getattr(v, "dtype", None)
@@ -171,7 +199,7 @@ def _maybe_compute_test_value(op: Op, node: Apply) -> None:
     storage = [[None] for _ in node.outputs]
     try:
         op.prepare_node(node)
-        op.perform(node, values, storage, node.run_params())
+        perform_of(node)(node, values, storage, node.run_params())
     except Exception as exc:
         raise TestValueError(
             "Error computing test values (compute_test_value is on):\n"

@@ -18,7 +18,7 @@ from typing import Any
 
 from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.fg import FunctionGraph
-from symcore.graph.op import describe_node_failure
+from symcore.graph.op import describe_node_failure, perform_of
 
 __all__ = ["ReferenceLinker", "NodeRunError", "raise_node_error"]
 
@@ -99,7 +99,7 @@ class ReferenceLinker:
         free_after = self._free_schedule(steps_in, set(out_slots), n_in, fgraph)
         steps = []
         for (node, ins, outs), free in zip(steps_in, free_after, strict=True):
-            perform = node.op.perform
+            perform = perform_of(node)
             if self.check_outputs:
                 perform = _checked_perform(perform)
             # one output: store the slot number itself (the common, faster case)
@@ -164,7 +164,7 @@ class ReferenceLinker:
     def make_node_thunk(self, node: Apply, fgraph: FunctionGraph | None = None):
         """``thunk(input_values) -> output_values`` running one node's ``perform``."""
         node.op.prepare_node(node)
-        perform = _checked_perform(node.op.perform) if self.check_outputs else node.op.perform
+        perform = _checked_perform(perform_of(node)) if self.check_outputs else perform_of(node)
         params = node.run_params()
         n_out = len(node.outputs)
 
