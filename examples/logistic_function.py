@@ -21,6 +21,9 @@ print("logistic2([[0, 1], [-1, -2]]) =", logistic2([[0, 1], [-1, -2]]).tolist())
 a, b = T.dmatrices("a", "b")
 diff = a - b
 abs_diff = abs(diff)
-diff_squared = diff ** 2
+diff_squared = diff**2
 f = function([a, b], [diff, abs_diff, diff_squared])
-print("f([[1, 1], [1, 1]], [[0, 1], [2, 3]]) =", [r.tolist() for r in f([[1, 1], [1, 1]], [[0, 1], [2, 3]])])
+print(
+    "f([[1, 1], [1, 1]], [[0, 1], [2, 3]]) =",
+    [r.tolist() for r in f([[1, 1], [1, 1]], [[0, 1], [2, 3]])],
+)

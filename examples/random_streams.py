@@ -8,7 +8,6 @@ behaviour is the same.
 """
 
 import numpy as np
-
 from symcore import function
 from symcore.tensor.shared_randomstreams import RandomStreams
 

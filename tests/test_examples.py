@@ -21,7 +21,10 @@ EXAMPLES = ROOT / "examples"
 def run_example(name: str) -> list[tuple[str, object]]:
     """Run ``examples/<name>.py``; return its ``(expression, value)`` lines in order."""
     proc = subprocess.run(
-        [sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, cwd=ROOT,
+        [sys.executable, str(EXAMPLES / f"{name}.py")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
         timeout=300,
     )
     assert proc.returncode == 0, f"{name}.py failed:\n{proc.stdout}\n{proc.stderr}"
@@ -58,9 +61,11 @@ def test_adding_matrices():
     res = as_dict(run_example("adding_matrices"))
     a, b = np.array([[1, 2], [3, 4]], dtype=float), np.array([[10, 20], [30, 40]], dtype=float)
     np.testing.assert_array_equal(res["f([[1, 2], [3, 4]], [[10, 20], [30, 40]])"], a + b)
-    np.testing.assert_array_equal(res["f(np.array([[1, 2], [3, 4]]), np.array([[10, 20], [30, 40]]))"], a + b)
+    np.testing.assert_array_equal(
+        res["f(np.array([[1, 2], [3, 4]]), np.array([[10, 20], [30, 40]]))"], a + b
+    )
     u, v = np.array([0.0, 1, 2]), np.array([1.0, 2, 3])
-    np.testing.assert_allclose(res["f2([0, 1, 2], [1, 2, 3])"], u ** 2 + v ** 2 + 2 * u * v)
+    np.testing.assert_allclose(res["f2([0, 1, 2], [1, 2, 3])"], u**2 + v**2 + 2 * u * v)
 
 
 def test_logistic_function():
@@ -68,7 +73,9 @@ def test_logistic_function():
     x = np.array([[0.0, 1.0], [-1.0, -2.0]])
     expected = 1 / (1 + np.exp(-x))
     np.testing.assert_allclose(res["logistic([[0, 1], [-1, -2]])"], expected, rtol=1e-12)
-    np.testing.assert_allclose(res["logistic2([[0, 1], [-1, -2]])"], (1 + np.tanh(x / 2)) / 2, rtol=1e-12)
+    np.testing.assert_allclose(
+        res["logistic2([[0, 1], [-1, -2]])"], (1 + np.tanh(x / 2)) / 2, rtol=1e-12
+    )
     np.testing.assert_allclose(res["logistic2([[0, 1], [-1, -2]])"], expected, rtol=1e-12)
     a, b = np.ones((2, 2)), np.array([[0.0, 1.0], [2.0, 3.0]])
     diff, abs_diff, sq = res["f([[1, 1], [1, 1]], [[0, 1], [2, 3]])"]
@@ -133,8 +140,10 @@ def test_random_streams():
     np.testing.assert_allclose(res["g_val0"], n_gen.normal(size=(2, 2)))
     assert res["g_val0"] == res["g_val1"]  # no_default_updates: same numbers
     np.testing.assert_allclose(res["nearly_zeros()"], np.zeros((2, 2)), atol=1e-15)
-    np.testing.assert_allclose(res["f() after rv_u.rng.set_value(default_rng(89234))"],
-                               np.random.default_rng(89234).uniform(size=(2, 2)))
+    np.testing.assert_allclose(
+        res["f() after rv_u.rng.set_value(default_rng(89234))"],
+        np.random.default_rng(89234).uniform(size=(2, 2)),
+    )
     reseeded = np.random.default_rng(902340)
     u_gen = np.random.default_rng(int(reseeded.integers(2**30)))
     np.testing.assert_allclose(res["f() after srng.seed(902340)"], u_gen.uniform(size=(2, 2)))
@@ -143,8 +152,17 @@ def test_random_streams():
     np.testing.assert_allclose(res["v1"], u_gen.uniform(size=(2, 2)))
 
 
-@pytest.mark.parametrize("name", ["adding_scalars", "adding_matrices", "logistic_function",
-                                  "shared_accumulator", "default_values", "random_streams"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "adding_scalars",
+        "adding_matrices",
+        "logistic_function",
+        "shared_accumulator",
+        "default_values",
+        "random_streams",
+    ],
+)
 def test_examples_have_a_docstring_with_run_command(name):
     src = (EXAMPLES / f"{name}.py").read_text()
     assert ast.get_docstring(ast.parse(src)) is not None

@@ -6,11 +6,9 @@ import sys
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.graph.basic import Constant, Variable
-
 
 # ---------------------------------------------------------------------------------------
 # symcore.gof: Theano's name of the graph module
@@ -29,8 +27,8 @@ def test_gof_reexports_the_graph_protocol():
     assert gof.graph.inputs is symcore.graph.inputs
     assert gof.graph.io_toposort is symcore.graph.io_toposort
     assert gof.toolbox.History is gof.History
-    from symcore.gof.op import Op
     from symcore.gof.fg import FunctionGraph
+    from symcore.gof.op import Op
 
     assert Op is gof.Op and FunctionGraph is gof.FunctionGraph
 
@@ -48,7 +46,8 @@ def test_gof_graph_walkers_on_a_real_graph():
     assert x in set(graph.ancestors([z]))
     assert z in set(graph.variables([x, y], [z]))
     assert symcore.function([x, y], z)(np.ones(2), np.ones(2)).tolist() == pytest.approx(
-        (np.e + np.array([2.0, 3.0])).tolist())
+        (np.e + np.array([2.0, 3.0])).tolist()
+    )
 
 
 def test_theano_style_op_subclass_from_gof():
@@ -74,7 +73,9 @@ def test_theano_style_op_subclass_from_gof():
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", ["symcore.sandbox.cuda", "symcore.gpuarray", "symcore.sandbox.gpuarray"])
+@pytest.mark.parametrize(
+    "module", ["symcore.sandbox.cuda", "symcore.gpuarray", "symcore.sandbox.gpuarray"]
+)
 def test_gpu_modules_fail_cleanly(module):
     with pytest.raises(ImportError) as info:
         importlib.import_module(module)
@@ -86,6 +87,7 @@ def test_gpu_modules_fail_cleanly(module):
 def test_gpu_import_error_works_with_try_except_fallbacks():
     try:
         from symcore.sandbox import cuda  # noqa: F401
+
         available = True
     except ImportError:
         available = False
@@ -150,7 +152,9 @@ def test_theano_names_inv_abs_round_patternbroadcast():
     inv, ab, rnd = f(val)
     np.testing.assert_allclose(inv, 1.0 / val)
     np.testing.assert_array_equal(ab, np.abs(val))
-    np.testing.assert_array_equal(rnd, np.sign(val) * np.floor(np.abs(val) + 0.5))  # half away from 0
+    np.testing.assert_array_equal(
+        rnd, np.sign(val) * np.floor(np.abs(val) + 0.5)
+    )  # half away from 0
     row = T.patternbroadcast(T.dmatrix("m"), (True, False))
     assert row.broadcastable == (True, False)
 

@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.graph.utils import TestValueError
@@ -53,7 +52,9 @@ def test_shared_variables_and_constants_provide_their_values():
         x = T.dvector("x")
         x.tag.test_value = np.array([1.0, 2.0])
         z = T.dot(x, w) * np.array([1.0, 10.0, 100.0])
-    np.testing.assert_allclose(z.tag.test_value, (np.array([1.0, 2.0]) @ w.get_value()) * [1, 10, 100])
+    np.testing.assert_allclose(
+        z.tag.test_value, (np.array([1.0, 2.0]) @ w.get_value()) * [1, 10, 100]
+    )
 
 
 def test_off_computes_nothing():

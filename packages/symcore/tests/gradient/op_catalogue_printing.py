@@ -1,7 +1,6 @@
 """Gradient catalogue for ``symcore.printing``: the ``Print`` Op passes gradients through."""
 
 import numpy as np
-
 from symcore.printing import Print
 
 _rng = np.random.default_rng(5)

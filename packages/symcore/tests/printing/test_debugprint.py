@@ -5,7 +5,6 @@ import re
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.graph.basic import Apply
@@ -131,7 +130,11 @@ def test_list_apply_fgraph_and_compiled_function():
     both = lines([a, b])
     # ids continue across the outputs: x keeps its id in the second tree
     assert both == [
-        f"{a.owner.op} [id A] ''", " |x [id B]", " |y [id C]", f"{b.owner.op} [id D] ''", " |x [id B]",
+        f"{a.owner.op} [id A] ''",
+        " |x [id B]",
+        " |y [id C]",
+        f"{b.owner.op} [id D] ''",
+        " |x [id B]",
     ]
     assert lines(a.owner) == lines(a)
     fg = FunctionGraph([x, y], [a, b], clone=False)
@@ -150,8 +153,10 @@ def test_compiled_function_shows_execution_order():
     node_lines = [line for line in out if re.search(r"\[id [A-Z]+\] '.*' \d+$", line)]
     assert len(node_lines) == len(topo)
     for node in topo:
-        assert any(line.lstrip(" |").startswith(str(node.op)) and line.endswith(f" {topo.index(node)}")
-                   for line in node_lines)
+        assert any(
+            line.lstrip(" |").startswith(str(node.op)) and line.endswith(f" {topo.index(node)}")
+            for line in node_lines
+        )
 
 
 def test_shared_done_dict_across_calls():
@@ -211,9 +216,11 @@ def test_inner_graphs_are_printed_after_the_outer_graph():
     out = lines(op(x) + 1)
     assert "Inner graphs:" in out
     start = out.index("Inner graphs:")
-    inner = out[start + 1:]
+    inner = out[start + 1 :]
     assert any(line.startswith(str(op)) for line in inner)
-    assert any(line.startswith(" >") and str(op.inner_outputs[0].owner.op) in line for line in inner)
+    assert any(
+        line.startswith(" >") and str(op.inner_outputs[0].owner.op) in line for line in inner
+    )
     assert any(line.startswith(" > |a [id") for line in inner)
 
 

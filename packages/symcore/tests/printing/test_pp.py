@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.graph.basic import Apply
@@ -41,14 +40,14 @@ def test_binary_operators_are_infix_and_parenthesised():
     assert pp(x + y) == "(x + y)"
     assert pp(x - y) == "(x - y)"
     assert pp(x / y) == "(x / y)"
-    assert pp(x * y ** x) == "(x * (y ** x))"
+    assert pp(x * y**x) == "(x * (y ** x))"
 
 
 def test_nested_expression_with_constant():
     x, y = T.dscalars("x", "y")
     two = T.constant(2.0)
     expected = f"(x * (y ** {two}))"
-    assert pp(x * y ** two) == expected
+    assert pp(x * y**two) == expected
 
 
 def test_variadic_add_and_unary_operator():

@@ -1,7 +1,6 @@
 """The ``Print`` Op: identity that prints values when the graph runs."""
 
 import numpy as np
-
 import symcore
 import symcore.tensor as T
 from symcore.gradient import grad
@@ -27,7 +26,9 @@ def test_print_attrs(capsys):
 def test_global_fn_replaces_printing():
     seen = []
     x = T.dvector("x")
-    f = symcore.function([x], Print("m", global_fn=lambda op, v: seen.append((op.message, v.copy())))(x))
+    f = symcore.function(
+        [x], Print("m", global_fn=lambda op, v: seen.append((op.message, v.copy())))(x)
+    )
     f(np.array([3.0]))
     assert seen[0][0] == "m"
     np.testing.assert_array_equal(seen[0][1], [3.0])

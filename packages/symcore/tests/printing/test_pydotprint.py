@@ -6,13 +6,14 @@ import sys
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.printing import pydotprint
 
 pytest.importorskip("pydot", reason="pydot is an optional dependency (pip install pydot)")
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz 'dot' is not installed")
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None, reason="graphviz 'dot' is not installed"
+)
 
 
 def _graph():
@@ -61,7 +62,9 @@ def test_dot_format_describes_every_node_and_edge(tmp_path):
 def test_not_compact_draws_intermediate_variables(tmp_path):
     x, y, out = _graph()
     pydotprint(out, outfile=str(tmp_path / "c.dot"), format="dot", print_output_file=False)
-    pydotprint(out, outfile=str(tmp_path / "n.dot"), format="dot", compact=False, print_output_file=False)
+    pydotprint(
+        out, outfile=str(tmp_path / "n.dot"), format="dot", compact=False, print_output_file=False
+    )
     _, compact_nodes, _ = _parse(tmp_path / "c.dot")
     _, full_nodes, _ = _parse(tmp_path / "n.dot")
     topo = symcore.graph.io_toposort([x, y], [out])
@@ -73,8 +76,14 @@ def test_with_ids_and_var_with_name_simple(tmp_path):
     x, y, out = _graph()
     f = symcore.function([x, y], out)
     path = tmp_path / "f.dot"
-    pydotprint(f, outfile=str(path), format="dot", with_ids=True, var_with_name_simple=True,
-               print_output_file=False)
+    pydotprint(
+        f,
+        outfile=str(path),
+        format="dot",
+        with_ids=True,
+        var_with_name_simple=True,
+        print_output_file=False,
+    )
     _, _, labels = _parse(path)
     topo = f.maker.fgraph.toposort()
     for i, node in enumerate(topo):

@@ -6,7 +6,7 @@ Everything comes from :mod:`symcore.graph.basic`; the Theano-only names ``variab
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from symcore.graph.basic import (  # noqa: F401
     Apply,
@@ -46,8 +46,25 @@ def ops(i: Iterable[Variable], o: Iterable[Variable]) -> list[Apply]:
 
 
 __all__ = [
-    "Apply", "AtomicVariable", "Constant", "Node", "Variable", "ancestors", "applys_between",
-    "clone", "clone_get_equiv", "clone_replace", "get_var_by_name", "graph_inputs", "inputs",
-    "io_toposort", "is_in_ancestors", "list_of_nodes", "orphans_between", "vars_between",
-    "variables", "orphans", "ops",
+    "Apply",
+    "AtomicVariable",
+    "Constant",
+    "Node",
+    "Variable",
+    "ancestors",
+    "applys_between",
+    "clone",
+    "clone_get_equiv",
+    "clone_replace",
+    "get_var_by_name",
+    "graph_inputs",
+    "inputs",
+    "io_toposort",
+    "is_in_ancestors",
+    "list_of_nodes",
+    "orphans_between",
+    "vars_between",
+    "variables",
+    "orphans",
+    "ops",
 ]

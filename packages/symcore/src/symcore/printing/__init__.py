@@ -19,7 +19,17 @@ from symcore.printing.pp import (
 from symcore.printing.print_op import Print
 
 __all__ = [
-    "debugprint", "min_informative_str", "char_from_number", "pydotprint", "pp", "pprint",
-    "PPrinter", "Printer", "OperatorPrinter", "FunctionPrinter", "ElemwisePrinter",
-    "DefaultPrinter", "Print",
+    "debugprint",
+    "min_informative_str",
+    "char_from_number",
+    "pydotprint",
+    "pp",
+    "pprint",
+    "PPrinter",
+    "Printer",
+    "OperatorPrinter",
+    "FunctionPrinter",
+    "ElemwisePrinter",
+    "DefaultPrinter",
+    "Print",
 ]

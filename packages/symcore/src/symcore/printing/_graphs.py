@@ -37,7 +37,9 @@ def as_graph_view(obj: Any) -> GraphView:
         return GraphView(list(obj.outputs), fgraph=obj, topo=obj.toposort())
     if is_compiled_function(obj):
         fg = obj.maker.fgraph
-        return GraphView(list(fg.outputs), fgraph=fg, topo=fg.toposort(), storage=_storage_of(obj), function=obj)
+        return GraphView(
+            list(fg.outputs), fgraph=fg, topo=fg.toposort(), storage=_storage_of(obj), function=obj
+        )
     if isinstance(obj, (list, tuple)):
         outs: list[Variable] = []
         for item in obj:

@@ -102,10 +102,17 @@ def debugprint(
         print_test_value = bool(config.print_test_value)
     view = as_graph_view(obj)
     printer = _TreePrinter(
-        stream, view, depth=depth, print_type=print_type, ids=_Ids(ids, used_ids),
-        stop_on_name=stop_on_name, done=done if done is not None else {},
-        print_storage=print_storage, print_test_value=print_test_value,
-        print_destroy_map=print_destroy_map, print_view_map=print_view_map,
+        stream,
+        view,
+        depth=depth,
+        print_type=print_type,
+        ids=_Ids(ids, used_ids),
+        stop_on_name=stop_on_name,
+        done=done if done is not None else {},
+        print_storage=print_storage,
+        print_test_value=print_test_value,
+        print_destroy_map=print_destroy_map,
+        print_view_map=print_view_map,
     )
     for out in view.outputs:
         printer.print_var(out, "", "")
@@ -119,11 +126,26 @@ def debugprint(
 
 
 class _TreePrinter:
-    def __init__(self, stream, view: GraphView, *, depth, print_type, ids, stop_on_name, done,
-                 print_storage, print_test_value, print_destroy_map, print_view_map) -> None:
+    def __init__(
+        self,
+        stream,
+        view: GraphView,
+        *,
+        depth,
+        print_type,
+        ids,
+        stop_on_name,
+        done,
+        print_storage,
+        print_test_value,
+        print_destroy_map,
+        print_view_map,
+    ) -> None:
         self.stream = stream
         self.view = view
-        self.order = {node: i for i, node in enumerate(view.topo)} if view.topo is not None else None
+        self.order = (
+            {node: i for i, node in enumerate(view.topo)} if view.topo is not None else None
+        )
         self.depth = depth
         self.print_type = print_type
         self.ids = ids
@@ -192,7 +214,9 @@ class _TreePrinter:
             n = len(node.inputs)
             for i, inp in enumerate(node.inputs):
                 last = i == n - 1
-                children.append((inp, pre_child + " |", pre_child + ("  " if last else " |"), depth - 1))
+                children.append(
+                    (inp, pre_child + " |", pre_child + ("  " if last else " |"), depth - 1)
+                )
             stack.extend(reversed(children))
 
     def print_inner_graphs(self) -> None:
@@ -221,8 +245,9 @@ class _TreePrinter:
 # ---------------------------------------------------------------------------------------
 
 
-def min_informative_str(obj: Any, indent_level: int = 0, _prev_obs: dict | None = None,
-                        _tag_prefix: str = "") -> str:
+def min_informative_str(
+    obj: Any, indent_level: int = 0, _prev_obs: dict | None = None, _tag_prefix: str = ""
+) -> str:
     """A short multi-line description of a graph that stops at named variables.
 
     Each variable gets a letter tag (``A.``, ``B.``...); named variables print their name
@@ -234,7 +259,9 @@ def min_informative_str(obj: Any, indent_level: int = 0, _prev_obs: dict | None 
     if not isinstance(obj, Variable):
         view = as_graph_view(obj)
         memo: dict = {} if _prev_obs is None else _prev_obs
-        return "\n".join(min_informative_str(o, indent_level, memo, _tag_prefix) for o in view.outputs)
+        return "\n".join(
+            min_informative_str(o, indent_level, memo, _tag_prefix) for o in view.outputs
+        )
     prev = {} if _prev_obs is None else _prev_obs
     lines: list[str] = []
     stack: list[tuple[Variable, int]] = [(obj, indent_level)]

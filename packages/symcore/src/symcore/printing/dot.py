@@ -32,7 +32,13 @@ DEFAULT_COLORS = {
     "RandomVariable": "#AAFFAA",
     "Print": "orange",
 }
-_INPUT, _OUTPUT, _CONSTANT, _SHARED, _VAR = "limegreen", "dodgerblue", "lightgrey", "lightblue", "white"
+_INPUT, _OUTPUT, _CONSTANT, _SHARED, _VAR = (
+    "limegreen",
+    "dodgerblue",
+    "lightgrey",
+    "lightblue",
+    "white",
+)
 
 _RAW_FORMATS = ("dot", "raw", "canon")
 
@@ -106,12 +112,24 @@ def pydotprint(
         inputs = list(view.fgraph.inputs)
         topo = view.topo
     else:
-        inputs = [v for v in graph_inputs(outputs) if not isinstance(v, Constant)
-                  and not getattr(v, "_is_shared_variable", False)]
+        inputs = [
+            v
+            for v in graph_inputs(outputs)
+            if not isinstance(v, Constant) and not getattr(v, "_is_shared_variable", False)
+        ]
         topo = io_toposort([], outputs)
-    graph = _build(pydot, outputs, inputs, topo, compact=compact, with_ids=with_ids,
-                   high_contrast=high_contrast, colors=colors, max_label_size=max_label_size,
-                   var_with_name_simple=var_with_name_simple)
+    graph = _build(
+        pydot,
+        outputs,
+        inputs,
+        topo,
+        compact=compact,
+        with_ids=with_ids,
+        high_contrast=high_contrast,
+        colors=colors,
+        max_label_size=max_label_size,
+        var_with_name_simple=var_with_name_simple,
+    )
     if return_image:
         return graph.create(prog="dot", format=format)
     if outfile is None:
@@ -126,8 +144,19 @@ def pydotprint(
     return None
 
 
-def _build(pydot, outputs, inputs, topo, *, compact, with_ids, high_contrast, colors,
-           max_label_size, var_with_name_simple):
+def _build(
+    pydot,
+    outputs,
+    inputs,
+    topo,
+    *,
+    compact,
+    with_ids,
+    high_contrast,
+    colors,
+    max_label_size,
+    var_with_name_simple,
+):
     graph = pydot.Dot(graph_type="digraph", rankdir="TB")
     names: dict[Any, str] = {}
     out_set = set(outputs)
@@ -162,12 +191,16 @@ def _build(pydot, outputs, inputs, topo, *, compact, with_ids, high_contrast, co
     def var_node(v: Variable) -> str:
         if v not in names:
             names[v] = f"v{len(names)}"
-            graph.add_node(pydot.Node(names[v], label=f'"{var_label(v)}"', shape="ellipse", **style(var_fill(v))))
+            graph.add_node(
+                pydot.Node(
+                    names[v], label=f'"{var_label(v)}"', shape="ellipse", **style(var_fill(v))
+                )
+            )
         return names[v]
 
     def drawn(v: Variable) -> bool:
         """Is ``v`` its own ellipse (rather than a label on an edge)?"""
-        return (v.owner is None or not compact or v.name is not None or v in out_set)
+        return v.owner is None or not compact or v.name is not None or v in out_set
 
     for node in topo:
         label = str(node.op)
@@ -178,7 +211,11 @@ def _build(pydot, outputs, inputs, topo, *, compact, with_ids, high_contrast, co
         if getattr(node.op, "destroy_map", None):
             label += " (inplace)"
         names[node] = f"n{len(names)}"
-        graph.add_node(pydot.Node(names[node], label=f'"{_clip(label, max_label_size)}"', shape="box", **style(fill)))
+        graph.add_node(
+            pydot.Node(
+                names[node], label=f'"{_clip(label, max_label_size)}"', shape="box", **style(fill)
+            )
+        )
         many = len(node.inputs) > 1
         for i, inp in enumerate(node.inputs):
             edge_label = f"{i}" if many else ""
@@ -190,7 +227,9 @@ def _build(pydot, outputs, inputs, topo, *, compact, with_ids, high_contrast, co
             attrs = {"label": f'"{_clip(edge_label, max_label_size)}"'} if edge_label else {}
             if node.op.destroy_map and any(i in ins for ins in node.op.destroy_map.values()):
                 attrs["color"] = "red"
-            elif getattr(node.op, "view_map", None) and any(i in ins for ins in node.op.view_map.values()):
+            elif getattr(node.op, "view_map", None) and any(
+                i in ins for ins in node.op.view_map.values()
+            ):
                 attrs["color"] = "dodgerblue"
             graph.add_edge(pydot.Edge(src, names[node], **attrs))
         for out in node.outputs:

@@ -10,15 +10,25 @@ subexpression's text once per output string.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from symcore.graph.basic import Variable, graph_inputs, io_toposort
 from symcore.graph.op import Op
 from symcore.printing._graphs import as_graph_view
 
 __all__ = [
-    "Printer", "OperatorPrinter", "FunctionPrinter", "ElemwisePrinter", "DimShufflePrinter", "SubtensorPrinter",
-    "DefaultPrinter", "PPrinter", "pprint", "pp", "leaf_string",
+    "Printer",
+    "OperatorPrinter",
+    "FunctionPrinter",
+    "ElemwisePrinter",
+    "DimShufflePrinter",
+    "SubtensorPrinter",
+    "DefaultPrinter",
+    "PPrinter",
+    "pprint",
+    "pp",
+    "leaf_string",
 ]
 
 
@@ -149,7 +159,7 @@ class PPrinter:
         """Use ``printer`` for outputs of nodes matching ``condition`` (newest wins)."""
         self.printers.insert(0, (_as_predicate(condition), printer))
 
-    def clone(self) -> "PPrinter":
+    def clone(self) -> PPrinter:
         cp = PPrinter()
         cp.printers = list(self.printers)
         cp.default = self.default

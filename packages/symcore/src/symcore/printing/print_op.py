@@ -9,7 +9,8 @@ the printing entirely. Gradients pass through unchanged.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from symcore.graph.basic import Apply, Variable
 from symcore.graph.op import Op
@@ -17,7 +18,7 @@ from symcore.graph.op import Op
 __all__ = ["Print"]
 
 
-def _default_print(op: "Print", value: Any) -> None:
+def _default_print(op: Print, value: Any) -> None:
     parts = []
     for attr in op.attrs:
         v = getattr(value, attr)
@@ -33,8 +34,12 @@ class Print(Op):
     __props__ = ("message", "attrs", "global_fn")
     view_map = {0: [0]}
 
-    def __init__(self, message: str = "", attrs: tuple[str, ...] = ("__str__",),
-                 global_fn: Callable[["Print", Any], None] = _default_print) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        attrs: tuple[str, ...] = ("__str__",),
+        global_fn: Callable[[Print, Any], None] = _default_print,
+    ) -> None:
         self.message = message
         self.attrs = tuple(attrs)
         self.global_fn = global_fn

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.graph.type import DisconnectedType
@@ -31,7 +30,12 @@ SCALAR_CASES = [
     ("standard_normal", R.standard_normal, (), lambda g, size: g.standard_normal(size=size)),
     ("binomial", R.binomial, (10, 0.3), lambda g, size: g.binomial(10, 0.3, size=size)),
     ("integers", R.integers, (3, 9), lambda g, size: g.integers(3, 9, size=size)),
-    ("random_integers", R.random_integers, (3, 9), lambda g, size: g.integers(3, 9, size=size, endpoint=True)),
+    (
+        "random_integers",
+        R.random_integers,
+        (3, 9),
+        lambda g, size: g.integers(3, 9, size=size, endpoint=True),
+    ),
     ("poisson", R.poisson, (4.0,), lambda g, size: g.poisson(4.0, size=size)),
     ("gamma", R.gamma, (2.0, 3.0), lambda g, size: g.gamma(2.0, 3.0, size=size)),
     ("beta", R.beta, (2.0, 5.0), lambda g, size: g.beta(2.0, 5.0, size=size)),
@@ -109,7 +113,9 @@ def test_size_forms():
     vec = T.lvector("v")
     by_vector = R.uniform(size=vec, rng=rng_var(), ndim=3)
     assert (by_tuple.ndim, by_shape.ndim, by_int.ndim, by_vector.ndim) == (2, 2, 1, 3)
-    f = symcore.function([n, x, vec], [by_tuple, by_shape, by_int, by_vector], no_default_updates=True)
+    f = symcore.function(
+        [n, x, vec], [by_tuple, by_shape, by_int, by_vector], no_default_updates=True
+    )
     a, b, c, d = f(4, np.zeros((2, 7)), [2, 1, 3])
     np.testing.assert_allclose(a, numpy_rng().uniform(size=(4, 3)))
     np.testing.assert_allclose(b, numpy_rng().uniform(size=(2, 7)))
@@ -134,8 +140,10 @@ def test_ndim_mismatch_is_an_error():
         R.uniform(size=(2, 2), rng=rng_var(), ndim=3)
 
 
-@pytest.mark.parametrize("bad,err", [((2, -1), ValueError), ((2.5,), TypeError), ("ab", TypeError),
-                                     ((T.dscalar(),), TypeError)])
+@pytest.mark.parametrize(
+    "bad,err",
+    [((2, -1), ValueError), ((2.5,), TypeError), ("ab", TypeError), ((T.dscalar(),), TypeError)],
+)
 def test_bad_sizes(bad, err):
     with pytest.raises(err, match="size"):
         R.uniform(size=bad, rng=rng_var())
@@ -267,8 +275,10 @@ def test_random_variables_are_marked_not_differentiable():
 
 def _shape_fn(out):
     node = out.owner
-    in_shapes = [None if not hasattr(i.type, "ndim") else tuple(T.shape(i)[k] for k in range(i.ndim))
-                 for i in node.inputs]
+    in_shapes = [
+        None if not hasattr(i.type, "ndim") else tuple(T.shape(i)[k] for k in range(i.ndim))
+        for i in node.inputs
+    ]
     shapes = node.op.infer_shape(node, in_shapes)
     assert shapes[0] is None
     return shapes[1]
@@ -283,12 +293,14 @@ def test_infer_shape_with_size_and_with_broadcast_parameters():
     c = R.multinomial(3, T.dvector("p"), size=(n,), rng=rng_var())
     p = c.owner.inputs[3]
     inputs = [n, mu, sd, p]
-    shape_exprs = [T.as_tensor_variable(list(_shape_fn(v))) if v.ndim else T.constant(np.zeros(0, "int64"))
-                   for v in (a, b, c)]
+    shape_exprs = [
+        T.as_tensor_variable(list(_shape_fn(v))) if v.ndim else T.constant(np.zeros(0, "int64"))
+        for v in (a, b, c)
+    ]
     f = symcore.function(inputs, shape_exprs, on_unused_input="ignore")
     g = symcore.function(inputs, [a, b, c], on_unused_input="ignore", no_default_updates=True)
     args = [4, np.zeros((2, 5)), np.ones((1, 5)), np.array([0.2, 0.3, 0.5])]
-    for shp, val in zip(f(*args), g(*args)):
+    for shp, val in zip(f(*args), g(*args), strict=True):
         assert tuple(shp) == val.shape
 
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore import function

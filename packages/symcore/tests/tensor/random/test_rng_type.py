@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 import symcore
 from symcore.tensor.random import (
     RandomGeneratorSharedVariable,

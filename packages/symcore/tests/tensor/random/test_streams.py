@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore import function
@@ -58,7 +57,7 @@ def test_seed_reseeds_every_stream_deterministically():
     f()
     srng.seed(1)
     again = f()
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     srng.seed(99)
     other = f()
@@ -78,7 +77,7 @@ def test_two_streams_with_the_same_seed_agree_and_differ_from_another_seed():
 def test_default_updates_are_recorded():
     srng = RandomStreams(3)
     u = srng.uniform((2,))
-    (rng, next_rng), = srng.updates()
+    ((rng, next_rng),) = srng.updates()
     assert rng is u.rng and u.update == (rng, next_rng)
     assert rng.default_update is next_rng
     assert next_rng is u.owner.outputs[0]
@@ -118,18 +117,29 @@ def test_theano_signatures_of_every_method():
         "uniform": (srng.uniform((3,), low=2.0, high=4.0), lambda g: g.uniform(2.0, 4.0, size=3)),
         "normal": (srng.normal((3,), avg=1.0, std=0.1), lambda g: g.normal(1.0, 0.1, size=3)),
         "binomial": (srng.binomial((3,), n=5, p=0.25), lambda g: g.binomial(5, 0.25, size=3)),
-        "random_integers": (srng.random_integers((30,), low=-1, high=1),
-                            lambda g: g.integers(-1, 1, size=30, endpoint=True)),
+        "random_integers": (
+            srng.random_integers((30,), low=-1, high=1),
+            lambda g: g.integers(-1, 1, size=30, endpoint=True),
+        ),
         "integers": (srng.integers((3,), low=0, high=10), lambda g: g.integers(0, 10, size=3)),
-        "choice": (srng.choice((3,), a=5, replace=False), lambda g: g.choice(5, size=3, replace=False)),
-        "permutation": (srng.permutation((2,), n=4), lambda g: np.array([g.permutation(4), g.permutation(4)])),
-        "multinomial": (srng.multinomial((2,), n=4, pvals=[0.5, 0.5]), lambda g: g.multinomial(4, [0.5, 0.5], size=2)),
+        "choice": (
+            srng.choice((3,), a=5, replace=False),
+            lambda g: g.choice(5, size=3, replace=False),
+        ),
+        "permutation": (
+            srng.permutation((2,), n=4),
+            lambda g: np.array([g.permutation(4), g.permutation(4)]),
+        ),
+        "multinomial": (
+            srng.multinomial((2,), n=4, pvals=[0.5, 0.5]),
+            lambda g: g.multinomial(4, [0.5, 0.5], size=2),
+        ),
         "poisson": (srng.poisson((3,), lam=2.0), lambda g: g.poisson(2.0, size=3)),
         "gamma": (srng.gamma((3,), shape=2.0, scale=1.5), lambda g: g.gamma(2.0, 1.5, size=3)),
         "beta": (srng.beta((3,), a=2.0, b=3.0), lambda g: g.beta(2.0, 3.0, size=3)),
     }
     f = function([], [o for o, _ in outs.values()])
-    for (name, (out, oracle)), got in zip(outs.items(), f()):
+    for (name, (out, oracle)), got in zip(outs.items(), f(), strict=True):
         expected = oracle(np.random.default_rng(next(seeds)))
         np.testing.assert_allclose(got, expected, err_msg=name)
         assert got.dtype == out.dtype
@@ -164,7 +174,9 @@ def test_gen_with_a_random_variable_op():
     srng = RandomStreams(4)
     out = srng.gen(ExponentialRV("float64"), 2.0, size=(3,))
     (seed,) = stream_seeds(4, 1)
-    np.testing.assert_allclose(function([], out)(), np.random.default_rng(seed).exponential(2.0, size=3))
+    np.testing.assert_allclose(
+        function([], out)(), np.random.default_rng(seed).exponential(2.0, size=3)
+    )
     assert out.rng.default_update is out.owner.outputs[0]
 
 
@@ -177,8 +189,20 @@ def test_pytensor_style_random_stream():
     a, b = f()
     np.testing.assert_allclose(a, np.random.default_rng(seed_n).normal(3.0, 0.5, size=(2, 2)))
     np.testing.assert_array_equal(b, np.random.default_rng(seed_i).integers(10, size=4))
-    for name in ("uniform", "standard_normal", "binomial", "random_integers", "poisson", "gamma",
-                 "beta", "exponential", "multinomial", "choice", "permutation", "truncated_normal"):
+    for name in (
+        "uniform",
+        "standard_normal",
+        "binomial",
+        "random_integers",
+        "poisson",
+        "gamma",
+        "beta",
+        "exponential",
+        "multinomial",
+        "choice",
+        "permutation",
+        "truncated_normal",
+    ):
         assert callable(getattr(srng, name))
     assert srng.beta(2.0, 3.0, size=(2,)).ndim == 1
     assert srng.multinomial(2, [0.1, 0.9]).ndim == 1

@@ -18,7 +18,13 @@ from symcore.tensor.random.type import (  # noqa: F401
 from symcore.tensor.random.utils import RandomStream, RandomStreamBase  # noqa: F401
 
 __all__ = list(_basic_all) + [
-    "RandomVariable", "default_rng_variable", "normalize_size_param", "RandomGeneratorSharedVariable",
-    "RandomGeneratorType", "RandomGeneratorVariable", "random_generator_type", "RandomStream",
+    "RandomVariable",
+    "default_rng_variable",
+    "normalize_size_param",
+    "RandomGeneratorSharedVariable",
+    "RandomGeneratorType",
+    "RandomGeneratorVariable",
+    "random_generator_type",
+    "RandomStream",
     "RandomStreamBase",
 ]

@@ -9,7 +9,8 @@ to int64.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,11 +20,35 @@ from symcore.tensor.random.op import RandomVariable
 from symcore.tensor.type import INTEGER_DTYPES
 
 __all__ = [
-    "UniformRV", "NormalRV", "StandardNormalRV", "TruncatedNormalRV", "BinomialRV", "IntegersRV",
-    "RandomIntegersRV", "PoissonRV", "GammaRV", "BetaRV", "ExponentialRV", "MultinomialRV",
-    "ChoiceRV", "PermutationRV", "RowChoiceRV", "float_dtype",
-    "uniform", "normal", "standard_normal", "truncated_normal", "binomial", "integers",
-    "random_integers", "poisson", "gamma", "beta", "exponential", "multinomial", "choice",
+    "UniformRV",
+    "NormalRV",
+    "StandardNormalRV",
+    "TruncatedNormalRV",
+    "BinomialRV",
+    "IntegersRV",
+    "RandomIntegersRV",
+    "PoissonRV",
+    "GammaRV",
+    "BetaRV",
+    "ExponentialRV",
+    "MultinomialRV",
+    "ChoiceRV",
+    "PermutationRV",
+    "RowChoiceRV",
+    "float_dtype",
+    "uniform",
+    "normal",
+    "standard_normal",
+    "truncated_normal",
+    "binomial",
+    "integers",
+    "random_integers",
+    "poisson",
+    "gamma",
+    "beta",
+    "exponential",
+    "multinomial",
+    "choice",
     "permutation",
 ]
 
@@ -36,7 +61,11 @@ def float_dtype(*params: Any) -> str:
     for p in params:
         if isinstance(p, (bool, int, float)) or p is None:
             continue  # weak
-        dt = np.dtype(as_tensor_variable(p).dtype) if isinstance(p, Variable) else np.asarray(p).dtype
+        dt = (
+            np.dtype(as_tensor_variable(p).dtype)
+            if isinstance(p, Variable)
+            else np.asarray(p).dtype
+        )
         dts.append(dt)
     out = np.result_type(*dts)
     if out.kind not in "fc":
@@ -210,7 +239,9 @@ class PermutationRV(RandomVariable):
         if x.ndim > 1:
             raise ValueError(f"{self}: x must be an int or a vector, got type {x.type}")
         if x.ndim == 0 and x.dtype not in INTEGER_DTYPES:
-            raise TypeError(f"{self}: a scalar x must be an integer (the n of arange(n)), got {x.type}")
+            raise TypeError(
+                f"{self}: a scalar x must be an integer (the n of arange(n)), got {x.type}"
+            )
         return [x]
 
     def _batch_static(self, size, params):
@@ -297,12 +328,16 @@ def _draw(op: RandomVariable, params: Sequence[Any], size: Any, rng: Any, **kw: 
     return op(*params, size=size, rng=rng, **kw)
 
 
-def uniform(low: Any = 0.0, high: Any = 1.0, size: Any = None, rng: Any = None, dtype: Any = None, **kw):
+def uniform(
+    low: Any = 0.0, high: Any = 1.0, size: Any = None, rng: Any = None, dtype: Any = None, **kw
+):
     """Draws in ``[low, high)``."""
     return _draw(UniformRV(dtype or float_dtype(low, high)), (low, high), size, rng, **kw)
 
 
-def normal(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, rng: Any = None, dtype: Any = None, **kw):
+def normal(
+    loc: Any = 0.0, scale: Any = 1.0, size: Any = None, rng: Any = None, dtype: Any = None, **kw
+):
     """Gaussian draws."""
     return _draw(NormalRV(dtype or float_dtype(loc, scale)), (loc, scale), size, rng, **kw)
 
@@ -312,7 +347,9 @@ def standard_normal(size: Any = None, rng: Any = None, dtype: Any = None, **kw):
     return _draw(StandardNormalRV(dtype or float_dtype()), (), size, rng, **kw)
 
 
-def truncated_normal(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, rng: Any = None, dtype: Any = None, **kw):
+def truncated_normal(
+    loc: Any = 0.0, scale: Any = 1.0, size: Any = None, rng: Any = None, dtype: Any = None, **kw
+):
     """Gaussian draws restricted to two standard deviations around ``loc``."""
     return _draw(TruncatedNormalRV(dtype or float_dtype(loc, scale)), (loc, scale), size, rng, **kw)
 
@@ -322,14 +359,18 @@ def binomial(n: Any, p: Any, size: Any = None, rng: Any = None, dtype: Any = "in
     return _draw(BinomialRV(dtype), (n, p), size, rng, **kw)
 
 
-def integers(low: Any, high: Any = None, size: Any = None, rng: Any = None, dtype: Any = "int64", **kw):
+def integers(
+    low: Any, high: Any = None, size: Any = None, rng: Any = None, dtype: Any = "int64", **kw
+):
     """Integers in ``[low, high)`` (``[0, low)`` when ``high`` is None, as NumPy)."""
     if high is None:
         low, high = 0, low
     return _draw(IntegersRV(dtype), (low, high), size, rng, **kw)
 
 
-def random_integers(low: Any = 0, high: Any = 1, size: Any = None, rng: Any = None, dtype: Any = "int64", **kw):
+def random_integers(
+    low: Any = 0, high: Any = 1, size: Any = None, rng: Any = None, dtype: Any = "int64", **kw
+):
     """Integers in ``[low, high]``, both ends included."""
     return _draw(RandomIntegersRV(dtype), (low, high), size, rng, **kw)
 
@@ -359,8 +400,15 @@ def multinomial(n: Any, pvals: Any, size: Any = None, rng: Any = None, dtype: An
     return _draw(MultinomialRV(dtype), (n, pvals), size, rng, **kw)
 
 
-def choice(a: Any, size: Any = None, replace: bool = True, p: Any = None, rng: Any = None,
-           dtype: Any = None, **kw):
+def choice(
+    a: Any,
+    size: Any = None,
+    replace: bool = True,
+    p: Any = None,
+    rng: Any = None,
+    dtype: Any = None,
+    **kw,
+):
     """Elements of the vector ``a`` (or of ``arange(a)``), with probabilities ``p``."""
     if p is None:
         p = constant(np.zeros((0,), dtype="float64"))

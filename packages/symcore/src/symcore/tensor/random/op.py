@@ -16,7 +16,8 @@ not differentiable: every input is disconnected from both outputs.
 from __future__ import annotations
 
 import copy
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,12 @@ from symcore.compile.sharedvalue import shared
 from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.op import Op
 from symcore.graph.type import disconnected_type
-from symcore.tensor.basic import NotScalarConstantError, as_tensor_variable, constant, get_scalar_constant_value
+from symcore.tensor.basic import (
+    NotScalarConstantError,
+    as_tensor_variable,
+    constant,
+    get_scalar_constant_value,
+)
 from symcore.tensor.math import cast
 from symcore.tensor.random.type import RandomGeneratorType, random_generator_type
 from symcore.tensor.shape import get_vector_length, make_vector, sh_max, sh_var, specify_shape
@@ -56,14 +62,21 @@ def normalize_size_param(size: Any, ndim: int | None = None, who: str = "random"
                 if int(e) < 0:
                     raise ValueError(f"{who}: size {tuple(size)} has a negative entry ({e})")
                 continue
-            if isinstance(e, Variable) and getattr(e.type, "ndim", None) == 0 and e.dtype in INTEGER_DTYPES:
+            if (
+                isinstance(e, Variable)
+                and getattr(e.type, "ndim", None) == 0
+                and e.dtype in INTEGER_DTYPES
+            ):
                 continue
-            raise TypeError(f"{who}: entry {k} of size must be an int or an integer scalar variable, "
-                            f"got {e!r}")
+            raise TypeError(
+                f"{who}: entry {k} of size must be an int or an integer scalar variable, got {e!r}"
+            )
         if all(isinstance(e, (int, np.integer)) for e in entries):
             return constant(np.asarray(entries, dtype="int64").reshape(len(entries)))
-        return make_vector(*[e if isinstance(e, Variable) else constant(int(e), dtype="int64")
-                               for e in entries], dtype="int64")
+        return make_vector(
+            *[e if isinstance(e, Variable) else constant(int(e), dtype="int64") for e in entries],
+            dtype="int64",
+        )
     if isinstance(size, Variable):
         v = as_tensor_variable(size)
         if v.ndim != 1 or v.dtype not in INTEGER_DTYPES:
@@ -74,15 +87,19 @@ def normalize_size_param(size: Any, ndim: int | None = None, who: str = "random"
             n = get_vector_length(v)
         except ValueError:
             if ndim is None:
-                raise ValueError(f"{who}: the length of the symbolic size {v} is not known when the graph "
-                                 "is built; pass ndim= (the number of dimensions of the draws)") from None
+                raise ValueError(
+                    f"{who}: the length of the symbolic size {v} is not known when the graph "
+                    "is built; pass ndim= (the number of dimensions of the draws)"
+                ) from None
             v = specify_shape(v, (ndim,))
             n = ndim
         if ndim is not None and n != ndim:
             raise ValueError(f"{who}: size {v} has {n} entries but ndim={ndim}")
         return v
-    raise TypeError(f"{who}: size must be None, an int, a tuple of ints/integer scalars or an "
-                    f"integer vector, got {type(size).__name__}: {size!r}")
+    raise TypeError(
+        f"{who}: size must be None, an int, a tuple of ints/integer scalars or an "
+        f"integer vector, got {type(size).__name__}: {size!r}"
+    )
 
 
 def size_length(size: Variable) -> int:
@@ -169,7 +186,8 @@ class RandomVariable(Op):
             self.destroy_map = {0: [0]}
 
     def __str__(self) -> str:
-        return f"{type(self).__name__}{{{self.name}, {self.dtype}{', inplace' if self.inplace else ''}}}"
+        inplace = ", inplace" if self.inplace else ""
+        return f"{type(self).__name__}{{{self.name}, {self.dtype}{inplace}}}"
 
     # -- numerics ----------------------------------------------------------------------
     def rng_fn(self, rng: np.random.Generator, *args: Any) -> Any:
@@ -177,39 +195,58 @@ class RandomVariable(Op):
         raise NotImplementedError(f"{type(self).__name__}.rng_fn")
 
     # -- building ----------------------------------------------------------------------
-    def __call__(self, *params: Any, size: Any = None, rng: Any = None, ndim: int | None = None,
-                 name: str | None = None, **kwargs: Any):
+    def __call__(
+        self,
+        *params: Any,
+        size: Any = None,
+        rng: Any = None,
+        ndim: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ):
         if rng is None:
             rng = default_rng_variable()
-        size = normalize_size_param(size, ndim=None if ndim is None else ndim - self.ndim_supp, who=self.name)
+        size = normalize_size_param(
+            size, ndim=None if ndim is None else ndim - self.ndim_supp, who=self.name
+        )
         out = super().__call__(rng, size, *params, **kwargs)
         if ndim is not None and out.ndim != ndim:
-            raise ValueError(f"{self.name}: ndim={ndim} was asked but the draws have {out.ndim} "
-                             f"dimensions (size={size}, parameters {list(params)})")
+            raise ValueError(
+                f"{self.name}: ndim={ndim} was asked but the draws have {out.ndim} "
+                f"dimensions (size={size}, parameters {list(params)})"
+            )
         if name is not None:
             out.name = name
         return out
 
     def _prepare_params(self, params: Sequence[Any]) -> list[Variable]:
         if len(params) != len(self.ndims_params):
-            raise TypeError(f"{self}: expected {len(self.ndims_params)} parameters, got {len(params)}")
+            raise TypeError(
+                f"{self}: expected {len(self.ndims_params)} parameters, got {len(params)}"
+            )
         out = []
-        for i, (p, nd) in enumerate(zip(params, self.ndims_params)):
+        for i, (p, nd) in enumerate(zip(params, self.ndims_params, strict=True)):
             v = as_tensor_variable(p)
             if v.ndim < nd:
-                raise ValueError(f"{self}: parameter {i} ({v}) needs at least {nd} dimensions, "
-                                 f"got type {v.type}")
+                raise ValueError(
+                    f"{self}: parameter {i} ({v}) needs at least {nd} dimensions, got type {v.type}"
+                )
             out.append(v)
         return out
+
+    def _batch_ndim(self, params: Sequence[Variable]) -> int:
+        """Batch dimensions the parameters broadcast to (when no size is given)."""
+        pairs = zip(params, self.ndims_params, strict=True)
+        return max([p.ndim - nd for p, nd in pairs], default=0)
 
     def _batch_static(self, size: Variable, params: Sequence[Variable]) -> list[int | None]:
         """Static batch shape (None = unknown) of the draws."""
         n = size_length(size)
         if n > 0:
             return list(_size_entries_static(size))
-        batch_nd = max([p.ndim - nd for p, nd in zip(params, self.ndims_params)], default=0)
+        batch_nd = self._batch_ndim(params)
         shape: list[int | None] = [1] * batch_nd
-        for p, nd in zip(params, self.ndims_params):
+        for p, nd in zip(params, self.ndims_params, strict=True):
             pshape = list(p.type.shape[: p.ndim - nd])
             pshape = [1] * (batch_nd - len(pshape)) + pshape
             for k, s in enumerate(pshape):
@@ -231,12 +268,16 @@ class RandomVariable(Op):
         if not isinstance(rng, Variable):
             rng = random_generator_type.constant_type(random_generator_type, rng)
         if not isinstance(rng.type, RandomGeneratorType):
-            raise TypeError(f"{self}: rng must be a random generator variable (e.g. "
-                            f"shared(numpy.random.default_rng(seed))), got {rng} of type {rng.type}")
+            raise TypeError(
+                f"{self}: rng must be a random generator variable (e.g. "
+                f"shared(numpy.random.default_rng(seed))), got {rng} of type {rng.type}"
+            )
         size = normalize_size_param(size, who=self.name)
         params = self._prepare_params(params)
         shape = self._batch_static(size, params) + self._support_static(size, params)
-        out_type = TensorType(self.output_dtype(params), shape=[None if s is None else int(s) for s in shape])
+        out_type = TensorType(
+            self.output_dtype(params), shape=[None if s is None else int(s) for s in shape]
+        )
         return Apply(self, [rng, size, *params], [rng.type(), out_type()])
 
     # -- running -----------------------------------------------------------------------
@@ -249,13 +290,17 @@ class RandomVariable(Op):
             draws = self.rng_fn(rng, *args, size_t if size_t else None)
         except (ValueError, TypeError) as exc:
             shapes = ", ".join(f"{np.shape(a)} {np.asarray(a).dtype}" for a in args)
-            raise type(exc)(f"{self}: cannot draw with size={size_t or None} from parameters of "
-                            f"shapes/dtypes [{shapes}]: {exc}") from exc
+            raise type(exc)(
+                f"{self}: cannot draw with size={size_t or None} from parameters of "
+                f"shapes/dtypes [{shapes}]: {exc}"
+            ) from exc
         out = node.outputs[1]
         arr = np.asarray(draws, dtype=out.dtype)
         if arr.ndim != out.ndim:
-            raise ValueError(f"{self}: draws have shape {arr.shape} but the output has {out.ndim} "
-                             f"dimensions (size={size_t or None})")
+            raise ValueError(
+                f"{self}: draws have shape {arr.shape} but the output has {out.ndim} "
+                f"dimensions (size={size_t or None})"
+            )
         output_storage[0][0] = rng
         output_storage[1][0] = arr
 
@@ -264,13 +309,13 @@ class RandomVariable(Op):
         rng, size, *params = node.inputs
         if size_length(size) > 0:
             return _size_entries_symbolic(size)
-        batch_nd = max([p.ndim - nd for p, nd in zip(params, self.ndims_params)], default=0)
+        batch_nd = self._batch_ndim(params)
         dims: list[Any] = [1] * batch_nd
-        for p, nd, pshape in zip(params, self.ndims_params, input_shapes[2:]):
+        for p, nd, pshape in zip(params, self.ndims_params, input_shapes[2:], strict=True):
             bshape = list(pshape[: p.ndim - nd])
             bcast = list(p.broadcastable[: p.ndim - nd])
             offset = batch_nd - len(bshape)
-            for k, (s, b) in enumerate(zip(bshape, bcast)):
+            for k, (s, b) in enumerate(zip(bshape, bcast, strict=True)):
                 if not b:
                     dims[offset + k] = sh_max(dims[offset + k], s)
         return [sh_var(d) for d in dims]

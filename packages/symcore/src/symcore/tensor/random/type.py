@@ -17,8 +17,12 @@ from symcore.graph.basic import Constant, Variable
 from symcore.graph.type import Type
 
 __all__ = [
-    "RandomGeneratorType", "random_generator_type", "RandomGeneratorVariable",
-    "RandomGeneratorConstant", "RandomGeneratorSharedVariable", "random_generator_constructor",
+    "RandomGeneratorType",
+    "random_generator_type",
+    "RandomGeneratorVariable",
+    "RandomGeneratorConstant",
+    "RandomGeneratorSharedVariable",
+    "random_generator_constructor",
 ]
 
 
@@ -33,7 +37,9 @@ def _states_equal(a: Any, b: Any) -> bool:
 class RandomGeneratorType(Type):
     """The type of variables whose values are ``numpy.random.Generator`` objects."""
 
-    def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> np.random.Generator:
+    def filter(
+        self, data: Any, strict: bool = False, allow_downcast: bool | None = None
+    ) -> np.random.Generator:
         """Accept a ``Generator`` as is; when not strict, also a bit-generator state dict
         (``generator.bit_generator.state``), from which a new Generator is made."""
         if isinstance(data, np.random.Generator):
@@ -73,7 +79,7 @@ class RandomGeneratorType(Type):
 
     __repr__ = __str__
 
-    def make_variable(self, name: str | None = None) -> "RandomGeneratorVariable":
+    def make_variable(self, name: str | None = None) -> RandomGeneratorVariable:
         return RandomGeneratorVariable(self, None, None, name)
 
     @property
@@ -108,7 +114,9 @@ class RandomGeneratorSharedVariable(SharedVariable, RandomGeneratorVariable):
 
 
 @shared_constructor
-def random_generator_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False, **kwargs):
+def random_generator_constructor(
+    value, name=None, strict=False, allow_downcast=None, borrow=False, **kwargs
+):
     """``shared(numpy.random.default_rng(seed))``: a shared generator (copied unless ``borrow``)."""
     if not isinstance(value, np.random.Generator):
         raise TypeError(f"expects a numpy.random.Generator, got {type(value).__name__}")
@@ -117,5 +125,9 @@ def random_generator_constructor(value, name=None, strict=False, allow_downcast=
     if not borrow:
         value = copy.deepcopy(value)
     return RandomGeneratorSharedVariable(
-        type=random_generator_type, value=value, name=name, strict=strict, allow_downcast=allow_downcast,
+        type=random_generator_type,
+        value=value,
+        name=name,
+        strict=strict,
+        allow_downcast=allow_downcast,
     )

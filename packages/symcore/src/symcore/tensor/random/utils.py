@@ -11,7 +11,8 @@ generator's state to replay the same draws.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +32,11 @@ class RandomStreamBase:
     ``(shared generator, next state)`` pairs, in creation order.
     """
 
-    def __init__(self, seed: int | None = None,
-                 rng_ctor: Callable[[int], np.random.Generator] = np.random.default_rng) -> None:
+    def __init__(
+        self,
+        seed: int | None = None,
+        rng_ctor: Callable[[int], np.random.Generator] = np.random.default_rng,
+    ) -> None:
         self.default_instance_seed = seed
         self.rng_ctor = rng_ctor
         self.state_updates: list[tuple[Any, Any]] = []
