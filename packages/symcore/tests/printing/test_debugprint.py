@@ -261,3 +261,14 @@ def test_min_informative_str_named_root_is_just_its_name():
     z = T.exp(x)
     z.name = "z"
     assert min_informative_str(z) == "A. z"
+
+
+def test_print_storage_of_a_compiled_function_shows_defaults_and_shared_values():
+    x, s = T.dvectors("x", "s")
+    w = symcore.shared(np.array([1.0, 2.0]), name="w")
+    f = symcore.function([x, symcore.In(s, value=np.array([3.5, 4.5]))], x * w + s)
+    text = debugprint(f, file="str", print_storage=True)
+    assert re.search(r"\bw \[id [A-Z]+\] value=\[1\., 2\.\]", text)
+    assert re.search(r"\bs \[id [A-Z]+\] value=\[3\.5, 4\.5\]", text)
+    w.set_value(np.array([7.0, 8.0]))
+    assert "value=[7., 8.]" in debugprint(f, file="str", print_storage=True)

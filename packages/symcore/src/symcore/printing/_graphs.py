@@ -56,9 +56,17 @@ def _storage_of(fn: Any) -> dict:
     smap = getattr(fn, "storage_map", None)
     if smap is None:
         smap = getattr(getattr(fn, "vm", None), "storage_map", None)
+    out: dict = {}
+    # the values in the function's input cells (defaults, shared variables, last inputs)
+    cells = getattr(fn, "input_storage", None)
+    inputs = fn.maker.fgraph.inputs
+    if isinstance(cells, (list, tuple)) and len(cells) == len(inputs):
+        for var, cell in zip(inputs, cells, strict=True):
+            value = getattr(cell, "storage", [None])[0]
+            if value is not None:
+                out[var] = value
     if not isinstance(smap, dict):
-        return {}
-    out = {}
+        return out
     for var, cell in smap.items():
         try:
             out[var] = cell[0]
