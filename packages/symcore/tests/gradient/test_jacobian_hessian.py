@@ -1,7 +1,7 @@
 """``jacobian``, ``hessian`` and ``hessian_vector_product`` against analytic NumPy values.
 
-Until scan exists the rows are unrolled, so the expressions have statically known
-lengths here; an unknown length must fail with a clear NotImplementedError.
+The rows are unrolled when the expressions have statically known lengths; an unknown
+length is handled by a scan (more scan cases in tests/scan/test_scan_grad.py).
 """
 
 import numpy as np
@@ -93,10 +93,10 @@ def test_jacobian_rejects_matrices():
         jacobian(m * 2.0, m)
 
 
-def test_jacobian_of_unknown_length_needs_scan():
+def test_jacobian_of_unknown_length_uses_scan():
     x = T.dvector("x")
-    with pytest.raises(NotImplementedError, match="scan"):
-        jacobian(T.exp(x), x)
+    xv = RNG.standard_normal(3)
+    np.testing.assert_allclose(fn([x], jacobian(T.exp(x), x))(xv), np.diag(np.exp(xv)))
 
 
 def _cost_and_hessian(xv):
@@ -138,9 +138,11 @@ def test_hessian_argument_checks():
         hessian(x * 2.0, x)
     with pytest.raises(TypeError, match="vectors"):
         hessian(T.sum(m), m)
-    u = T.dvector("u")  # length unknown when the graph is built
-    with pytest.raises(NotImplementedError, match="scan"):
-        hessian(T.sum(T.exp(u)), u)
+    u = T.dvector("u")  # length unknown when the graph is built: rows computed by scan
+    uv = RNG.standard_normal(3)
+    mode = symcore.get_mode("FAST_RUN").excluding("inplace")
+    f = symcore.function([u], hessian(T.sum(T.exp(u)), u), mode=mode)
+    np.testing.assert_allclose(f(uv), np.diag(np.exp(uv)))
 
 
 @pytest.mark.parametrize("use_rop", [False, True])

@@ -1,10 +1,9 @@
 """Derivatives built from ``grad`` and ``Rop``: ``jacobian``, ``hessian``,
 ``hessian_vector_product``.
 
-Theano computes a Jacobian row by row with ``scan``. Until scan exists, the rows are
-unrolled when the expression's length is known when the graph is built (a static shape,
-or a shape that folds to a constant). :func:`jacobian_rows` is the one place to switch to
-scan.
+Theano computes a Jacobian row by row with ``scan``. Here the rows are unrolled when the
+expression's length is known when the graph is built (a static shape, or a shape that
+folds to a constant), and computed by a scan otherwise (:func:`jacobian_rows`).
 """
 
 from __future__ import annotations
@@ -125,13 +124,18 @@ def hessian_vector_product(
 def jacobian_rows(
     expression: Variable,
     wrt: list[Variable],
-    n: int,
+    n: int | None,
     consider_constant: Iterable[Variable] | None = None,
 ) -> list[Variable]:
     """For each ``w`` in ``wrt``, ``stack([grad(expression[i], w) for i in range(n)])``.
 
-    Unrolled over the static length ``n``; scan replaces this loop once it exists.
+    Unrolled over the static length ``n``; computed by a scan when ``n`` is None (the
+    length is known only at run time).
     """
+    if n is None:
+        from symcore.scan.jacobian import jacobian_rows_scan  # scan builds on gradient
+
+        return jacobian_rows_scan(expression, wrt, consider_constant)
     t = T()
     per_wrt: list[list[Variable]] = [[] for _ in wrt]
     for i in range(n):
@@ -152,17 +156,10 @@ def jacobian_rows(
     return out
 
 
-def static_length(v: Variable) -> int:
-    """The length of ``v``'s first dimension when it is known before running the graph."""
-    n = _try_static_length(v)
-    if n is None:
-        raise NotImplementedError(
-            f"jacobian/hessian of {v} (type {v.type}): its length is not known when the graph "
-            "is built, and computing it row by row at run time needs scan, which symcore "
-            "does not have yet. Give the input a static shape (e.g. T.vector('x', "
-            "shape=(n,)) or T.specify_shape(x, (n,)))."
-        )
-    return n
+def static_length(v: Variable) -> int | None:
+    """The length of ``v``'s first dimension when it is known before running the graph,
+    else None (``jacobian_rows`` then loops with scan)."""
+    return _try_static_length(v)
 
 
 def _try_static_length(v: Variable) -> int | None:
