@@ -89,6 +89,23 @@ def _clone_out(vars_: list[Variable], ns_outer: dict[Variable, Variable]) -> lis
 # ---------------------------------------------------------------------------------------
 
 
+def _dedupe_inputs(p: ScanParts) -> bool:
+    """Sequences / non-sequences given twice (the same outer variable) are read once."""
+    replace: dict[Variable, Variable] = {}
+    for group in (p.seqs, p.non_seqs):
+        first: dict[Variable, Variable] = {}
+        keep = []
+        for s in group:
+            if s.outer in first and first[s.outer].type == s.inner.type:
+                replace[s.inner] = first[s.outer]
+            else:
+                first.setdefault(s.outer, s.inner)
+                keep.append(s)
+        group[:] = keep
+    p.substitute(replace)
+    return bool(replace)
+
+
 def _used(fgraph, var: Variable | None) -> bool:
     return var is not None and bool(fgraph.clients.get(var))
 
@@ -98,21 +115,7 @@ def _used(fgraph, var: Variable | None) -> bool:
 def scan_remove_unused(fgraph, node):
     """Remove outputs nobody reads, inputs the step ignores and duplicated inputs."""
     p = ScanParts.from_node(node)
-    changed = False
-    # -- duplicated sequences / non-sequences: read the first copy -----------------------
-    replace: dict[Variable, Variable] = {}
-    for group in (p.seqs, p.non_seqs):
-        first: dict[Variable, Variable] = {}
-        keep = []
-        for s in group:
-            if s.outer in first and first[s.outer].type == s.inner.type:
-                replace[s.inner] = first[s.outer]
-                changed = True
-            else:
-                first.setdefault(s.outer, s.inner)
-                keep.append(s)
-        group[:] = keep
-    p.substitute(replace)
+    changed = _dedupe_inputs(p)
     # -- outputs: keep the read ones and the states they need -----------------------------
     states = p.mit_sot + p.sit_sot + p.shared
     keep_nit = [s for s in p.nit_sot if _used(fgraph, s.outer_out)]
@@ -169,6 +172,7 @@ def _merge_parts(a, b) -> ScanParts:
         getattr(pa, f).extend(getattr(pb, f))
     names = [n for n in (a.op.name, b.op.name) if n]
     pa.attrs["name"] = "&".join(names) if names else None
+    _dedupe_inputs(pa)
     return pa
 
 
