@@ -1,3 +1,10 @@
 """C implementations of core Ops, registered by Op class when this package is imported."""
 
 from sym_backend_c.ops import elemwise  # noqa: F401
+from sym_backend_c.ops import reduction  # noqa: F401
+from sym_backend_c.ops import blas  # noqa: F401
+from sym_backend_c.ops import shape  # noqa: F401
+from sym_backend_c.ops import subtensor  # noqa: F401
+from sym_backend_c.ops import subtensor_advanced  # noqa: F401
+from sym_backend_c.ops import alloc  # noqa: F401
+from sym_backend_c.ops import nnet  # noqa: F401

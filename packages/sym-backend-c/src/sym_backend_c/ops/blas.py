@@ -1,0 +1,292 @@
+"""C code for ``Dot`` (the four cases of ``numpy.dot`` on 1-d/2-d operands) through BLAS.
+
+float64/float32 products call SciPy's BLAS (``dgemm``/``dgemv``/``ddot`` and the ``s``
+forms) through the pointer table: an operand is passed as it is when BLAS can read its
+strides (C- or Fortran-ordered rows, any positive leading dimension, any vector increment
+including negative ones) and copied otherwise. Zero-size dimensions never reach BLAS.
+Operands of another dtype than the output's are cast first (``int32 . float64`` is a
+float64 product, as in NumPy). Integer and bool products run plain C loops that wrap
+around like NumPy's.
+
+The helpers in ``BLAS_C`` (``symc_xgemm_d``, ``symc_xgemv_d``, ``symc_xdot_d``, ``symc_xger_d``
+and their float32 twins) compute ``C = alpha*A@B + beta*C`` etc. on arrays of any
+layout; the Gemm/Gemv/Ger Ops of the rewrites reuse them.
+"""
+
+from __future__ import annotations
+
+from symcore.tensor.dot import Dot
+
+from sym_backend_c.blas import C_DECLS, available, index
+from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
+from sym_backend_c.codegen.registry import register_c_impl
+from sym_backend_c.ops._common import native, wrap_type
+
+_BLAS_TEMPLATE = r"""
+/* A 2-d array as a BLAS operand: trans 'N' when its rows are contiguous (the Fortran view
+   of the memory is the transpose), 'T' when its columns are; ld: leading dimension.
+   Returns -1 when BLAS cannot read it as it is. */
+static int symc_blas_mat_@T@(PyArrayObject* a, char* trans, int* ld) {
+    const npy_intp isz = sizeof(@CT@);
+    const npy_intp r = PyArray_DIM(a, 0), c = PyArray_DIM(a, 1);
+    const npy_intp b0 = PyArray_STRIDE(a, 0), b1 = PyArray_STRIDE(a, 1);
+    if (!PyArray_ISALIGNED(a) || b0 % isz || b1 % isz || r > INT_MAX || c > INT_MAX) return -1;
+    const npy_intp s0 = b0 / isz, s1 = b1 / isz;
+    if ((s1 == 1 || c == 1) && (r == 1 || (s0 >= 1 && s0 >= c && s0 <= INT_MAX))) {
+        *trans = 'N'; *ld = (int)(r == 1 ? (c > 1 ? c : 1) : s0); return 0;
+    }
+    if ((s0 == 1 || r == 1) && (c == 1 || (s1 >= 1 && s1 >= r && s1 <= INT_MAX))) {
+        *trans = 'T'; *ld = (int)(c == 1 ? (r > 1 ? r : 1) : s1); return 0;
+    }
+    return -1;
+}
+
+/* A 1-d array as a BLAS vector: pointer to its lowest address and increment. */
+static int symc_blas_vec_@T@(PyArrayObject* a, @CT@** ptr, int* inc) {
+    const npy_intp isz = sizeof(@CT@);
+    const npy_intp n = PyArray_DIM(a, 0), b = PyArray_STRIDE(a, 0);
+    if (!PyArray_ISALIGNED(a) || b % isz || n > INT_MAX) return -1;
+    const npy_intp s = b / isz;
+    if (n <= 1) { *ptr = (@CT@*)PyArray_DATA(a); *inc = 1; return 0; }
+    if (s == 0 || s > INT_MAX || s < -INT_MAX) return -1;
+    *inc = (int)s;
+    *ptr = (@CT@*)PyArray_DATA(a) + (s < 0 ? (n - 1) * s : 0);
+    return 0;
+}
+
+/* `a` itself (new reference) when BLAS can read it, else a C-ordered copy. */
+static PyArrayObject* symc_blas_ready_@T@(PyArrayObject* a) {
+    char t; int ld; @CT@* p; int inc;
+    int ok = PyArray_NDIM(a) == 2 ? symc_blas_mat_@T@(a, &t, &ld) : symc_blas_vec_@T@(a, &p, &inc);
+    if (ok == 0) { Py_INCREF(a); return a; }
+    return (PyArrayObject*)PyArray_NewCopy(a, NPY_CORDER);
+}
+
+/* C = alpha * A @ B + beta * C for 2-d arrays (row-major semantics, any layouts). */
+static int symc_xgemm_@T@(@CT@ alpha, PyArrayObject* A, PyArrayObject* B, @CT@ beta, PyArrayObject* C) {
+    const npy_intp M = PyArray_DIM(C, 0), N = PyArray_DIM(C, 1), K = PyArray_DIM(A, 1);
+    if (M == 0 || N == 0) return 0;
+    if (K == 0 || alpha == 0) {  /* C = beta * C, without reading C when beta == 0 */
+        if (beta == 1) return 0;
+        char* base = PyArray_BYTES(C);
+        const npy_intp s0 = PyArray_STRIDE(C, 0), s1 = PyArray_STRIDE(C, 1);
+        for (npy_intp i = 0; i < M; i++)
+            for (npy_intp j = 0; j < N; j++) { @CT@* e = (@CT@*)(base + i * s0 + j * s1); *e = beta == 0 ? 0 : *e * beta; }
+        return 0;
+    }
+    char tc; int ldc;
+    PyArrayObject* Cw = C;
+    if (symc_blas_mat_@T@(C, &tc, &ldc) < 0) {
+        Cw = (PyArrayObject*)PyArray_NewCopy(C, NPY_CORDER);
+        if (!Cw) return -1;
+        symc_blas_mat_@T@(Cw, &tc, &ldc);
+    }
+    PyArrayObject* Ar = symc_blas_ready_@T@(A);
+    PyArrayObject* Br = Ar ? symc_blas_ready_@T@(B) : NULL;
+    if (!Ar || !Br) { Py_XDECREF(Ar); if (Cw != C) Py_DECREF(Cw); return -1; }
+    char ta, tb; int lda, ldb;
+    symc_blas_mat_@T@(Ar, &ta, &lda); symc_blas_mat_@T@(Br, &tb, &ldb);
+    int m = (int)M, n = (int)N, k = (int)K;
+    symc_gemm_@T@ gemm = (symc_gemm_@T@)symc_ptrs[@GEMM@];
+    if (tc == 'N') {
+        /* C's memory is C^T col-major: C^T = B^T A^T */
+        gemm(&tb, &ta, &n, &m, &k, &alpha, (@CT@*)PyArray_DATA(Br), &ldb, (@CT@*)PyArray_DATA(Ar), &lda,
+             &beta, (@CT@*)PyArray_DATA(Cw), &ldc);
+    } else {
+        /* C's memory is C col-major: C = A B, each operand's flag flipped */
+        char fa = ta == 'N' ? 'T' : 'N', fb = tb == 'N' ? 'T' : 'N';
+        gemm(&fa, &fb, &m, &n, &k, &alpha, (@CT@*)PyArray_DATA(Ar), &lda, (@CT@*)PyArray_DATA(Br), &ldb,
+             &beta, (@CT@*)PyArray_DATA(Cw), &ldc);
+    }
+    Py_DECREF(Ar); Py_DECREF(Br);
+    if (Cw != C) { int r = PyArray_CopyInto(C, Cw); Py_DECREF(Cw); return r; }
+    return 0;
+}
+
+/* y = alpha * op(A) @ x + beta * y, op(A) = A (trans=0) or A.T (trans=1). */
+static int symc_xgemv_@T@(@CT@ alpha, PyArrayObject* A, int trans, PyArrayObject* x, @CT@ beta, PyArrayObject* y) {
+    const npy_intp R = PyArray_DIM(A, 0), Cc = PyArray_DIM(A, 1);
+    const npy_intp M = trans ? Cc : R, K = trans ? R : Cc;
+    if (M == 0) return 0;
+    if (K == 0 || alpha == 0) {  /* y = beta * y, without reading y when beta == 0 */
+        if (beta == 1) return 0;
+        char* base = PyArray_BYTES(y); const npy_intp st = PyArray_STRIDE(y, 0);
+        for (npy_intp i = 0; i < M; i++) { @CT@* e = (@CT@*)(base + i * st); *e = beta == 0 ? 0 : *e * beta; }
+        return 0;
+    }
+    PyArrayObject* yw = y; @CT@* yp; int incy;
+    if (symc_blas_vec_@T@(y, &yp, &incy) < 0) {
+        yw = (PyArrayObject*)PyArray_NewCopy(y, NPY_CORDER);
+        if (!yw) return -1;
+        symc_blas_vec_@T@(yw, &yp, &incy);
+    }
+    PyArrayObject* Ar = symc_blas_ready_@T@(A);
+    PyArrayObject* xr = Ar ? symc_blas_ready_@T@(x) : NULL;
+    if (!Ar || !xr) { Py_XDECREF(Ar); if (yw != y) Py_DECREF(yw); return -1; }
+    char ta; int lda; @CT@* xp; int incx;
+    symc_blas_mat_@T@(Ar, &ta, &lda); symc_blas_vec_@T@(xr, &xp, &incx);
+    /* memory of A as col-major: A^T (ta 'N', R' = Cc rows) or A (ta 'T', R rows) */
+    int rows = (int)(ta == 'N' ? Cc : R), cols = (int)(ta == 'N' ? R : Cc);
+    /* we want op(A) @ x; in terms of the col-major matrix Mc: A = Mc^T (ta 'N') or A = Mc */
+    char t = (ta == 'N') ^ (trans != 0) ? 'T' : 'N';
+    symc_gemv_@T@ gemv = (symc_gemv_@T@)symc_ptrs[@GEMV@];
+    gemv(&t, &rows, &cols, &alpha, (@CT@*)PyArray_DATA(Ar), &lda, xp, &incx, &beta, yp, &incy);
+    Py_DECREF(Ar); Py_DECREF(xr);
+    if (yw != y) { int r = PyArray_CopyInto(y, yw); Py_DECREF(yw); return r; }
+    return 0;
+}
+
+/* x . y for 1-d arrays of equal length. */
+static int symc_xdot_@T@(PyArrayObject* x, PyArrayObject* y, @CT@* out) {
+    const npy_intp n = PyArray_DIM(x, 0);
+    if (n == 0) { *out = 0; return 0; }
+    PyArrayObject* xr = symc_blas_ready_@T@(x);
+    PyArrayObject* yr = xr ? symc_blas_ready_@T@(y) : NULL;
+    if (!xr || !yr) { Py_XDECREF(xr); return -1; }
+    @CT@ *xp, *yp; int incx, incy, nn = (int)n;
+    symc_blas_vec_@T@(xr, &xp, &incx); symc_blas_vec_@T@(yr, &yp, &incy);
+    *out = ((symc_dot_@T@)symc_ptrs[@DOT@])(&nn, xp, &incx, yp, &incy);
+    Py_DECREF(xr); Py_DECREF(yr);
+    return 0;
+}
+
+/* A += alpha * outer(x, y) (A 2-d, any layout). */
+static int symc_xger_@T@(@CT@ alpha, PyArrayObject* x, PyArrayObject* y, PyArrayObject* A) {
+    const npy_intp M = PyArray_DIM(A, 0), N = PyArray_DIM(A, 1);
+    if (M == 0 || N == 0 || alpha == 0) return 0;
+    char ta; int lda;
+    PyArrayObject* Aw = A;
+    if (symc_blas_mat_@T@(A, &ta, &lda) < 0) {
+        Aw = (PyArrayObject*)PyArray_NewCopy(A, NPY_CORDER);
+        if (!Aw) return -1;
+        symc_blas_mat_@T@(Aw, &ta, &lda);
+    }
+    PyArrayObject* xr = symc_blas_ready_@T@(x);
+    PyArrayObject* yr = xr ? symc_blas_ready_@T@(y) : NULL;
+    if (!xr || !yr) { Py_XDECREF(xr); if (Aw != A) Py_DECREF(Aw); return -1; }
+    @CT@ *xp, *yp; int incx, incy;
+    symc_blas_vec_@T@(xr, &xp, &incx); symc_blas_vec_@T@(yr, &yp, &incy);
+    int m = (int)M, n = (int)N;
+    symc_ger_@T@ ger = (symc_ger_@T@)symc_ptrs[@GER@];
+    if (ta == 'N')  /* memory is A^T col-major (N x M): A^T += alpha y x^T */
+        ger(&n, &m, &alpha, yp, &incy, xp, &incx, (@CT@*)PyArray_DATA(Aw), &lda);
+    else
+        ger(&m, &n, &alpha, xp, &incx, yp, &incy, (@CT@*)PyArray_DATA(Aw), &lda);
+    Py_DECREF(xr); Py_DECREF(yr);
+    if (Aw != A) { int r = PyArray_CopyInto(A, Aw); Py_DECREF(Aw); return r; }
+    return 0;
+}
+"""
+
+_TYPEDEF_ALIASES = r"""
+#include <limits.h>
+"""
+
+
+def blas_support(ctx: NodeContext, dtype: str) -> str:
+    """Add the BLAS helpers for ``dtype`` (float32/float64) to the module; returns the
+    suffix of their names (``d`` or ``s``)."""
+    t = "d" if dtype == "float64" else "s"
+    ctx.add_support("blas_decls", C_DECLS)
+    ctx.add_support("blas_aliases", _TYPEDEF_ALIASES)
+    code = _BLAS_TEMPLATE
+    for k, v in {"@T@": t, "@CT@": c_type(dtype), "@GEMM@": str(index(t + "gemm")),
+                 "@GEMV@": str(index(t + "gemv")), "@DOT@": str(index(t + "dot")),
+                 "@GER@": str(index(t + "ger"))}.items():
+        code = code.replace(k, v)
+    ctx.add_support(f"blas_helpers_{t}", code)
+    return t
+
+
+def cast_to(ctx: NodeContext, src: str, var, dtype: str, dst: str) -> list[str]:
+    """C lines making ``dst`` (a new ``PyArrayObject*`` reference) hold input ``src`` in
+    ``dtype`` (a copy only when its dtype differs)."""
+    if var.type.dtype == dtype:
+        return [f"        PyArrayObject* {dst} = SYMC_A({src}); Py_INCREF({dst});"]
+    return [f"        PyArrayObject* {dst} = (PyArrayObject*)PyArray_CastToType(SYMC_A({src}),"
+            f" PyArray_DescrFromType({npy_typenum(dtype)}), 0);",
+            f"        if (!{dst}) {ctx.fail}"]
+
+
+def _int_loops(out_dtype: str) -> str:
+    """C statements of an integer/bool product of 2-d views (M,K)x(K,N) -> C-contig (M,N)."""
+    CT = c_type(out_dtype)
+    if out_dtype == "bool":
+        acc = "acc = acc | (a != 0 && b != 0);"
+        W = CT
+    else:
+        W = wrap_type(out_dtype)
+        acc = f"acc += ({W})a * ({W})b;"
+    return f"""
+            {CT}* op = ({CT}*)SYMC_DATA(out);
+            for (npy_intp i = 0; i < M; i++)
+                for (npy_intp j = 0; j < N; j++) {{
+                    {W} acc = 0;
+                    for (npy_intp k = 0; k < K; k++) {{
+                        const {CT} a = *(const {CT}*)(xp + i * sx0 + k * sx1);
+                        const {CT} b = *(const {CT}*)(yp + k * sy0 + j * sy1);
+                        {acc}
+                    }}
+                    op[i * N + j] = ({CT})acc;
+                }}"""
+
+
+@register_c_impl(Dot)
+def dot_c(op: Dot, node, ctx: NodeContext) -> str | None:
+    x, y = node.inputs
+    out_dt = node.outputs[0].type.dtype
+    if not native(x.type.dtype, y.type.dtype, out_dt):
+        return None
+    use_blas = out_dt in ("float32", "float64")
+    if use_blas and not available():
+        return None
+    nx, ny = x.ndim, y.ndim
+    xi, yi = ctx.inputs
+    out = ctx.outputs[0]
+    L: list[str] = []
+    w = L.append
+    w(f"        const npy_intp kx = PyArray_DIM(SYMC_A({xi}), {nx - 1}), ky = PyArray_DIM(SYMC_A({yi}), 0);")
+    w(f"        if (kx != ky) {{ char b1[128], b2[128]; PyErr_Format(PyExc_ValueError, \"%s: shapes %s "
+      f"({x.type.dtype}) and %s ({y.type.dtype}) are not aligned: %ld (dim {nx - 1}) != %ld (dim 0)\", "
+      f"{ctx.desc}, symc_shape_str({xi}, b1, 128), symc_shape_str({yi}, b2, 128), (long)kx, (long)ky); {ctx.fail} }}")
+    out_nd = nx + ny - 2
+    w(f"        npy_intp odims[2];")
+    k = 0
+    if nx == 2:
+        w(f"        odims[{k}] = PyArray_DIM(SYMC_A({xi}), 0);")
+        k += 1
+    if ny == 2:
+        w(f"        odims[{k}] = PyArray_DIM(SYMC_A({yi}), 1);")
+    w(f"        {out} = PyArray_EMPTY({out_nd}, odims, {npy_typenum(out_dt)}, 0); if (!{out}) {ctx.fail}")
+    L += cast_to(ctx, xi, x, out_dt, "xa")
+    L += [ln.replace(ctx.fail, f"{{ Py_DECREF(xa); {ctx.fail} }}") for ln in cast_to(ctx, yi, y, out_dt, "ya")]
+    if use_blas:
+        t = blas_support(ctx, out_dt)
+        CT = c_type(out_dt)
+        w("        int rc = 0;")
+        if nx == 2 and ny == 2:
+            w(f"        rc = symc_xgemm_{t}(1, xa, ya, 0, SYMC_A({out}));")
+        elif nx == 2:
+            w(f"        rc = symc_xgemv_{t}(1, xa, 0, ya, 0, SYMC_A({out}));")
+        elif ny == 2:
+            w(f"        rc = symc_xgemv_{t}(1, ya, 1, xa, 0, SYMC_A({out}));")
+        else:
+            w(f"        rc = symc_xdot_{t}(xa, ya, ({CT}*)SYMC_DATA({out}));")
+        w("        Py_DECREF(xa); Py_DECREF(ya);")
+        w(f"        if (rc < 0) {ctx.fail}")
+        return "\n".join(L)
+    # integer / bool: 2-d views of everything
+    w("        const char* xp = PyArray_BYTES(xa); const char* yp = PyArray_BYTES(ya);")
+    w("        const npy_intp K = kx;")
+    if nx == 2:
+        w("        const npy_intp M = PyArray_DIM(xa, 0), sx0 = PyArray_STRIDE(xa, 0), sx1 = PyArray_STRIDE(xa, 1);")
+    else:
+        w("        const npy_intp M = 1, sx0 = 0, sx1 = PyArray_STRIDE(xa, 0);")
+    if ny == 2:
+        w("        const npy_intp N = PyArray_DIM(ya, 1), sy0 = PyArray_STRIDE(ya, 0), sy1 = PyArray_STRIDE(ya, 1);")
+    else:
+        w("        const npy_intp N = 1, sy0 = PyArray_STRIDE(ya, 0), sy1 = 0;")
+    w(f"        PyObject* const out = {out};")
+    w("        {" + _int_loops(out_dt) + "\n        }")
+    w("        Py_DECREF(xa); Py_DECREF(ya);")
+    return "\n".join(L)
