@@ -162,3 +162,68 @@ def test_pruning_a_destroyer_forgets_it(ops):
     fg.replace_validate(fg.outputs[0], fg.inputs[1])
     assert not dh.destroyer_nodes
     assert fg.orderings() == {}
+
+
+def _random_graph(ops, rng, n_nodes):
+    x, y = ops.vector("x"), ops.vector("y")
+    pool = [x, y]
+    for _ in range(n_nodes):
+        kind = rng.integers(5)
+        a = pool[rng.integers(len(pool))]
+        b = pool[rng.integers(len(pool))]
+        if kind == 0:
+            pool.append(ops.exp(ops.neg(a)))
+        elif kind == 1:
+            pool.append(ops.add(a, b))
+        elif kind == 2:
+            pool.append(ops.mul(a, b))
+        elif kind == 3:
+            pool.append(ops.view(a))
+        else:
+            pool.append(ops.add(ops.neg(a), b))
+    outs = [pool[-1]] + [pool[i] for i in rng.integers(2, len(pool), size=2)]
+    return [x, y], outs
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_incremental_decisions_match_a_fresh_handler(ops, seed):
+    """Random graphs, random in-place attempts: the incremental handler accepts exactly
+    what a handler built from scratch on the same graph accepts, and results stay right."""
+    from symcore.graph.features import ReplaceValidate
+
+    rng = np.random.default_rng(seed)
+    inputs, outputs = _random_graph(ops, rng, 25)
+    reference = FunctionGraph(inputs, outputs)
+    fg = _fg(inputs, outputs)
+    accepted = 0
+    for _ in range(3):  # several sweeps: earlier refusals may become possible, or not
+        candidates = [n for n in fg.apply_nodes if n.op == ops.add]
+        rng.shuffle(candidates)
+        for node in candidates:
+            if node not in fg.apply_nodes:
+                continue
+            fresh, equiv = fg.clone_get_equiv(check_integrity=False, attach_feature=False)
+            fresh.attach_feature(DestroyHandler())
+            fresh.attach_feature(ReplaceValidate())
+            twin = equiv[node]
+            try:
+                fresh.replace_validate(twin.outputs[0], ops.add_inplace(*twin.inputs))
+                expected = True
+            except InconsistencyError:
+                expected = False
+            try:
+                fg.replace_validate(node.outputs[0], ops.add_inplace(*node.inputs))
+                got = True
+            except InconsistencyError:
+                got = False
+            assert got == expected, f"seed {seed}: incremental {got}, fresh {expected} on {node}"
+            accepted += got
+    fg.check_integrity()
+    xv, yv = rng.normal(size=4), rng.normal(size=4)
+    want = ReferenceLinker().make_thunk(reference)([xv.copy(), yv.copy()])
+    xc, yc = xv.copy(), yv.copy()
+    got = ReferenceLinker().make_thunk(fg)([xc, yc])
+    for a, b in zip(want, got, strict=True):
+        np.testing.assert_allclose(a, b)
+    np.testing.assert_array_equal(xc, xv)  # inputs untouched
+    np.testing.assert_array_equal(yc, yv)
