@@ -6,6 +6,7 @@
 ``symcore.tensor.shared_randomstreams.RandomStreams``.
 """
 
+from symcore.tensor.random import rewriting  # noqa: F401,E402 - registers random_make_inplace
 from symcore.tensor.random.basic import *  # noqa: F401,F403
 from symcore.tensor.random.basic import __all__ as _basic_all
 from symcore.tensor.random.op import RandomVariable, default_rng_variable, normalize_size_param  # noqa: F401
