@@ -140,3 +140,23 @@ def test_seed_and_no_default_updates():
 def test_theano_six_integer_seed_is_accepted():
     srng = MRG_RandomStreams((1, 2, 3, 4, 5, 6))
     assert function([], srng.uniform((2,)))().shape == (2,)
+
+
+@pytest.mark.parametrize("stream", ["mrg", "shared"])
+def test_draws_inside_scan_advance_each_step_and_each_call(stream):
+    from symcore.tensor.shared_randomstreams import RandomStreams
+
+    srng = MRG_RandomStreams(3) if stream == "mrg" else RandomStreams(3)
+
+    def step(prev):
+        return prev + srng.uniform((2,))
+
+    out, updates = symcore.scan(step, outputs_info=[T.zeros((2,))], n_steps=4)
+    assert len(updates) == 1  # scan returns the generator's update
+    f = function([], out, updates=updates)
+    (seed,) = stream_seeds(3, 1)
+    g = np.random.default_rng(seed)
+    first = f()
+    np.testing.assert_allclose(first, np.cumsum([g.uniform(size=2) for _ in range(4)], axis=0))
+    second = f()
+    np.testing.assert_allclose(second, np.cumsum([g.uniform(size=2) for _ in range(4)], axis=0))

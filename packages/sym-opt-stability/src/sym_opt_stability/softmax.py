@@ -1,0 +1,150 @@
+"""Softmax rewrites: ``log(softmax(a)) -> log_softmax(a)``,
+``log(sum(exp(a), axis)) -> logsumexp(a, axis)``, and the stable gradients of both.
+
+(``exp(a) / sum(exp(a), axis, keepdims) -> softmax(a, axis)`` is a case of the product
+rewrite of :mod:`sym_opt_stability.stable_products`.)
+
+Gradients:
+
+* ``SoftmaxGrad(dy, sm)`` is ``(dy - sum(dy * sm)) * sm``; the gradient of ``log(sm)`` gives
+  it ``dy = g / sm`` (``inf`` where ``sm`` underflows). It is rewritten as
+  ``q - sum(q) * sm`` with ``q = dy * sm`` simplified (``g``).
+* The gradient of the naive ``exp(a) / sum(exp(a))`` sums terms divided by the
+  ``sum(exp(a))``; ``sum(f * c)`` where ``c`` is constant along the summed axes (such a
+  division) becomes ``c * sum(f)``, so the division meets the ``exp(a)`` it cancels with.
+"""
+
+from __future__ import annotations
+
+from symcore import scalar as S
+from symcore.graph.basic import Variable
+from symcore.rewriting import node_rewriter
+from symcore.tensor.elemwise import DimShuffle, Elemwise
+from symcore.tensor.math import sub
+from symcore.tensor.nnet.softmax_ops import LogSoftmax, Softmax, SoftmaxGrad, logsumexp
+from symcore.tensor.reduction import Sum
+from symcore.tensor.reduction import sum as sum_
+
+from sym_opt_stability._match import elemwise_inputs, fit_like, is_float
+from sym_opt_stability.families import sform_key, softmax_key
+from sym_opt_stability.products import Product, build_product, is_product_node, parse_product
+from sym_opt_stability.stable_products import simplify_product
+
+__all__ = [
+    "local_log_softmax",
+    "local_logsumexp",
+    "local_softmax_grad_reciprocal",
+    "local_sum_broadcast_factor",
+]
+
+
+@node_rewriter([Elemwise])
+def local_log_softmax(fgraph, node):
+    """``log(softmax(a, axis)) -> log_softmax(a, axis)``."""
+    out = node.outputs[0]
+    ins = elemwise_inputs(out, S.Log)
+    if ins is None or not is_float(out):
+        return None
+    sm = ins[0]
+    if sm.owner is None or not isinstance(sm.owner.op, Softmax):
+        return None
+    new = fit_like(LogSoftmax(sm.owner.op.axis)(sm.owner.inputs[0]), out)
+    return [new] if new is not None else None
+
+
+def _sum_of_exp(var: Variable) -> tuple[Variable, tuple[int, ...], bool] | None:
+    """``(a, axes, keepdims)`` when ``var`` is ``sum(exp(a), axes)`` (or its keepdims form)."""
+    keep = False
+    if var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        if sform_key(var) is None:
+            return None
+        var, keep = var.owner.inputs[0], True
+    if var.owner is None or not isinstance(var.owner.op, Sum):
+        return None
+    ins = elemwise_inputs(var.owner.inputs[0], S.Exp)
+    if ins is None:
+        return None
+    a = ins[0]
+    axes = var.owner.op.axis
+    axes = tuple(range(a.type.ndim)) if axes is None else tuple(ax % a.type.ndim for ax in axes)
+    return a, axes, keep
+
+
+@node_rewriter([Elemwise])
+def local_logsumexp(fgraph, node):
+    """``log(sum(exp(a), axis)) -> logsumexp(a, axis)`` (max factored out: no overflow)."""
+    out = node.outputs[0]
+    ins = elemwise_inputs(out, S.Log)
+    if ins is None or not is_float(out):
+        return None
+    found = _sum_of_exp(ins[0])
+    if found is None:
+        return None
+    a, axes, keep = found
+    if not is_float(a) or not axes:
+        return None
+    new = fit_like(logsumexp(a, axis=axes, keepdims=keep), out)
+    return [new] if new is not None else None
+
+
+@node_rewriter([SoftmaxGrad])
+def local_softmax_grad_reciprocal(fgraph, node):
+    """``SoftmaxGrad(dy, sm)`` with ``dy`` dividing by ``sm`` -> ``q - sum(q) * sm`` where
+    ``q = dy * sm`` is simplified (the gradient of ``log(softmax(a))``)."""
+    dy, sm = node.inputs
+    out = node.outputs[0]
+    key = softmax_key(sm)
+    prod = parse_product(dy) if is_product_node(dy) else None
+    if key is None or prod is None or not is_float(out):
+        return None
+    divides = any(
+        e < 0 and (f is sm or softmax_key(f) == key) for f, e in prod.occurrences
+    )
+    if not divides:
+        return None
+    q_prod = prod.times(Product(1, [(sm, 1)]))
+    q_ref = build_product(q_prod.sign, q_prod.occurrences)
+    q = simplify_product(q_prod, q_ref, force=True)
+    if q is None:
+        return None
+    axis = node.op.axis
+    new = sub(q, sum_(q, axis=axis, keepdims=True) * sm)
+    new = fit_like(new, out, refs=[sm])
+    return [new] if new is not None else None
+
+
+@node_rewriter([Sum])
+def local_sum_broadcast_factor(fgraph, node):
+    """``sum(f * c, axes) -> c' * sum(f, axes)`` where ``c`` is constant along ``axes`` and
+    contains a division by ``sum(exp(a))`` (``c'``: ``c`` without those axes)."""
+    out = node.outputs[0]
+    x = node.inputs[0]
+    if not is_float(out) or not is_product_node(x):
+        return None
+    nd = x.type.ndim
+    axes = node.op.axis
+    axes = tuple(range(nd)) if axes is None else tuple(ax % nd for ax in axes)
+    if not axes:
+        return None
+    prod = parse_product(x)
+    if prod is None or prod.refs:  # a fill gives the shape: keep the sum as it is
+        return None
+    pulled, kept = [], []
+    for f, e in prod.occurrences:
+        if f.type.ndim == nd and all(f.type.broadcastable[d] for d in axes):
+            pulled.append((f, e))
+        else:
+            kept.append((f, e))
+    if not kept or not any(e < 0 and sform_key(f) is not None for f, e in pulled):
+        return None
+    outside = build_product(prod.sign, pulled)
+    inside = build_product(1, kept)
+    if outside is None or inside is None:
+        return None
+    if inside.type.dtype != x.type.dtype:
+        return None
+    op = node.op
+    total = Sum(axis=op.axis, dtype=op.dtype, acc_dtype=op.acc_dtype)(inside)
+    outside = outside.dimshuffle([d for d in range(nd) if d not in axes])
+    new = fit_like(outside * total, out)
+    return [new] if new is not None else None
