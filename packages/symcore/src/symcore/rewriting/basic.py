@@ -215,14 +215,14 @@ class OpToRewriterTracker:
         self.untracked: list[NodeRewriter] = []
         self.by_instance: dict[Op, list[NodeRewriter]] = {}
         self.by_class: dict[type, list[NodeRewriter]] = {}
-        self._cache: dict[Any, list[NodeRewriter]] = {}
+        self._by_id: dict[int, tuple[Op, list[NodeRewriter]]] = {}
         self._order: dict[int, int] = {}
         for rw in rewriters:
             self.add(rw)
 
     def add(self, rw: NodeRewriter) -> None:
         self._order.setdefault(id(rw), len(self._order))
-        self._cache.clear()
+        self._by_id.clear()
         tracks = rw.tracks()
         if tracks is None:
             self.untracked.append(rw)
@@ -234,20 +234,16 @@ class OpToRewriterTracker:
                 self.by_instance.setdefault(t, []).append(rw)
 
     def get(self, op: Op) -> list[NodeRewriter]:
-        """Rewriters tracking ``op``, in registration order."""
-        try:
-            key = (type(op), op)
-            cached = self._cache.get(key)
-        except TypeError:  # unhashable op
-            key, cached = None, None
-        if cached is not None:
-            return cached
+        """Rewriters tracking ``op``, in registration order (cached per op object)."""
+        hit = self._by_id.get(id(op))
+        if hit is not None and hit[0] is op:
+            return hit[1]
         found: list[NodeRewriter] = list(self.untracked)
         for cls in type(op).__mro__:
             found.extend(self.by_class.get(cls, ()))
         try:
             found.extend(self.by_instance.get(op, ()))
-        except TypeError:
+        except TypeError:  # an unhashable op matches no instance
             pass
         seen: set[int] = set()
         out = []
@@ -255,8 +251,9 @@ class OpToRewriterTracker:
             if id(rw) not in seen:
                 seen.add(id(rw))
                 out.append(rw)
-        if key is not None:
-            self._cache[key] = out
+        if len(self._by_id) > 20000:  # bound the cache in long-running processes
+            self._by_id.clear()
+        self._by_id[id(op)] = (op, out)  # keeps op alive, so its id is not reused
         return out
 
 

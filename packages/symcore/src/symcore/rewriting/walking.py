@@ -178,6 +178,7 @@ class EquilibriumGraphRewriter(GraphRewriter):
         self.name = name
         self.tracker = OpToRewriterTracker(self.node_rewriters)
         self.stats: dict[str, list] = {}
+        self._stat_by_id: dict[int, list] = {}
         self.rounds = 0
 
     def add_requirements(self, fgraph):
@@ -194,10 +195,10 @@ class EquilibriumGraphRewriter(GraphRewriter):
         )
 
     def _stat(self, rw: Any) -> list:
-        key = str(rw)
-        st = self.stats.get(key)
+        st = self._stat_by_id.get(id(rw))
         if st is None:
-            st = self.stats[key] = [0, 0.0]
+            st = self.stats.setdefault(str(rw), [0, 0.0])
+            self._stat_by_id[id(rw)] = st
         return st
 
     def apply(self, fgraph: FunctionGraph):
@@ -232,6 +233,7 @@ class EquilibriumGraphRewriter(GraphRewriter):
         listener = _Listener(on_import, on_prune, on_change)
         fgraph.attach_feature(listener)
         self.stats = {}
+        self._stat_by_id: dict[int, list] = {}
         self.rounds = 0
         max_uses = max(int(self.max_use_ratio * max(len(fgraph.apply_nodes), 1)), self.min_max_uses)
         counts: dict[int, int] = {}
