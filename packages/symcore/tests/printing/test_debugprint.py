@@ -272,3 +272,18 @@ def test_print_storage_of_a_compiled_function_shows_defaults_and_shared_values()
     assert re.search(r"\bs \[id [A-Z]+\] value=\[3\.5, 4\.5\]", text)
     w.set_value(np.array([7.0, 8.0]))
     assert "value=[7., 8.]" in debugprint(f, file="str", print_storage=True)
+
+
+def test_scan_inner_graph_is_printed():
+    x = T.dvector("x")
+    out, _ = symcore.scan(lambda a, acc: acc + a, sequences=[x], outputs_info=[T.constant(0.0)])
+    (scan_node,) = {
+        v.owner
+        for v in symcore.graph.ancestors([out])
+        if v.owner is not None and hasattr(v.owner.op, "inner_outputs")
+    }
+    text = lines(out)
+    inner = text[text.index("Inner graphs:") + 1 :]
+    assert any(line.startswith(str(scan_node.op)) for line in inner)
+    inner_root = scan_node.op.inner_outputs[0].owner.op
+    assert any(line.startswith(f" >{inner_root}") for line in inner)
