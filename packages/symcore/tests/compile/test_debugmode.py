@@ -250,3 +250,35 @@ def test_debug_mode_names_and_errors_are_one_family():
         assert issubclass(cls, DebugModeError)
     m = get_mode("DebugMode").excluding("canonicalize")
     assert isinstance(m, DebugMode) and "canonicalize" in m.query.exclude
+
+
+class Uninitialised(Op):
+    """Like AllocEmpty: returns memory whose content is meaningless, and tags its output
+    the Theano way (values_eq_approx always true, no NaN checks)."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        out = x.type()
+        out.tag.values_eq_approx = lambda a, b: True
+        out.tag.nan_guard_mode_check = False
+        return Apply(self, [x], [out])
+
+    def perform(self, node, inputs, out, params=None):
+        out[0][0] = np.full_like(inputs[0], np.nan)
+
+    def impl(self, x):
+        return np.full_like(x, np.inf)
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+
+def test_uninitialised_outputs_are_not_judged():
+    from symcore.compile.nanguardmode import NanGuardMode
+
+    x = T.dvector("x")
+    f = symcore.function([x], Uninitialised()(x), mode=_mode(linker=FakeCompiledLinker()))
+    assert np.isnan(f(XV)).all()
+    g = symcore.function([x], Uninitialised()(x), mode=NanGuardMode(optimizer=None))
+    assert np.isnan(g(XV)).all()

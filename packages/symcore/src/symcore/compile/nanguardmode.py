@@ -84,6 +84,8 @@ class NanGuardLinker:
 
         def after_node(node: Apply, args: list, results: list) -> None:
             for k, val in enumerate(results):
+                if not getattr(node.outputs[k].tag, "nan_guard_mode_check", True):
+                    continue  # e.g. AllocEmpty: uninitialised memory
                 bad = self._check(val)
                 if bad:
                     raise NanGuardError(self._message(node, k, bad, args))
