@@ -17,6 +17,8 @@ from symcore.compile.sharedvalue import SharedVariable, shared, shared_construct
 from symcore import gof, printing, sandbox  # noqa: E402,F401
 from symcore.printing import pp  # noqa: E402,F401
 from symcore.gradient import Lop, Rop, grad, subgraph_grad  # noqa: E402,F401
+from symcore import scan as scan_module  # noqa: E402,F401 - the package (theano.scan_module)
+from symcore.scan import foldl, foldr, map, reduce, scan  # noqa: E402,F401,A004 - Theano's names
 
 from symcore import plugins as _plugins  # noqa: E402
 
