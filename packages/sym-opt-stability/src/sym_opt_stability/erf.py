@@ -23,6 +23,7 @@ from symcore.tensor.math import maximum, minimum, switch
 from symcore.tensor.math_special import erf, erfc, exp, log
 
 from sym_opt_stability._match import (
+    const_value,
     elemwise_inputs,
     fit_like,
     is_float,
@@ -72,6 +73,12 @@ def log_erfc(x: Variable) -> Variable:
     return switch(small, log(erfc(xs)), -(xl * xl) - _LOG_SQRT_PI - log(_cf(xl)))
 
 
+def _below_threshold(x: Variable) -> bool:
+    """Whether ``x`` is ``minimum(y, ERFC_THRESHOLD)``: the small branch built here."""
+    ins = elemwise_inputs(x, S.Minimum)
+    return ins is not None and const_value(ins[1]) == ERFC_THRESHOLD
+
+
 @node_rewriter([Elemwise])
 def local_log_erfc(fgraph, node):
     """``log(erfc(x))`` -> ``log_erfc(x)`` (the continued fraction above the threshold)."""
@@ -80,7 +87,7 @@ def local_log_erfc(fgraph, node):
     if ins is None or not is_float(out):
         return None
     inner = elemwise_inputs(ins[0], S.Erfc)
-    if inner is None:
+    if inner is None or _below_threshold(inner[0]):
         return None
     new = fit_like(log_erfc(inner[0]), out)
     return [new] if new is not None else None

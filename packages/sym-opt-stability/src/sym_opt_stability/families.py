@@ -330,7 +330,7 @@ def analyze(prod: Product, erfcx: Callable[[Variable], Variable] | None = None) 
             an.cost_after += abs(e)
             continue
         occ = occ_count.get(f, [])
-        if len(occ) > 1 and min(occ) < 0 < max(occ) and max(abs(o) for o in occ) >= 2:
+        if len(occ) > 1 and min(occ) < 0 < max(occ):
             an.danger_before += sum(abs(o) for o in occ)  # e.g. x / x**2: cancel the powers
             an.danger_after += abs(e)
         entries.append((f, e))

@@ -23,6 +23,7 @@ __all__ = [
     "MAX_FACTORS",
     "Product",
     "build_product",
+    "is_product_like",
     "is_product_node",
     "parse_product",
 ]
@@ -80,10 +81,15 @@ def is_product_node(var: Variable) -> bool:
     return False
 
 
+def is_product_like(var: Variable) -> bool:
+    """A product node, or a ``fill`` (``second``): both are looked into by ``parse_product``."""
+    return is_product_node(var) or isinstance(scalar_op_of(var), S.Second)
+
+
 def parse_product(var: Variable, through_dimshuffle: bool = True) -> Product | None:
     """The factors of the product computing ``var``; None when ``var`` is not computed by a
-    product node or the tree is too large."""
-    if not is_product_node(var):
+    product node (or a fill) or the tree is too large."""
+    if not is_product_like(var):
         return None
     prod = Product()
 
@@ -116,7 +122,7 @@ def parse_product(var: Variable, through_dimshuffle: bool = True) -> Product | N
             through_dimshuffle
             and owner is not None
             and isinstance(owner.op, DimShuffle)
-            and is_product_node(owner.inputs[0])
+            and is_product_like(owner.inputs[0])
         ):
             # dimshuffle(a * b) == dimshuffle(a) * dimshuffle(b): the inputs of an Elemwise
             # have its rank, and are broadcastable wherever its output is

@@ -16,18 +16,26 @@ Gradients:
 
 from __future__ import annotations
 
+import numpy as np
 from symcore import scalar as S
 from symcore.graph.basic import Variable
 from symcore.rewriting import node_rewriter
+from symcore.tensor.basic import constant
 from symcore.tensor.elemwise import DimShuffle, Elemwise
-from symcore.tensor.math import sub
+from symcore.tensor.math import second, sub
 from symcore.tensor.nnet.softmax_ops import LogSoftmax, Softmax, SoftmaxGrad, logsumexp
 from symcore.tensor.reduction import Sum
 from symcore.tensor.reduction import sum as sum_
 
 from sym_opt_stability._match import elemwise_inputs, fit_like, is_float
 from sym_opt_stability.families import sform_key, softmax_key
-from sym_opt_stability.products import Product, build_product, is_product_node, parse_product
+from sym_opt_stability.products import (
+    Product,
+    build_product,
+    is_product_like,
+    is_product_node,
+    parse_product,
+)
 from sym_opt_stability.stable_products import simplify_product
 
 __all__ = [
@@ -119,7 +127,7 @@ def local_sum_broadcast_factor(fgraph, node):
     contains a division by ``sum(exp(a))`` (``c'``: ``c`` without those axes)."""
     out = node.outputs[0]
     x = node.inputs[0]
-    if not is_float(out) or not is_product_node(x):
+    if not is_float(out) or not is_product_like(x):
         return None
     nd = x.type.ndim
     axes = node.op.axis
@@ -127,7 +135,7 @@ def local_sum_broadcast_factor(fgraph, node):
     if not axes:
         return None
     prod = parse_product(x)
-    if prod is None or prod.refs:  # a fill gives the shape: keep the sum as it is
+    if prod is None:
         return None
     pulled, kept = [], []
     for f, e in prod.occurrences:
@@ -135,13 +143,16 @@ def local_sum_broadcast_factor(fgraph, node):
             pulled.append((f, e))
         else:
             kept.append((f, e))
-    if not kept or not any(e < 0 and sform_key(f) is not None for f, e in pulled):
+    if not any(e < 0 and sform_key(f) is not None for f, e in pulled):
         return None
     outside = build_product(prod.sign, pulled)
     inside = build_product(1, kept)
+    if inside is None:
+        inside = constant(np.asarray(1, dtype=x.type.dtype))
+    for ref in prod.refs:  # fills give the extent of the summed axes: keep them
+        inside = second(ref, inside)
+    inside = fit_like(inside, x, refs=[x])
     if outside is None or inside is None:
-        return None
-    if inside.type.dtype != x.type.dtype:
         return None
     op = node.op
     total = Sum(axis=op.axis, dtype=op.dtype, acc_dtype=op.acc_dtype)(inside)
