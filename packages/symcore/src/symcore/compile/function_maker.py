@@ -435,6 +435,10 @@ class FunctionMaker:
             f_inputs, f_outputs, clone=False, update_mapping=state["update_mapping"]
         )
         fgraph.mutable_inputs = {f_inputs[idx] for idx in state["mutable"]}
+        if any(getattr(n.op, "destroy_map", None) for n in fgraph.apply_nodes):
+            from symcore.rewriting.destroyhandler import attach_destroy_handler
+
+            attach_destroy_handler(fgraph)  # its orderings keep readers before in-place nodes
         update_of = {inp: out for out, inp in state["update_mapping"].items()}
         inputs = []
         for idx, spec in enumerate(state["specs"]):
