@@ -6,3 +6,10 @@ add one import line per submodule below.
 """
 
 from symcore.tensor.rewriting import shape  # noqa: F401
+from symcore.tensor.rewriting import basic  # noqa: F401
+from symcore.tensor.rewriting import math  # noqa: F401
+from symcore.tensor.rewriting import elemwise  # noqa: F401
+from symcore.tensor.rewriting import fusion  # noqa: F401
+from symcore.tensor.rewriting import subtensor  # noqa: F401
+from symcore.tensor.rewriting import blas  # noqa: F401
+from symcore.tensor.rewriting import inplace  # noqa: F401
