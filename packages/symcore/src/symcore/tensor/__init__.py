@@ -31,3 +31,4 @@ from symcore.tensor import random, shared_randomstreams  # noqa: F401,E402
 from symcore.gradient import (  # noqa: F401,E402 - Theano's T.grad & co.
     Lop, Rop, consider_constant, grad, hessian, jacobian, numeric_grad, verify_grad,
 )
+from symcore.tensor import rewriting as _rewriting  # noqa: F401,E402 - registers the tensor rewrites
