@@ -1,8 +1,13 @@
-"""The reference loop of ``Scan``: allocate the buffers, call the compiled step per step.
+"""The reference loop of ``Scan``: call the compiled step once per step.
 
 Nothing is built or compiled per step: the step function is compiled once
-(``Scan.inner_function``), the index bookkeeping is computed before the loop, and each
-step only slices the buffers, calls the step's thunk and copies its outputs in place.
+(``Scan.inner_function``) and the index bookkeeping is done before the loop. Recurrent
+states are kept as a small ring of the arrays the step returned (no copy per step: the step
+never overwrites its inputs); results that must all be returned are copied into the output
+array in chunks (one ``np.stack`` per ``_CHUNK`` steps), so memory stays one output array
+plus a chunk, and an output kept only for its last ``k`` steps (``store_steps``) never
+needs more than a ring of ``k`` arrays. Outputs that are views of a mit_mot buffer (which
+is written in place) are copied.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import numpy as np
 from symcore.graph.basic import Apply
 
 __all__ = ["run_scan"]
+
+_CHUNK = 64
 
 
 def _n_steps(op, value: Any) -> int:
@@ -45,6 +52,51 @@ def _is_view(v: Any) -> bool:
     return isinstance(v, np.ndarray) and v.base is not None
 
 
+class _Traced:
+    """A traced output (sot state or nit_sot): a ring of the last arrays, plus the full
+    result array when every step is returned."""
+
+    __slots__ = ("L", "R", "ring", "store", "full", "pending", "flushed", "shape", "dtype",
+                 "oslot", "name")
+
+    def __init__(self, L, store, n, shape, dtype, oslot, name, init=None):
+        self.L = L
+        self.store = store
+        self.R = max(L + 1, store if store != -1 else 1)
+        self.ring: list[Any] = [None] * self.R
+        if init is not None:
+            for i in range(L):
+                self.ring[i] = init[i, ...]
+        self.shape = shape
+        self.dtype = dtype
+        self.oslot = oslot
+        self.name = name
+        self.full = None
+        self.pending: list[Any] = []
+        self.flushed = 0
+        if store == -1 and shape is not None:
+            self.full = np.empty((n, *shape), dtype=dtype)
+
+    def flush(self) -> None:
+        if self.pending:
+            k = len(self.pending)
+            np.stack(self.pending, out=self.full[self.flushed:self.flushed + k])
+            self.flushed += k
+            self.pending = []
+
+    def result(self, done: int) -> np.ndarray:
+        if self.store == -1:
+            if self.full is None:
+                return np.empty((0, *(self.shape or ())), dtype=self.dtype)
+            self.flush()
+            return self.full[:done]
+        m = min(self.store, done)
+        if m == 0:
+            return np.empty((0, *(self.shape or ())), dtype=self.dtype)
+        L, R = self.L, self.R
+        return np.stack([self.ring[p % R] for p in range(L + done - m, L + done)])
+
+
 def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - one loop
     """Run the loop of ``node`` on ``inputs``; return one value per output."""
     info = op.info
@@ -55,7 +107,6 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
     n = _n_steps(op, inputs[0])
     vals: list[Any] = [None] * info.n_inner_inputs
 
-    # -- sequences -----------------------------------------------------------------------
     seqs = []
     for k, slot in zip(oi["seqs"], ii["seqs"], strict=True):
         s = inputs[k]
@@ -66,7 +117,7 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
             )
         seqs.append((slot, s))
 
-    # -- mit_mot buffers (copied: the input is not overwritten) -------------------------------
+    # mit_mot buffers (copied: the input is not overwritten), read and written in place
     mm_bufs, mm_reads, mm_writes = [], [], []
     out_groups = info.mit_mot_out_groups()
     for j, k in enumerate(oi["mit_mot"]):
@@ -81,8 +132,8 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
         for oslot, off in zip(out_groups[j], info.mit_mot_out_taps[j], strict=True):
             mm_writes.append((oslot, buf, off))
 
-    # -- mit_sot / sit_sot buffers (circular when only the last results are kept) -----------
-    sot_bufs, sot_reads, sot_writes = [], [], []
+    traced: list[_Traced] = []
+    reads: list[tuple[int, _Traced, int]] = []
     sot_outer = list(oi["mit_sot"]) + list(oi["sit_sot"])
     for j, (k, grp) in enumerate(zip(sot_outer, info.sot_in_groups(), strict=True)):
         init = np.asarray(inputs[k])
@@ -90,21 +141,17 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
         if init.shape[0] < L:
             raise ValueError(f"{op}: state {j} ({node.inputs[k]}) needs {L} initial values "
                              f"(taps {list(info.sot_taps[j])}), got {init.shape[0]}")
-        store = op.store_steps[j]
-        size = L + n if store == -1 else max(L + 1, store)
-        buf = np.empty((size, *init.shape[1:]), dtype=node.outputs[info.n_mit_mot + j].dtype)
-        buf[:L] = init[:L]
-        sot_bufs.append((buf, L, size, store))
+        tr = _Traced(L, op.store_steps[j], n, init.shape[1:],
+                     node.outputs[info.n_mit_mot + j].dtype, io["mit_sot"].start + j,
+                     f"state {j}", init)
+        traced.append(tr)
         for slot, tap in zip(grp, info.sot_taps[j], strict=True):
-            sot_reads.append((slot, buf, L + tap, size))
-        sot_writes.append((io["mit_sot"].start + j, buf, L, size, init.shape[1:]))
+            reads.append((slot, tr, L + tap))
+    for j, oslot in enumerate(io["nit_sot"]):
+        traced.append(_Traced(0, op.store_steps[info.n_sot + j], n, None,
+                              node.outputs[info.n_mit_mot + info.n_sot + j].dtype, oslot,
+                              f"output {oslot}"))
 
-    # -- nit_sot: allocated after the first step (their shape comes from it) ---------------
-    nit = [None] * info.n_nit_sot
-    nit_store = op.store_steps[info.n_sot:]
-    nit_out = list(io["nit_sot"])
-
-    # -- untraced states and non-sequences ----------------------------------------------------
     cur = [inputs[k] for k in oi["shared"]]
     sh_slots = list(ii["shared"])
     sh_outs = list(io["shared"])
@@ -116,33 +163,35 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
     for t in range(n):
         for slot, s in seqs:
             vals[slot] = s[t, ...]
-        for slot, buf, off in mm_reads:
-            vals[slot] = buf[t + off, ...]
-        for slot, buf, off, size in sot_reads:
-            vals[slot] = buf[(t + off) % size, ...]
-        for slot, v in zip(sh_slots, cur, strict=True):
-            vals[slot] = v
+        for slot, tr, off in reads:
+            vals[slot] = tr.ring[(t + off) % tr.R]
+        if mm_reads:
+            for slot, buf, off in mm_reads:
+                vals[slot] = buf[t + off, ...]
+        if sh_slots:
+            for slot, v in zip(sh_slots, cur, strict=True):
+                vals[slot] = v
         try:
             outs = thunk(vals)
         except Exception as exc:
             exc.add_note(f"(raised by step {t} of {op})")
             raise
-        for oslot, buf, L, size, shape in sot_writes:
-            v = outs[oslot]
-            if v.shape != shape:
-                raise _shape_error(op, f"state {oslot - io['mit_sot'].start}", t, v.shape, shape)
-            buf[(t + L) % size] = v
-        for j, oslot in enumerate(nit_out):
-            v = outs[oslot]
-            buf = nit[j]
-            if buf is None:
-                store = nit_store[j]
-                rows = n if store == -1 else min(store, n)
-                buf = nit[j] = np.empty((rows, *np.shape(v)), dtype=node.outputs[
-                    info.n_mit_mot + info.n_sot + j].dtype)
-            elif v.shape != buf.shape[1:]:
-                raise _shape_error(op, f"output {oslot}", t, v.shape, buf.shape[1:])
-            buf[t % buf.shape[0]] = v
+        for tr in traced:
+            v = outs[tr.oslot]
+            if copy_outs or (mm_writes and _is_view(v)):  # mit_mot buffers are overwritten
+                v = np.array(v, copy=True)
+            if v.shape != tr.shape:
+                if tr.shape is None:  # a nit_sot's first step fixes its shape
+                    tr.shape = v.shape
+                    if tr.store == -1:
+                        tr.full = np.empty((n, *v.shape), dtype=tr.dtype)
+                else:
+                    raise _shape_error(op, tr.name, t, v.shape, tr.shape)
+            tr.ring[(t + tr.L) % tr.R] = v
+            if tr.full is not None:
+                tr.pending.append(v)
+                if len(tr.pending) >= _CHUNK:
+                    tr.flush()
         if mm_writes:
             news = [(buf, t + off, outs[oslot]) for oslot, buf, off in mm_writes]
             news = [(b, p, np.array(v, copy=True) if _is_view(v) else v) for b, p, v in news]
@@ -152,34 +201,18 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
                 buf[pos] = v
         if sh_outs:
             cur = [outs[s] for s in sh_outs]
-            if copy_outs:
-                cur = [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in cur]
-            else:
-                cur = [np.array(v, copy=True) if _is_view(v) else v for v in cur]
+            if copy_outs or mm_writes:
+                cur = [np.array(v, copy=True) if (copy_outs and isinstance(v, np.ndarray))
+                       or _is_view(v) else v for v in cur]
         if as_while and bool(outs[-1]):
             done = t + 1
             break
 
-    # -- outputs ------------------------------------------------------------------------------
     results: list[Any] = list(mm_bufs)
-    for buf, L, size, store in sot_bufs:
-        if store == -1:
-            results.append(buf[L:L + done])
-        else:
-            m = min(store, done)
-            idx = [(p % size) for p in range(L + done - m, L + done)]
-            results.append(buf[idx])
-    for j, buf in enumerate(nit):
-        out_var = node.outputs[info.n_mit_mot + info.n_sot + j]
-        if buf is None:
-            results.append(np.empty((0, *_empty_elem_shape(out_var)), dtype=out_var.dtype))
-            continue
-        store = nit_store[j]
-        if store == -1:
-            results.append(buf[:done])
-        else:
-            size = buf.shape[0]
-            m = min(store, done)
-            results.append(buf[[p % size for p in range(done - m, done)]] if size else buf)
+    for j, tr in enumerate(traced):
+        if tr.shape is None:  # a nit_sot of a loop that ran no step
+            out_var = node.outputs[info.n_mit_mot + j]
+            tr.shape = _empty_elem_shape(out_var)
+        results.append(tr.result(done))
     results.extend(cur)
     return results
