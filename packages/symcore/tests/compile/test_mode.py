@@ -201,3 +201,42 @@ def test_mode_str_and_clone():
     assert c.provided_optimizer == "merge" and c.provided_linker == "py"
     c2 = m.clone(link_kwargs={"allow_gc": False})
     assert c2.raw_linker.allow_gc is False
+
+
+def _mlp_step(mode, depth=3, width=5, seed=0):
+    rng = np.random.default_rng(seed)
+    x, y = T.dmatrix("x"), T.dvector("y")
+    params, h = [], x
+    for i in range(depth):
+        w = symcore.shared(rng.standard_normal((width, width)) * 0.5, name=f"W{i}")
+        b = symcore.shared(rng.standard_normal(width) * 0.1, name=f"b{i}")
+        params += [w, b]
+        h = T.tanh(T.dot(h, w) + b)
+    v = symcore.shared(rng.standard_normal(width), name="v")
+    params.append(v)
+    p = 1 / (1 + T.exp(-T.dot(h, v)))
+    cost = (-y * T.log(p) - (1 - y) * T.log(1 - p)).mean()
+    grads = T.grad(cost, params)
+    step = symcore.function(
+        [x, y],
+        cost,
+        updates=[(q, q - 0.1 * g) for q, g in zip(params, grads, strict=True)],
+        mode=mode,
+    )
+    return step, params
+
+
+def test_training_step_with_all_rewrites_matches_unrewritten():
+    """End to end: FAST_RUN (merge, canonicalize, fusion, BLAS, in-place updates of the
+    shared weights validated by the DestroyHandler) computes what no rewrites compute."""
+    xv = np.random.default_rng(1).standard_normal((7, 5))
+    yv = (np.random.default_rng(2).random(7) > 0.5).astype("float64")
+    results = []
+    for mode in ("FAST_RUN", Mode(linker="py", optimizer=None)):
+        step, params = _mlp_step(mode)
+        costs = [float(step(xv, yv)) for _ in range(3)]
+        results.append((costs, [q.get_value() for q in params]))
+    (c1, p1), (c2, p2) = results
+    np.testing.assert_allclose(c1, c2, rtol=1e-10)
+    for a, b in zip(p1, p2, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
