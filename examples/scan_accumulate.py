@@ -9,7 +9,6 @@ Run: python examples/scan_accumulate.py
 """
 
 import numpy as np
-
 import symcore
 import symcore.tensor as T
 
@@ -26,14 +25,16 @@ seq = T.arange(up_to)
 # An unauthorized implicit downcast from the dtype of 'seq' to that of the initial
 # state ('int8' here) would occur if this initial state were used:
 try:
-    symcore.scan(fn=accumulate_by_adding, outputs_info=T.as_tensor_variable(np.int8(0)),
-                 sequences=seq)
+    symcore.scan(
+        fn=accumulate_by_adding, outputs_info=T.as_tensor_variable(np.int8(0)), sequences=seq
+    )
 except TypeError as exc:
     print("pitfall error =", repr(str(exc)))
 
 outputs_info = T.as_tensor_variable(np.asarray(0, seq.dtype))
-scan_result, scan_updates = symcore.scan(fn=accumulate_by_adding, outputs_info=outputs_info,
-                                         sequences=seq)
+scan_result, scan_updates = symcore.scan(
+    fn=accumulate_by_adding, outputs_info=outputs_info, sequences=seq
+)
 triangular_sequence = symcore.function(inputs=[up_to], outputs=scan_result)
 
 # test

@@ -7,7 +7,6 @@ Run: python examples/scan_polynomial.py
 """
 
 import numpy
-
 import symcore
 import symcore.tensor as T
 
@@ -32,7 +31,10 @@ calculate_polynomial = symcore.function(inputs=[coefficients, x], outputs=polyno
 # Test
 test_coefficients = numpy.asarray([1, 0, 2], dtype=numpy.float32)
 test_value = 3
-print("calculate_polynomial(test_coefficients, test_value) =",
-      float(calculate_polynomial(test_coefficients, test_value)))
-print("1.0 * (3 ** 0) + 0.0 * (3 ** 1) + 2.0 * (3 ** 2) =",
-      1.0 * (3**0) + 0.0 * (3**1) + 2.0 * (3**2))
+print(
+    "calculate_polynomial(test_coefficients, test_value) =",
+    float(calculate_polynomial(test_coefficients, test_value)),
+)
+print(
+    "1.0 * (3 ** 0) + 0.0 * (3 ** 1) + 2.0 * (3 ** 2) =", 1.0 * (3**0) + 0.0 * (3**1) + 2.0 * (3**2)
+)

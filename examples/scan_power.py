@@ -7,7 +7,6 @@ Run: python examples/scan_power.py
 """
 
 import numpy as np
-
 import symcore
 import symcore.tensor as T
 
@@ -32,6 +31,7 @@ power = symcore.function(inputs=[A, k], outputs=final_result, updates=updates)
 
 print("power(range(10), 2) =", power(range(10), 2).tolist())
 print("power(range(10), 4) =", power(range(10), 4).tolist())
-scan_node = next(n for n in power.maker.fgraph.toposort() if isinstance(n.op, symcore.scan_module.Scan))
+Scan = symcore.scan_module.Scan
+scan_node = next(n for n in power.maker.fgraph.toposort() if isinstance(n.op, Scan))
 print("steps kept in memory =", list(scan_node.op.store_steps))
 print("numpy: np.arange(10) ** 4 =", (np.arange(10) ** 4).tolist())

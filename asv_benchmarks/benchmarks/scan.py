@@ -11,7 +11,6 @@ Each ``setup`` checks symcore's result against NumPy before anything is timed.
 from __future__ import annotations
 
 import numpy as np
-
 import symcore
 import symcore.tensor as T
 
@@ -44,22 +43,31 @@ class ScanPower:
     def setup(self) -> None:
         k = T.iscalar("k")
         A = T.vector("A")
-        result, updates = symcore.scan(lambda prior, A: prior * A, outputs_info=T.ones_like(A),
-                                       non_sequences=A, n_steps=k)
+        result, updates = symcore.scan(
+            lambda prior, A: prior * A, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k
+        )
         self.f = symcore.function([A, k], result[-1], updates=updates)
         self.a = np.linspace(0.99, 1.01, N_VEC)
         np.testing.assert_allclose(self.f(self.a, K), _numpy_power(self.a, K))
         if pytensor is not None:
             pk, pA = pt.iscalar("k"), pt.vector("A")
-            res, upd = pytensor.scan(lambda prior, A: prior * A, outputs_info=pt.ones_like(pA),
-                                     non_sequences=pA, n_steps=pk)
+            res, upd = pytensor.scan(
+                lambda prior, A: prior * A,
+                outputs_info=pt.ones_like(pA),
+                non_sequences=pA,
+                n_steps=pk,
+            )
             self.pf = pytensor.function([pA, pk], res[-1], updates=upd)
         if jax is not None:
+
             def body(r, _, a):
                 return r * a, None
 
-            self.jf = jax.jit(lambda a: jax.lax.scan(lambda r, x: body(r, x, a),
-                                                     jnp.ones_like(a), None, length=K)[0])
+            self.jf = jax.jit(
+                lambda a: jax.lax.scan(
+                    lambda r, x: body(r, x, a), jnp.ones_like(a), None, length=K
+                )[0]
+            )
             self.ja = jnp.asarray(self.a)
             self.jf(self.ja).block_until_ready()
 
@@ -111,8 +119,12 @@ class ScanRNN:
         self.U = rng.standard_normal((HIDDEN, HIDDEN)) * 0.1
         x, W, U = T.dmatrix("x"), T.dmatrix("W"), T.dmatrix("U")
         h0 = T.dvector("h0")
-        hs, _ = symcore.scan(lambda xt, h, W, U: T.tanh(T.dot(xt, W) + T.dot(h, U)),
-                             sequences=x, outputs_info=h0, non_sequences=[W, U])
+        hs, _ = symcore.scan(
+            lambda xt, h, W, U: T.tanh(T.dot(xt, W) + T.dot(h, U)),
+            sequences=x,
+            outputs_info=h0,
+            non_sequences=[W, U],
+        )
         self.forward = symcore.function([x, h0, W, U], hs)
         self.backward = symcore.function([x, h0, W, U], symcore.grad(hs.sum(), [W, U]))
         args = (self.x, self.h0, self.W, self.U)
@@ -122,12 +134,18 @@ class ScanRNN:
         if pytensor is not None:
             px, pW, pU = pt.dmatrix("x"), pt.dmatrix("W"), pt.dmatrix("U")
             ph0 = pt.dvector("h0")
-            phs, _ = pytensor.scan(lambda xt, h, W, U: pt.tanh(pt.dot(xt, W) + pt.dot(h, U)),
-                                   sequences=px, outputs_info=ph0, non_sequences=[pW, pU])
+            phs, _ = pytensor.scan(
+                lambda xt, h, W, U: pt.tanh(pt.dot(xt, W) + pt.dot(h, U)),
+                sequences=px,
+                outputs_info=ph0,
+                non_sequences=[pW, pU],
+            )
             self.p_forward = pytensor.function([px, ph0, pW, pU], phs)
-            self.p_backward = pytensor.function([px, ph0, pW, pU],
-                                                pytensor.grad(phs.sum(), [pW, pU]))
+            self.p_backward = pytensor.function(
+                [px, ph0, pW, pU], pytensor.grad(phs.sum(), [pW, pU])
+            )
         if jax is not None:
+
             def run(x, h0, W, U):
                 def step(h, xt):
                     h = jnp.tanh(xt @ W + h @ U)
@@ -136,8 +154,9 @@ class ScanRNN:
                 return jax.lax.scan(step, h0, x)[1]
 
             self.j_forward = jax.jit(run)
-            self.j_backward = jax.jit(jax.grad(lambda x, h0, W, U: run(x, h0, W, U).sum(),
-                                               argnums=(2, 3)))
+            self.j_backward = jax.jit(
+                jax.grad(lambda x, h0, W, U: run(x, h0, W, U).sum(), argnums=(2, 3))
+            )
             self.j_args = tuple(jnp.asarray(a) for a in args)
             self.j_forward(*self.j_args).block_until_ready()
             jax.block_until_ready(self.j_backward(*self.j_args))

@@ -18,8 +18,9 @@ def scan_nodes(f):
 def test_power_a_k_like_the_tutorial():
     k = T.iscalar("k")
     A = T.vector("A")
-    result, updates = scan(lambda prior, A: prior * A, outputs_info=T.ones_like(A),
-                           non_sequences=A, n_steps=k)
+    result, updates = scan(
+        lambda prior, A: prior * A, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k
+    )
     power = symcore.function([A, k], result[-1], updates=updates)
     a = np.arange(10, dtype=A.dtype)
     np.testing.assert_allclose(power(a, 2), a**2)
@@ -39,9 +40,12 @@ def test_argument_order_sequences_states_non_sequences():
     a, b = T.dscalar("a"), T.dscalar("b")
     h0 = T.dscalar("h0")
     g0 = T.dvector("g0")
-    (o1, o2), _ = scan(step, sequences=[x, y],
-                       outputs_info=[h0, dict(initial=g0, taps=[-2, -1])],
-                       non_sequences=[a, b])
+    (o1, o2), _ = scan(
+        step,
+        sequences=[x, y],
+        outputs_info=[h0, dict(initial=g0, taps=[-2, -1])],
+        non_sequences=[a, b],
+    )
     assert seen[0][5] is a and seen[0][6] is b  # non-sequences are passed as given
     f = symcore.function([x, y, h0, g0, a, b], [o1, o2])
     xv, yv, g0v = RNG.standard_normal(5), RNG.standard_normal(7), RNG.standard_normal(2)
@@ -68,8 +72,7 @@ def test_sequence_taps_past_and_future():
 
 def test_mit_sot_fibonacci_with_taps_in_user_order():
     f0 = T.lvector("f0")
-    out, _ = scan(lambda m1, m2: m1 + m2, outputs_info=dict(initial=f0, taps=[-1, -2]),
-                  n_steps=10)
+    out, _ = scan(lambda m1, m2: m1 + m2, outputs_info=dict(initial=f0, taps=[-1, -2]), n_steps=10)
     res = symcore.function([f0], out)(np.array([0, 1]))
     fib = [0, 1]
     for _ in range(10):
@@ -94,8 +97,12 @@ def test_outputs_info_none_and_mixed_outputs():
 def test_polynomial_truncates_to_shortest_sequence():
     coefficients = T.vector("coefficients")
     x = T.scalar("x")
-    components, _ = scan(lambda c, p, fv: c * (fv**p), outputs_info=None,
-                         sequences=[coefficients, T.arange(10000)], non_sequences=x)
+    components, _ = scan(
+        lambda c, p, fv: c * (fv**p),
+        outputs_info=None,
+        sequences=[coefficients, T.arange(10000)],
+        non_sequences=x,
+    )
     f = symcore.function([coefficients, x], components.sum())
     coefs = np.asarray([1, 0, 2], dtype=coefficients.dtype)
     assert f(coefs, 3) == pytest.approx(1.0 * 3**0 + 0.0 * 3**1 + 2.0 * 3**2)
@@ -139,8 +146,12 @@ def test_no_sequences_and_no_n_steps():
 
 def test_go_backwards():
     x = T.dvector("x")
-    out, _ = scan(lambda v, acc: acc * 10 + v, sequences=x,
-                  outputs_info=T.constant(np.float64(0)), go_backwards=True)
+    out, _ = scan(
+        lambda v, acc: acc * 10 + v,
+        sequences=x,
+        outputs_info=T.constant(np.float64(0)),
+        go_backwards=True,
+    )
     res = symcore.function([x], out)(np.array([1.0, 2.0, 3.0]))
     np.testing.assert_allclose(res, [3.0, 32.0, 321.0])
 
@@ -225,8 +236,9 @@ def test_strict_requires_explicit_inputs():
     with pytest.raises(ValueError, match="strict=True.*W"):
         scan(lambda h: h * W, outputs_info=y, n_steps=2, strict=True)
     out, _ = scan(lambda h, W: h * W, outputs_info=y, non_sequences=W, n_steps=2, strict=True)
-    np.testing.assert_allclose(symcore.function([y], out)(np.array([2.0, 3.0])),
-                               [[2.0, 3.0], [2.0, 3.0]])
+    np.testing.assert_allclose(
+        symcore.function([y], out)(np.array([2.0, 3.0])), [[2.0, 3.0], [2.0, 3.0]]
+    )
 
 
 def test_closure_over_outer_variables():
@@ -254,8 +266,11 @@ def test_implicit_downcast_pitfall_error_names_both_dtypes():
         return sum_to_date + arange_val
 
     with pytest.raises(TypeError) as info:
-        scan(accumulate_by_adding, sequences=seq,
-             outputs_info=T.as_tensor_variable(np.asarray(0, "int8")))
+        scan(
+            accumulate_by_adding,
+            sequences=seq,
+            outputs_info=T.as_tensor_variable(np.asarray(0, "int8")),
+        )
     msg = str(info.value)
     assert "int8" in msg and seq.dtype in msg and "cast" in msg and "output 0" in msg
 
@@ -295,8 +310,7 @@ def test_nested_scan():
     M = T.dmatrix("M")
 
     def row_cumsum(row):
-        r, _ = scan(lambda v, acc: acc + v, sequences=row,
-                    outputs_info=T.constant(np.float64(0)))
+        r, _ = scan(lambda v, acc: acc + v, sequences=row, outputs_info=T.constant(np.float64(0)))
         return r
 
     out, _ = scan(row_cumsum, sequences=M)
@@ -307,8 +321,7 @@ def test_nested_scan():
 def test_matrix_states_and_multiple_non_sequences():
     A, B = T.dmatrices("A", "B")
     X0 = T.dmatrix("X0")
-    out, _ = scan(lambda X, A, B: T.dot(A, X) + B, outputs_info=X0, non_sequences=[A, B],
-                  n_steps=4)
+    out, _ = scan(lambda X, A, B: T.dot(A, X) + B, outputs_info=X0, non_sequences=[A, B], n_steps=4)
     a, b, x = (RNG.standard_normal((2, 2)) * 0.5 for _ in range(3))
     res = symcore.function([A, B, X0], out)(a, b, x)
     expected = []

@@ -11,8 +11,13 @@ ROOT = Path(__file__).resolve().parents[4]
 
 
 def run_example(name: str) -> dict:
-    proc = subprocess.run([sys.executable, str(ROOT / "examples" / f"{name}.py")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / f"{name}.py")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert proc.returncode == 0, f"{name}.py failed:\n{proc.stdout}\n{proc.stderr}"
     out = {}
     for line in proc.stdout.splitlines():

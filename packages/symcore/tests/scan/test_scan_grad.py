@@ -13,21 +13,28 @@ RNG = np.random.default_rng(7)
 
 
 def _rnn(x, h0, W):
-    hs, _ = scan(lambda xt, h, W: T.tanh(T.dot(h, W) + xt), sequences=x, outputs_info=h0,
-                 non_sequences=W)
+    hs, _ = scan(
+        lambda xt, h, W: T.tanh(T.dot(h, W) + xt), sequences=x, outputs_info=h0, non_sequences=W
+    )
     return hs
 
 
 def test_verify_grad_sit_sot_rnn():
-    verify_grad(lambda x, h0, W: (_rnn(x, h0, W) ** 2).sum(),
-                [RNG.standard_normal((6, 3)), RNG.standard_normal(3),
-                 0.5 * RNG.standard_normal((3, 3))], rng=RNG)
+    verify_grad(
+        lambda x, h0, W: (_rnn(x, h0, W) ** 2).sum(),
+        [RNG.standard_normal((6, 3)), RNG.standard_normal(3), 0.5 * RNG.standard_normal((3, 3))],
+        rng=RNG,
+    )
 
 
 def test_verify_grad_mit_sot_with_taps():
     def f(x0, a):
-        out, _ = scan(lambda x3, x1, a: a * x1 + T.sin(x3),
-                      outputs_info=dict(initial=x0, taps=[-3, -1]), non_sequences=a, n_steps=6)
+        out, _ = scan(
+            lambda x3, x1, a: a * x1 + T.sin(x3),
+            outputs_info=dict(initial=x0, taps=[-3, -1]),
+            non_sequences=a,
+            n_steps=6,
+        )
         return out
 
     verify_grad(f, [RNG.standard_normal((3, 2)), RNG.standard_normal(2)], rng=RNG)
@@ -35,8 +42,10 @@ def test_verify_grad_mit_sot_with_taps():
 
 def test_verify_grad_sequence_taps_and_two_sequences():
     def f(x, y):
-        out, _ = scan(lambda a, b, c, d: a * b - c * d, sequences=[dict(input=x, taps=[-1, 1]),
-                                                                  dict(input=y, taps=[0, 1])])
+        out, _ = scan(
+            lambda a, b, c, d: a * b - c * d,
+            sequences=[dict(input=x, taps=[-1, 1]), dict(input=y, taps=[0, 1])],
+        )
         return out
 
     verify_grad(f, [RNG.standard_normal(7), RNG.standard_normal(6)], rng=RNG)
@@ -44,8 +53,12 @@ def test_verify_grad_sequence_taps_and_two_sequences():
 
 def test_verify_grad_nit_sot_and_state_mixed():
     def f(x, w):
-        (s, p), _ = scan(lambda xt, s, w: [s + xt * w, T.exp(s) * xt], sequences=x,
-                         outputs_info=[T.zeros_like(w), None], non_sequences=w)
+        (s, p), _ = scan(
+            lambda xt, s, w: [s + xt * w, T.exp(s) * xt],
+            sequences=x,
+            outputs_info=[T.zeros_like(w), None],
+            non_sequences=w,
+        )
         return s.sum() + p.sum()
 
     verify_grad(f, [RNG.standard_normal((4, 2)), RNG.standard_normal(2)], rng=RNG)
@@ -116,10 +129,16 @@ def _bptt_numpy(xv, hv, Wv, k):
 def test_truncate_gradient_matches_numpy(k):
     x, W = T.dmatrix("x"), T.dmatrix("W")
     h0 = T.dvector("h0")
-    hs, _ = scan(lambda xt, h, W: T.tanh(T.dot(h, W) + xt), sequences=x, outputs_info=h0,
-                 non_sequences=W, truncate_gradient=k)
+    hs, _ = scan(
+        lambda xt, h, W: T.tanh(T.dot(h, W) + xt),
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=W,
+        truncate_gradient=k,
+    )
     f = symcore.function([x, h0, W], symcore.grad(hs.sum(), [x, h0, W]))
-    xv, hv, Wv = RNG.standard_normal((5, 3)), RNG.standard_normal(3), 0.5 * RNG.standard_normal((3, 3))
+    xv, hv = RNG.standard_normal((5, 3)), RNG.standard_normal(3)
+    Wv = 0.5 * RNG.standard_normal((3, 3))
     for got, want in zip(f(xv, hv, Wv), _bptt_numpy(xv, hv, Wv, k), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-10)
 
@@ -132,8 +151,9 @@ def test_truncate_gradient_must_be_positive():
 def test_grad_integer_inputs_are_disconnected():
     x = T.dvector("x")
     n = T.lscalar("n")
-    out, _ = scan(lambda v, h: h + v, sequences=x, outputs_info=T.constant(np.float64(0)),
-                  n_steps=n)
+    out, _ = scan(
+        lambda v, h: h + v, sequences=x, outputs_info=T.constant(np.float64(0)), n_steps=n
+    )
     g = symcore.grad(out[-1], x)
     res = symcore.function([x, n], g)(np.arange(5.0), 3)
     np.testing.assert_allclose(res, [1, 1, 1, 0, 0])
@@ -142,8 +162,9 @@ def test_grad_integer_inputs_are_disconnected():
 def test_grad_through_while_loop():
     x0 = T.dscalar("x0")
     a = T.dscalar("a")
-    out, _ = scan(lambda x, a: (x * a, until(x * a > 50)), outputs_info=x0, non_sequences=a,
-                  n_steps=100)
+    out, _ = scan(
+        lambda x, a: (x * a, until(x * a > 50)), outputs_info=x0, non_sequences=a, n_steps=100
+    )
     g = symcore.grad(out[-1], [x0, a])
     f = symcore.function([x0, a], [out, *g])
     res, gx, ga = f(1.0, 3.0)
@@ -167,8 +188,12 @@ def test_grad_through_random_draws_is_not_implemented():
 def test_rop_through_scan_matches_finite_differences():
     x, v = T.dvector("x"), T.dvector("v")
     w = T.dscalar("w")
-    out, _ = scan(lambda xt, h, w: h * xt + T.sin(xt * w), sequences=x,
-                  outputs_info=T.constant(np.float64(1.0)), non_sequences=w)
+    out, _ = scan(
+        lambda xt, h, w: h * xt + T.sin(xt * w),
+        sequences=x,
+        outputs_info=T.constant(np.float64(1.0)),
+        non_sequences=w,
+    )
     dw = T.dscalar("dw")
     J = symcore.gradient.Rop(out, [x, w], [v, dw])
     f = symcore.function([x, w, v, dw], J)
@@ -190,8 +215,11 @@ def test_rop_through_scan_matches_finite_differences():
 def test_rop_mit_sot_and_nit_sot():
     x0 = T.dvector("x0")
     v0 = T.dvector("v0")
-    (a, b), _ = scan(lambda m2, m1: [m1 * m2 + 1.0, T.exp(m1)],
-                     outputs_info=[dict(initial=x0, taps=[-2, -1]), None], n_steps=4)
+    (a, b), _ = scan(
+        lambda m2, m1: [m1 * m2 + 1.0, T.exp(m1)],
+        outputs_info=[dict(initial=x0, taps=[-2, -1]), None],
+        n_steps=4,
+    )
     J = symcore.gradient.Rop([a, b], x0, v0)
     f = symcore.function([x0, v0], J)
 
@@ -216,8 +244,9 @@ def _hv_mode():
 
 def test_second_order_through_the_backward_scan():
     x, v = T.dvector("x"), T.dvector("v")
-    out, _ = scan(lambda xt, h: h * xt + T.sin(xt), sequences=x,
-                  outputs_info=T.constant(np.float64(1.0)))
+    out, _ = scan(
+        lambda xt, h: h * xt + T.sin(xt), sequences=x, outputs_info=T.constant(np.float64(1.0))
+    )
     g = symcore.grad((out**2).sum(), x)
     hv = symcore.grad((g * v).sum(), x)
     f = symcore.function([x, v], hv, mode=_hv_mode())
@@ -230,8 +259,9 @@ def test_second_order_through_the_backward_scan():
         return total
 
     def num_grad(xv, eps=1e-5):
-        return np.array([(cost(xv + eps * e) - cost(xv - eps * e)) / (2 * eps)
-                         for e in np.eye(len(xv))])
+        return np.array(
+            [(cost(xv + eps * e) - cost(xv - eps * e)) / (2 * eps) for e in np.eye(len(xv))]
+        )
 
     xv, vv = RNG.standard_normal(4), RNG.standard_normal(4)
     num = (num_grad(xv + 1e-4 * vv) - num_grad(xv - 1e-4 * vv)) / 2e-4

@@ -20,8 +20,9 @@ def scan_nodes(f):
 def _power_graph():
     k = T.iscalar("k")
     A = T.vector("A")
-    result, updates = scan(lambda prior, A: prior * A, outputs_info=T.ones_like(A),
-                           non_sequences=A, n_steps=k)
+    result, updates = scan(
+        lambda prior, A: prior * A, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k
+    )
     return A, k, result, updates
 
 
@@ -100,8 +101,12 @@ def test_loop_invariant_is_pushed_out():
     x = T.dvector("x")
     W = T.dmatrix("W")
     h0 = T.dvector("h0")
-    out, _ = scan(lambda xt, h, W: T.tanh(T.dot(h, T.exp(W) * 2) + xt), sequences=x,
-                  outputs_info=h0, non_sequences=W)
+    out, _ = scan(
+        lambda xt, h, W: T.tanh(T.dot(h, T.exp(W) * 2) + xt),
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=W,
+    )
     f = symcore.function([x, h0, W], out)
     (node,) = scan_nodes(f)
     inner_ops = [str(n.op) for n in node.op.fgraph.toposort()]
@@ -118,8 +123,11 @@ def test_loop_invariant_is_pushed_out():
 
 def test_unused_outputs_and_inputs_are_removed():
     x, y = T.dvector("x"), T.dvector("y")
-    (a, b, c), _ = scan(lambda u, v, s: [u * 2, v * 3, s + u], sequences=[x, y],
-                        outputs_info=[None, None, T.constant(np.float64(0))])
+    (a, b, c), _ = scan(
+        lambda u, v, s: [u * 2, v * 3, s + u],
+        sequences=[x, y],
+        outputs_info=[None, None, T.constant(np.float64(0))],
+    )
     f = symcore.function([x, y], a)
     (node,) = scan_nodes(f)
     info = node.op.info
@@ -129,8 +137,9 @@ def test_unused_outputs_and_inputs_are_removed():
 
 def test_state_needed_by_a_used_output_is_kept():
     x = T.dvector("x")
-    (acc, y), _ = scan(lambda v, s: [s + v, s * 10], sequences=x,
-                       outputs_info=[T.constant(np.float64(0)), None])
+    (acc, y), _ = scan(
+        lambda v, s: [s + v, s * 10], sequences=x, outputs_info=[T.constant(np.float64(0)), None]
+    )
     f = symcore.function([x], y)
     (node,) = scan_nodes(f)
     assert node.op.info.n_sot == 1
@@ -162,8 +171,9 @@ def test_dependent_scans_are_not_merged():
 def test_gradient_accumulators_store_one_step_and_match_unrewritten():
     x, W = T.dmatrix("x"), T.dmatrix("W")
     h0 = T.dvector("h0")
-    hs, _ = scan(lambda xt, h, W: T.tanh(T.dot(h, W) + xt), sequences=x, outputs_info=h0,
-                 non_sequences=W)
+    hs, _ = scan(
+        lambda xt, h, W: T.tanh(T.dot(h, W) + xt), sequences=x, outputs_info=h0, non_sequences=W
+    )
     grads = symcore.grad(hs[-1].sum(), [x, h0, W])
     f = symcore.function([x, h0, W], grads)
     g = symcore.function([x, h0, W], grads, mode=NO_SCAN_REWRITES)

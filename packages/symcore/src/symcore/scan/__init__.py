@@ -9,12 +9,11 @@
   outputs and merge loops are in ``symcore.scan.rewriting`` (registered on import).
 """
 
+from symcore.scan import rewriting  # noqa: F401,E402 - registers the scan rewrites
 from symcore.scan.basic import scan
 from symcore.scan.info import ScanInfo
 from symcore.scan.op import Scan
 from symcore.scan.utils import OrderedUpdates, until
 from symcore.scan.views import foldl, foldr, map, reduce  # noqa: A004 - Theano's names
-from symcore.scan import rewriting  # noqa: F401,E402 - registers the scan rewrites
 
-__all__ = ["Scan", "ScanInfo", "OrderedUpdates", "foldl", "foldr", "map", "reduce", "scan",
-           "until"]
+__all__ = ["Scan", "ScanInfo", "OrderedUpdates", "foldl", "foldr", "map", "reduce", "scan", "until"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from symcore.graph.basic import Constant, Variable, clone_replace, graph_inputs
 from symcore.scan.info import ScanInfo
@@ -75,8 +76,10 @@ def _norm_sequences(sequences: Any, go_backwards: bool) -> list[tuple[Variable, 
         else:
             var, taps = _as_var(s, f"sequence {i}"), [0]
         if getattr(var, "ndim", 0) < 1:
-            raise ValueError(f"scan: sequence {i} ({var}, {var.type}) must have at least one "
-                             "dimension (scan iterates over its first axis)")
+            raise ValueError(
+                f"scan: sequence {i} ({var}, {var.type}) must have at least one "
+                "dimension (scan iterates over its first axis)"
+            )
         if not taps:
             continue
         if go_backwards:
@@ -103,8 +106,10 @@ def _norm_outputs_info(outputs_info: Any) -> list[tuple[Variable | None, list[in
             taps = o.get("taps", [-1])
             taps = [-1] if taps is None else [int(t) for t in _wrap(taps)]
             if any(t >= 0 for t in taps):
-                raise ValueError(f"scan: outputs_info[{i}] asks for taps {taps}; an output can "
-                                 "only read its past values (negative taps)")
+                raise ValueError(
+                    f"scan: outputs_info[{i}] asks for taps {taps}; an output can "
+                    "only read its past values (negative taps)"
+                )
             if not taps:
                 out.append((None, []))
             else:
@@ -125,8 +130,7 @@ def _n_steps_var(n_steps: Any, seq_lengths: list[Variable]):
         return T.cast(n, "int64") if n.type.dtype != "int64" else n
     if not seq_lengths:
         raise ValueError(
-            "scan: no information about the number of steps: give n_steps or at least one "
-            "sequence"
+            "scan: no information about the number of steps: give n_steps or at least one sequence"
         )
     n = seq_lengths[0]
     for ln in seq_lengths[1:]:
@@ -178,8 +182,10 @@ def scan(  # noqa: C901 - follows Theano's argument handling step by step
     outs_info = _norm_outputs_info(outputs_info)
     non_seqs = [_as_var(v, f"non_sequences[{i}]") for i, v in enumerate(_wrap(non_sequences))]
     if truncate_gradient is None or int(truncate_gradient) == 0 or int(truncate_gradient) < -1:
-        raise ValueError(f"scan: truncate_gradient must be -1 or a positive number of steps, got "
-                         f"{truncate_gradient}")
+        raise ValueError(
+            f"scan: truncate_gradient must be -1 or a positive number of steps, got "
+            f"{truncate_gradient}"
+        )
 
     # -- sequences: one outer slice and one inner placeholder per tap ----------------------
     seq_outer: list[Variable] = []
@@ -193,7 +199,7 @@ def scan(  # noqa: C901 - follows Theano's argument handling step by step
         for tap in taps:
             start = tap - lo
             stop = hi - tap
-            outer = var[start:var.shape[0] - stop] if stop else (var[start:] if start else var)
+            outer = var[start : var.shape[0] - stop] if stop else (var[start:] if start else var)
             ph = elem_type(var.type)()
             ph.name = f"{var.name}[t{tap:+d}]" if var.name else None
             _copy_test_value(ph, var, start)
@@ -268,23 +274,29 @@ def scan(  # noqa: C901 - follows Theano's argument handling step by step
     updated: dict[Variable, Variable] = dict(updates)
     for sv in updated:
         if not _is_shared(sv):
-            raise TypeError(f"scan: the step function returned an update of {sv}, which is not "
-                            "a shared variable")
+            raise TypeError(
+                f"scan: the step function returned an update of {sv}, which is not "
+                "a shared variable"
+            )
 
     def step_graph() -> list[Variable]:
         extra = [condition] if condition is not None else []
         return list(outputs) + list(updated.values()) + extra
 
     def free_vars() -> list[Variable]:
-        return [v for v in graph_inputs(step_graph(), blockers)
-                if v not in known and v not in explicit_ns and not isinstance(v, Constant)]
+        return [
+            v
+            for v in graph_inputs(step_graph(), blockers)
+            if v not in known and v not in explicit_ns and not isinstance(v, Constant)
+        ]
 
     # default updates (random generators) of the shared variables the step reads
     while True:
         added = False
         for v in free_vars() + explicit_ns:
-            if _is_shared(v) and v not in updated and getattr(v, "default_update", None) is not None:
-                updated[v] = v.default_update
+            default = getattr(v, "default_update", None)
+            if _is_shared(v) and v not in updated and default is not None:
+                updated[v] = default
                 added = True
         if not added:
             break
@@ -298,8 +310,9 @@ def scan(  # noqa: C901 - follows Theano's argument handling step by step
                 + " without receiving it; pass it in non_sequences (or sequences/outputs_info)"
             )
     shared_states = list(updated)
-    ns_outer = [v for v in explicit_ns + [f for f in free if f not in explicit_ns]
-                if v not in updated]
+    ns_outer = [
+        v for v in explicit_ns + [f for f in free if f not in explicit_ns] if v not in updated
+    ]
 
     # -- replace outer variables in the step graph by inner placeholders --------------------
     replace: dict[Variable, Variable] = {}
@@ -323,10 +336,12 @@ def scan(  # noqa: C901 - follows Theano's argument handling step by step
 
     n_user = len(outputs)
     user_inner = inner_outs[:n_user]
-    sh_updates = inner_outs[n_user:n_user + len(shared_states)]
+    sh_updates = inner_outs[n_user : n_user + len(shared_states)]
     cond_inner = inner_outs[-1] if condition is not None else None
-    sh_updates = [_check_update_type(u, ph, sv) for u, ph, sv in
-                  zip(sh_updates, sh_inner, shared_states, strict=True)]
+    sh_updates = [
+        _check_update_type(u, ph, sv)
+        for u, ph, sv in zip(sh_updates, sh_inner, shared_states, strict=True)
+    ]
 
     # -- assemble the Op -----------------------------------------------------------------------
     mit_sot_idx = [i for i, (k, _) in enumerate(out_kinds) if k == "mit_sot"]
@@ -336,11 +351,20 @@ def scan(  # noqa: C901 - follows Theano's argument handling step by step
     sit_sot_idx.sort(key=lambda i: out_kinds[i][1])
     nit_sot_idx.sort(key=lambda i: out_kinds[i][1])
 
-    inner_inputs = (list(seq_inner) + [ph for _, _, phs in mit_sot for ph in phs]
-                    + [phs[0] for _, phs in sit_sot] + sh_inner + ns_inner)
-    inner_outputs = ([user_inner[i] for i in mit_sot_idx] + [user_inner[i] for i in sit_sot_idx]
-                     + [user_inner[i] for i in nit_sot_idx] + sh_updates
-                     + ([_as_condition(cond_inner)] if cond_inner is not None else []))
+    inner_inputs = (
+        list(seq_inner)
+        + [ph for _, _, phs in mit_sot for ph in phs]
+        + [phs[0] for _, phs in sit_sot]
+        + sh_inner
+        + ns_inner
+    )
+    inner_outputs = (
+        [user_inner[i] for i in mit_sot_idx]
+        + [user_inner[i] for i in sit_sot_idx]
+        + [user_inner[i] for i in nit_sot_idx]
+        + sh_updates
+        + ([_as_condition(cond_inner)] if cond_inner is not None else [])
+    )
     info = ScanInfo(
         n_seqs=len(seq_outer),
         mit_sot_taps=tuple(tuple(taps) for _, taps, _ in mit_sot),
@@ -350,13 +374,23 @@ def scan(  # noqa: C901 - follows Theano's argument handling step by step
         n_non_seqs=len(ns_outer),
         as_while=condition is not None,
     )
-    op = Scan(inner_inputs, inner_outputs, info, truncate_gradient=truncate_gradient, mode=mode,
-              name=name, allow_gc=allow_gc, profile=profile)
+    op = Scan(
+        inner_inputs,
+        inner_outputs,
+        info,
+        truncate_gradient=truncate_gradient,
+        mode=mode,
+        name=name,
+        allow_gc=allow_gc,
+        profile=profile,
+    )
     outer_inputs = (
-        [n] + seq_outer
+        [n]
+        + seq_outer
         + [init[: -min(taps)] for init, taps, _ in mit_sot]
         + [T.shape_padleft(init) for init, _ in sit_sot]
-        + shared_states + ns_outer
+        + shared_states
+        + ns_outer
     )
     node_outs = op(*outer_inputs, return_list=True)
     n_sot = len(mit_sot) + len(sit_sot)
@@ -368,7 +402,7 @@ def scan(  # noqa: C901 - follows Theano's argument handling step by step
         if name and r.name is None:
             r.name = f"{name}[{i}]" if n_user > 1 else name
     upd = OrderedUpdates()
-    for sv, out in zip(shared_states, node_outs[n_sot + n_nit:], strict=True):
+    for sv, out in zip(shared_states, node_outs[n_sot + n_nit :], strict=True):
         upd[sv] = out
     if return_list:
         return results, upd
@@ -410,8 +444,11 @@ def _check_state_type(out: Variable, ph: Variable, init: Variable, i: int) -> Va
         )
     if st.is_super(ot):  # the output is more specific: fine
         return st.filter_variable(out)
-    axes = [a for a, (b1, b2) in enumerate(zip(st.broadcastable, ot.broadcastable, strict=True))
-            if b1 and not b2]
+    axes = [
+        a
+        for a, (b1, b2) in enumerate(zip(st.broadcastable, ot.broadcastable, strict=True))
+        if b1 and not b2
+    ]
     raise TypeError(
         f"scan: output {i} of the step function ({out}) has broadcastable pattern "
         f"{ot.broadcastable} but its initial state in outputs_info ({init}) has "

@@ -73,15 +73,17 @@ def _forward_states(op, inputs) -> list[_State]:
         reads = list(zip(info.mit_mot_in_groups()[j], info.mit_mot_in_taps[j], strict=True))
         writes = list(zip(out_groups[j], info.mit_mot_out_taps[j], strict=True))
         K = max(info.mit_mot_in_taps[j] + info.mit_mot_out_taps[j])
-        states.append(_State("mit_mot", k, j, reads, writes, K, True,
-                             elem_type(inputs[k].type)))
+        states.append(_State("mit_mot", k, j, reads, writes, K, True, elem_type(inputs[k].type)))
     sot_outer = list(oi["mit_sot"]) + list(oi["sit_sot"])
     for j, (k, grp) in enumerate(zip(sot_outer, info.sot_in_groups(), strict=True)):
         L = info.init_len(j)
         reads = [(slot, L + tap) for slot, tap in zip(grp, info.sot_taps[j], strict=True)]
         writes = [(io["mit_sot"].start + j, L)]
-        states.append(_State("sot", k, info.n_mit_mot + j, reads, writes, L, False,
-                             op.inner_inputs[grp[0]].type))
+        states.append(
+            _State(
+                "sot", k, info.n_mit_mot + j, reads, writes, L, False, op.inner_inputs[grp[0]].type
+            )
+        )
     return states
 
 
@@ -105,8 +107,10 @@ def scan_L_op(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
     if info.as_while:
         traced = [outputs[j] for j in range(info.n_mit_mot, info.n_mit_mot + info.n_traced)]
         if not traced:
-            return [grad_not_implemented(op, i, x, "while loop without traced outputs")
-                    for i, x in enumerate(inputs)]
+            return [
+                grad_not_implemented(op, i, x, "while loop without traced outputs")
+                for i, x in enumerate(inputs)
+            ]
         n_eff = T.cast(traced[0].shape[0], "int64")
     else:
         n_eff = inputs[0]
@@ -152,16 +156,24 @@ def scan_L_op(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
     if not known:
         return zero_grads()
     wrt_pos = [j for j, x in enumerate(X) if is_float_tensor(x)]
-    gs = grad(None, [X[j] for j in wrt_pos], known_grads=known, disconnected_inputs="ignore",
-              return_disconnected="Disconnected", null_gradients="return")
+    gs = grad(
+        None,
+        [X[j] for j in wrt_pos],
+        known_grads=known,
+        disconnected_inputs="ignore",
+        return_disconnected="Disconnected",
+        null_gradients="return",
+    )
     g_of = dict(zip(wrt_pos, gs, strict=True))
     nulls = {j: g for j, g in g_of.items() if _is_null(g)}
     g_of = {j: g for j, g in g_of.items() if not _is_null(g) and not _is_disc(g)}
     used = set(ancestors(list(g_of.values()))) if g_of else set()
     untraced_inner = {X[j] for j in ii["shared"]}
     if used & untraced_inner:
-        why = ("the gradient of the step needs the per-step values of a shared variable it "
-               "updates (or of a random generator), which scan does not keep")
+        why = (
+            "the gradient of the step needs the per-step values of a shared variable it "
+            "updates (or of a random generator), which scan does not keep"
+        )
         return [grad_not_implemented(op, i, x, why) for i, x in enumerate(inputs)]
 
     # -- the backward scan's step ---------------------------------------------------------
@@ -180,7 +192,7 @@ def scan_L_op(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
         full_of[s.outer_out] = full
         for slot, off in s.reads:
             b_seq_inner.append(X[slot])
-            b_seq_outer.append(full[off:off + n_eff][::-1])
+            b_seq_outer.append(full[off : off + n_eff][::-1])
     for j, ph in nit_ct.items():
         b_seq_inner.append(ph)
         b_seq_outer.append(output_grads[info.n_mit_mot + info.n_sot + j][::-1])
@@ -231,9 +243,11 @@ def scan_L_op(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
             acc_inner_in.append(ph)
             acc_inner_out.append(new)
             g = output_grads[info.n_mit_mot + info.n_sot + info.n_nit_sot + jj]
-            acc_outer.append(T.zeros_like(outputs[info.n_mit_mot + info.n_sot + info.n_nit_sot
-                                                  + jj]) if _is_disc(g) else
-                             as_type(g, inputs[k].type))
+            acc_outer.append(
+                T.zeros_like(outputs[info.n_mit_mot + info.n_sot + info.n_nit_sot + jj])
+                if _is_disc(g)
+                else as_type(g, inputs[k].type)
+            )
             acc_kind.append(("shared", k))
 
     ns_inner = [X[j] for j in ii["non_seqs"]]
@@ -262,15 +276,15 @@ def scan_L_op(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
         if s.kind == "mit_mot":
             g_out = output_grads[s.outer_out]
             g_buf = T.zeros_like(outputs[s.outer_out]) if _is_disc(g_out) else g_out
-            result[s.outer_in] = T.concatenate([c_final[::-1], g_buf[n_eff + s.K:]], axis=0)
+            result[s.outer_in] = T.concatenate([c_final[::-1], g_buf[n_eff + s.K :]], axis=0)
         else:
             g_init = c_final[n_eff:][::-1]
             result[s.outer_in] = T.set_subtensor(T.zeros_like(x)[: s.K], g_init)
     pos = len(diff_states)
-    for j, g in zip(nit_seq_pos, b_outs[pos: pos + len(nit_seq_pos)], strict=True):
+    for j, g in zip(nit_seq_pos, b_outs[pos : pos + len(nit_seq_pos)], strict=True):
         k = oi["seqs"][ii["seqs"].index(j)]
         x = inputs[k]
-        result[k] = T.set_subtensor(T.zeros_like(x)[n_eff - k_steps: n_eff], g[::-1])
+        result[k] = T.set_subtensor(T.zeros_like(x)[n_eff - k_steps : n_eff], g[::-1])
     pos += len(nit_seq_pos)
     for (_, k), g in zip(acc_kind, b_outs[pos:], strict=True):
         result[k] = g
@@ -281,8 +295,11 @@ def scan_L_op(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
     for s in states:
         for slot, _ in s.reads:
             slot_outer[slot] = s.outer_in
-    for k, j in zip(list(oi["shared"]) + list(oi["non_seqs"]),
-                    list(ii["shared"]) + list(ii["non_seqs"]), strict=True):
+    for k, j in zip(
+        list(oi["shared"]) + list(oi["non_seqs"]),
+        list(ii["shared"]) + list(ii["non_seqs"]),
+        strict=True,
+    ):
         slot_outer[j] = k
     for j, g in nulls.items():
         result[slot_outer[j]] = g
@@ -353,8 +370,13 @@ def scan_R_op(op: Scan, inputs: list[Variable], eval_points: list):
     n_user = info.n_sot + info.n_nit_sot + info.n_shared
     body = Y[:n_user]
     float_pos = [p for p in range(n_user) if is_float_tensor(body[p])]
-    tans = Rop([body[p] for p in float_pos], wrt, evs, disconnected_outputs="ignore",
-               return_disconnected="zero")
+    tans = Rop(
+        [body[p] for p in float_pos],
+        wrt,
+        evs,
+        disconnected_outputs="ignore",
+        return_disconnected="zero",
+    )
     tan_of = {p: as_type(t, body[p].type) for p, t in zip(float_pos, tans, strict=True)}
 
     sot_tan_out = [tan_of[io["mit_sot"].start + j] for j, _, _, _ in sot_t]
@@ -364,18 +386,27 @@ def scan_R_op(op: Scan, inputs: list[Variable], eval_points: list):
     sit_t = [e for e in sot_t if e[0] >= info.n_mit_sot]
 
     new_inner_in = (
-        [X[j] for j in ii["seqs"]] + [ph for _, _, ph in seq_t]
-        + [X[j] for j in ii["mit_sot"]] + [ph for e in mit_t for ph in e[3]]
-        + [X[j] for j in ii["sit_sot"]] + [e[3][0] for e in sit_t]
-        + [X[j] for j in ii["shared"]] + [e[3] for e in sh_t]
-        + [X[j] for j in ii["non_seqs"]] + [ph for _, _, ph in ns_t]
+        [X[j] for j in ii["seqs"]]
+        + [ph for _, _, ph in seq_t]
+        + [X[j] for j in ii["mit_sot"]]
+        + [ph for e in mit_t for ph in e[3]]
+        + [X[j] for j in ii["sit_sot"]]
+        + [e[3][0] for e in sit_t]
+        + [X[j] for j in ii["shared"]]
+        + [e[3] for e in sh_t]
+        + [X[j] for j in ii["non_seqs"]]
+        + [ph for _, _, ph in ns_t]
     )
     n_mit_t = len(mit_t)
     new_inner_out = (
-        [Y[p] for p in io["mit_sot"]] + sot_tan_out[:n_mit_t]
-        + [Y[p] for p in io["sit_sot"]] + sot_tan_out[n_mit_t:]
-        + [Y[p] for p in io["nit_sot"]] + [tan_of[p] for p in nit_t]
-        + [Y[p] for p in io["shared"]] + sh_tan_out
+        [Y[p] for p in io["mit_sot"]]
+        + sot_tan_out[:n_mit_t]
+        + [Y[p] for p in io["sit_sot"]]
+        + sot_tan_out[n_mit_t:]
+        + [Y[p] for p in io["nit_sot"]]
+        + [tan_of[p] for p in nit_t]
+        + [Y[p] for p in io["shared"]]
+        + sh_tan_out
         + ([Y[-1]] if info.as_while else [])
     )
     new_info = ScanInfo(
@@ -393,16 +424,26 @@ def scan_R_op(op: Scan, inputs: list[Variable], eval_points: list):
         return T.zeros_like(inputs[k]) if e is None else as_type(e, inputs[k].type)
 
     new_outer = (
-        [inputs[0]] + [inputs[k] for k in oi["seqs"]]
+        [inputs[0]]
+        + [inputs[k] for k in oi["seqs"]]
         + [as_type(ev(k), inputs[k].type) for k, _, _ in seq_t]
-        + [inputs[k] for k in oi["mit_sot"]] + [tangent_init(e[1]) for e in mit_t]
-        + [inputs[k] for k in oi["sit_sot"]] + [tangent_init(e[1]) for e in sit_t]
-        + [inputs[k] for k in oi["shared"]] + [tangent_init(e[1]) for e in sh_t]
-        + [inputs[k] for k in oi["non_seqs"]] + [as_type(ev(k), inputs[k].type)
-                                                 for k, _, _ in ns_t]
+        + [inputs[k] for k in oi["mit_sot"]]
+        + [tangent_init(e[1]) for e in mit_t]
+        + [inputs[k] for k in oi["sit_sot"]]
+        + [tangent_init(e[1]) for e in sit_t]
+        + [inputs[k] for k in oi["shared"]]
+        + [tangent_init(e[1]) for e in sh_t]
+        + [inputs[k] for k in oi["non_seqs"]]
+        + [as_type(ev(k), inputs[k].type) for k, _, _ in ns_t]
     )
-    new_op = Scan(new_inner_in, new_inner_out, new_info, truncate_gradient=op.truncate_gradient,
-                  mode=op.mode, name=f"rop_of_{op.name or 'scan_fn'}")
+    new_op = Scan(
+        new_inner_in,
+        new_inner_out,
+        new_info,
+        truncate_gradient=op.truncate_gradient,
+        mode=op.mode,
+        name=f"rop_of_{op.name or 'scan_fn'}",
+    )
     outs = new_op(*new_outer, return_list=True)
     # map the tangent outputs back to the original outputs
     pos = 0

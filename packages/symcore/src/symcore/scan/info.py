@@ -103,8 +103,14 @@ class ScanInfo:
 
     def outer_in(self) -> dict[str, range]:
         keys = ["seqs", "mit_mot", "mit_sot", "sit_sot", "shared", "non_seqs"]
-        sizes = [self.n_seqs, self.n_mit_mot, self.n_mit_sot, self.n_sit_sot, self.n_shared,
-                 self.n_non_seqs]
+        sizes = [
+            self.n_seqs,
+            self.n_mit_mot,
+            self.n_mit_sot,
+            self.n_sit_sot,
+            self.n_shared,
+            self.n_non_seqs,
+        ]
         return dict(zip(keys, _ranges(sizes, 1), strict=True))
 
     def outer_out(self) -> dict[str, range]:
@@ -115,26 +121,46 @@ class ScanInfo:
     # -- inner side ----------------------------------------------------------------------
     @property
     def n_inner_inputs(self) -> int:
-        return (self.n_seqs + sum(len(t) for t in self.mit_mot_in_taps)
-                + sum(len(t) for t in self.mit_sot_taps) + self.n_sit_sot + self.n_shared
-                + self.n_non_seqs)
+        return (
+            self.n_seqs
+            + sum(len(t) for t in self.mit_mot_in_taps)
+            + sum(len(t) for t in self.mit_sot_taps)
+            + self.n_sit_sot
+            + self.n_shared
+            + self.n_non_seqs
+        )
 
     @property
     def n_inner_outputs(self) -> int:
-        return (sum(len(t) for t in self.mit_mot_out_taps) + self.n_sot + self.n_nit_sot
-                + self.n_shared + int(self.as_while))
+        return (
+            sum(len(t) for t in self.mit_mot_out_taps)
+            + self.n_sot
+            + self.n_nit_sot
+            + self.n_shared
+            + int(self.as_while)
+        )
 
     def inner_in(self) -> dict[str, range]:
         keys = ["seqs", "mit_mot", "mit_sot", "sit_sot", "shared", "non_seqs"]
-        sizes = [self.n_seqs, sum(len(t) for t in self.mit_mot_in_taps),
-                 sum(len(t) for t in self.mit_sot_taps), self.n_sit_sot, self.n_shared,
-                 self.n_non_seqs]
+        sizes = [
+            self.n_seqs,
+            sum(len(t) for t in self.mit_mot_in_taps),
+            sum(len(t) for t in self.mit_sot_taps),
+            self.n_sit_sot,
+            self.n_shared,
+            self.n_non_seqs,
+        ]
         return dict(zip(keys, _ranges(sizes), strict=True))
 
     def inner_out(self) -> dict[str, range]:
         keys = ["mit_mot", "mit_sot", "sit_sot", "nit_sot", "shared"]
-        sizes = [sum(len(t) for t in self.mit_mot_out_taps), self.n_mit_sot, self.n_sit_sot,
-                 self.n_nit_sot, self.n_shared]
+        sizes = [
+            sum(len(t) for t in self.mit_mot_out_taps),
+            self.n_mit_sot,
+            self.n_sit_sot,
+            self.n_nit_sot,
+            self.n_shared,
+        ]
         return dict(zip(keys, _ranges(sizes), strict=True))
 
     def mit_mot_in_groups(self) -> list[range]:

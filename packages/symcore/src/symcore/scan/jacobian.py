@@ -24,6 +24,11 @@ def jacobian_rows_scan(
     def row(i, expr, *ws):
         return grad(expr[i], list(ws), consider_constant=consider, disconnected_inputs="ignore")
 
-    rows, _ = scan(row, sequences=T.arange(expression.shape[0]),
-                   non_sequences=[expression, *wrt], return_list=True, name="jacobian")
+    rows, _ = scan(
+        row,
+        sequences=T.arange(expression.shape[0]),
+        non_sequences=[expression, *wrt],
+        return_list=True,
+        name="jacobian",
+    )
     return rows

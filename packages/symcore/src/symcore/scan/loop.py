@@ -26,8 +26,10 @@ _CHUNK = 64
 def _n_steps(op, value: Any) -> int:
     n = int(np.asarray(value))
     if n < 0:
-        raise ValueError(f"{op}: n_steps must be >= 0, got {n} (scan does not run backwards for "
-                         "negative n_steps; use go_backwards=True)")
+        raise ValueError(
+            f"{op}: n_steps must be >= 0, got {n} (scan does not run backwards for "
+            "negative n_steps; use go_backwards=True)"
+        )
     return n
 
 
@@ -56,8 +58,19 @@ class _Traced:
     """A traced output (sot state or nit_sot): a ring of the last arrays, plus the full
     result array when every step is returned."""
 
-    __slots__ = ("L", "R", "ring", "store", "full", "pending", "flushed", "shape", "dtype",
-                 "oslot", "name")
+    __slots__ = (
+        "L",
+        "R",
+        "ring",
+        "store",
+        "full",
+        "pending",
+        "flushed",
+        "shape",
+        "dtype",
+        "oslot",
+        "name",
+    )
 
     def __init__(self, L, store, n, shape, dtype, oslot, name, init=None):
         self.L = L
@@ -80,7 +93,7 @@ class _Traced:
     def flush(self) -> None:
         if self.pending:
             k = len(self.pending)
-            np.stack(self.pending, out=self.full[self.flushed:self.flushed + k])
+            np.stack(self.pending, out=self.full[self.flushed : self.flushed + k])
             self.flushed += k
             self.pending = []
 
@@ -124,8 +137,10 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
         buf = np.array(inputs[k], copy=True)
         need = n + max(info.mit_mot_in_taps[j] + info.mit_mot_out_taps[j])
         if buf.shape[0] < need:
-            raise ValueError(f"{op}: mit_mot buffer {j} has {buf.shape[0]} entries; {n} steps "
-                             f"with offsets up to {need - n} need {need}")
+            raise ValueError(
+                f"{op}: mit_mot buffer {j} has {buf.shape[0]} entries; {n} steps "
+                f"with offsets up to {need - n} need {need}"
+            )
         mm_bufs.append(buf)
         for slot, off in zip(info.mit_mot_in_groups()[j], info.mit_mot_in_taps[j], strict=True):
             mm_reads.append((slot, buf, off))
@@ -139,18 +154,35 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
         init = np.asarray(inputs[k])
         L = info.init_len(j)
         if init.shape[0] < L:
-            raise ValueError(f"{op}: state {j} ({node.inputs[k]}) needs {L} initial values "
-                             f"(taps {list(info.sot_taps[j])}), got {init.shape[0]}")
-        tr = _Traced(L, op.store_steps[j], n, init.shape[1:],
-                     node.outputs[info.n_mit_mot + j].dtype, io["mit_sot"].start + j,
-                     f"state {j}", init)
+            raise ValueError(
+                f"{op}: state {j} ({node.inputs[k]}) needs {L} initial values "
+                f"(taps {list(info.sot_taps[j])}), got {init.shape[0]}"
+            )
+        tr = _Traced(
+            L,
+            op.store_steps[j],
+            n,
+            init.shape[1:],
+            node.outputs[info.n_mit_mot + j].dtype,
+            io["mit_sot"].start + j,
+            f"state {j}",
+            init,
+        )
         traced.append(tr)
         for slot, tap in zip(grp, info.sot_taps[j], strict=True):
             reads.append((slot, tr, L + tap))
     for j, oslot in enumerate(io["nit_sot"]):
-        traced.append(_Traced(0, op.store_steps[info.n_sot + j], n, None,
-                              node.outputs[info.n_mit_mot + info.n_sot + j].dtype, oslot,
-                              f"output {oslot}"))
+        traced.append(
+            _Traced(
+                0,
+                op.store_steps[info.n_sot + j],
+                n,
+                None,
+                node.outputs[info.n_mit_mot + info.n_sot + j].dtype,
+                oslot,
+                f"output {oslot}",
+            )
+        )
 
     cur = [inputs[k] for k in oi["shared"]]
     sh_slots = list(ii["shared"])
@@ -202,8 +234,12 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
         if sh_outs:
             cur = [outs[s] for s in sh_outs]
             if copy_outs or mm_writes:
-                cur = [np.array(v, copy=True) if (copy_outs and isinstance(v, np.ndarray))
-                       or _is_view(v) else v for v in cur]
+                cur = [
+                    np.array(v, copy=True)
+                    if (copy_outs and isinstance(v, np.ndarray)) or _is_view(v)
+                    else v
+                    for v in cur
+                ]
         if as_while and bool(outs[-1]):
             done = t + 1
             break

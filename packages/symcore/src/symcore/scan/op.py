@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from symcore.graph.basic import Apply, Variable, ancestors
 from symcore.graph.fg import FunctionGraph
 from symcore.graph.op import Op
@@ -59,8 +57,10 @@ class Scan(Op):
             store_steps = (-1,) * info.n_traced
         store_steps = tuple(int(s) for s in store_steps)
         if len(store_steps) != info.n_traced or any(s == 0 or s < -1 for s in store_steps):
-            raise ValueError(f"Scan: store_steps {store_steps} must have {info.n_traced} entries, "
-                             "each -1 (all) or >= 1")
+            raise ValueError(
+                f"Scan: store_steps {store_steps} must have {info.n_traced} entries, "
+                "each -1 (all) or >= 1"
+            )
         self.store_steps = store_steps
         self.truncate_gradient = int(truncate_gradient)
         self.mode = mode
@@ -98,8 +98,10 @@ class Scan(Op):
                     )
         for k, j in zip(io["shared"], info.inner_in()["shared"], strict=True):
             if ins[j].type != outs[k].type:
-                raise TypeError(f"Scan: untraced state {k - io['shared'].start} has type "
-                                f"{ins[j].type} but the step returns {outs[k].type}")
+                raise TypeError(
+                    f"Scan: untraced state {k - io['shared'].start} has type "
+                    f"{ins[j].type} but the step returns {outs[k].type}"
+                )
         if info.as_while:
             cond = outs[-1]
             if getattr(cond.type, "ndim", None) != 0:
@@ -120,9 +122,16 @@ class Scan(Op):
 
     def clone_with(self, **changes: Any) -> Scan:
         """A copy of this Op with some properties changed (the inner graph is shared)."""
-        kw = dict(info=self.info, store_steps=self.store_steps,
-                  truncate_gradient=self.truncate_gradient, mode=self.mode, name=self.name,
-                  allow_gc=self.allow_gc, profile=self.profile, fgraph=self.fgraph)
+        kw = dict(
+            info=self.info,
+            store_steps=self.store_steps,
+            truncate_gradient=self.truncate_gradient,
+            mode=self.mode,
+            name=self.name,
+            allow_gc=self.allow_gc,
+            profile=self.profile,
+            fgraph=self.fgraph,
+        )
         kw.update(changes)
         if "fgraph" not in changes and "info" in changes and changes["info"] != self.info:
             raise ValueError("clone_with: a new info needs a new inner graph")
@@ -135,33 +144,52 @@ class Scan(Op):
         info = self.info
         inputs = [i if isinstance(i, Variable) else as_tensor_variable(i) for i in inputs]
         if len(inputs) != info.n_outer_inputs:
-            raise ValueError(f"{self}: expected {info.n_outer_inputs} inputs ({info.describe()} "
-                             f"and n_steps), got {len(inputs)}")
+            raise ValueError(
+                f"{self}: expected {info.n_outer_inputs} inputs ({info.describe()} "
+                f"and n_steps), got {len(inputs)}"
+            )
         n_steps = inputs[0]
         if getattr(n_steps.type, "ndim", None) != 0 or n_steps.type.dtype[:3] not in ("int", "uin"):
             raise TypeError(f"{self}: n_steps must be an integer scalar, got {n_steps.type}")
         oi, ii = info.outer_in(), self.inner_inputs
         inner_in = info.inner_in()
         for k, j in zip(oi["seqs"], inner_in["seqs"], strict=True):
-            self._check_outer(inputs, k, elem_type(inputs[k].type) if inputs[k].ndim else None,
-                              ii[j], "sequence")
+            self._check_outer(
+                inputs, k, elem_type(inputs[k].type) if inputs[k].ndim else None, ii[j], "sequence"
+            )
         for k, grp in zip(oi["mit_mot"], info.mit_mot_in_groups(), strict=True):
             for j in grp:
-                self._check_outer(inputs, k, elem_type(inputs[k].type) if inputs[k].ndim else None,
-                                  ii[j], "mit_mot buffer")
-        for k, grp in zip(list(oi["mit_sot"]) + list(oi["sit_sot"]), info.sot_in_groups(),
-                          strict=True):
+                self._check_outer(
+                    inputs,
+                    k,
+                    elem_type(inputs[k].type) if inputs[k].ndim else None,
+                    ii[j],
+                    "mit_mot buffer",
+                )
+        for k, grp in zip(
+            list(oi["mit_sot"]) + list(oi["sit_sot"]), info.sot_in_groups(), strict=True
+        ):
             for j in grp:
-                self._check_outer(inputs, k, elem_type(inputs[k].type) if inputs[k].ndim else None,
-                                  ii[j], "initial state")
-        for k, j in zip(list(oi["shared"]) + list(oi["non_seqs"]),
-                        list(inner_in["shared"]) + list(inner_in["non_seqs"]), strict=True):
+                self._check_outer(
+                    inputs,
+                    k,
+                    elem_type(inputs[k].type) if inputs[k].ndim else None,
+                    ii[j],
+                    "initial state",
+                )
+        for k, j in zip(
+            list(oi["shared"]) + list(oi["non_seqs"]),
+            list(inner_in["shared"]) + list(inner_in["non_seqs"]),
+            strict=True,
+        ):
             if inputs[k].type != ii[j].type:
                 try:
                     inputs[k] = ii[j].type.filter_variable(inputs[k])
                 except TypeError as exc:
-                    raise TypeError(f"{self}: outer input {k} ({inputs[k]}, {inputs[k].type}) does "
-                                    f"not match the step's input of type {ii[j].type}") from exc
+                    raise TypeError(
+                        f"{self}: outer input {k} ({inputs[k]}, {inputs[k].type}) does "
+                        f"not match the step's input of type {ii[j].type}"
+                    ) from exc
         outputs = []
         for k in oi["mit_mot"]:
             outputs.append(seq_type(elem_type(inputs[k].type))())
@@ -187,8 +215,13 @@ class Scan(Op):
     def _mode_key(self):
         from symcore.config import config
 
-        return (id(self.mode) if not isinstance(self.mode, (str, type(None))) else self.mode,
-                config.mode, config.linker, config.device, config.optimizer)
+        return (
+            id(self.mode) if not isinstance(self.mode, (str, type(None))) else self.mode,
+            config.mode,
+            config.linker,
+            config.device,
+            config.optimizer,
+        )
 
     def inner_function(self):
         """The compiled step (a ``symcore.function`` of the inner graph), compiled once per
@@ -219,8 +252,13 @@ class Scan(Op):
 
     def step_layout(self) -> dict[str, Any]:
         """What a backend needs to emit the loop: the info, store sizes and inner graph."""
-        return {"info": self.info, "store_steps": self.store_steps, "fgraph": self.fgraph,
-                "inner_inputs": self.inner_inputs, "inner_outputs": self.inner_outputs}
+        return {
+            "info": self.info,
+            "store_steps": self.store_steps,
+            "fgraph": self.fgraph,
+            "inner_inputs": self.inner_inputs,
+            "inner_outputs": self.inner_outputs,
+        }
 
     def do_constant_folding(self, fgraph, node) -> bool:
         return False

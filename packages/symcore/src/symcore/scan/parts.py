@@ -81,24 +81,46 @@ class ScanParts:
         ins, outs = op.inner_inputs, op.inner_outputs
         oi, ii, io = info.outer_in(), info.inner_in(), info.inner_out()
         p = cls(node.inputs[0])
-        p.attrs = dict(truncate_gradient=op.truncate_gradient, mode=op.mode, name=op.name,
-                       allow_gc=op.allow_gc, profile=op.profile)
+        p.attrs = dict(
+            truncate_gradient=op.truncate_gradient,
+            mode=op.mode,
+            name=op.name,
+            allow_gc=op.allow_gc,
+            profile=op.profile,
+        )
         for k, j in zip(oi["seqs"], ii["seqs"], strict=True):
             p.seqs.append(Seq(node.inputs[k], ins[j]))
         out_groups = info.mit_mot_out_groups()
         for m, (k, grp) in enumerate(zip(oi["mit_mot"], info.mit_mot_in_groups(), strict=True)):
-            p.mit_mot.append(MitMot(node.inputs[k], [ins[j] for j in grp],
-                                    info.mit_mot_in_taps[m], [outs[j] for j in out_groups[m]],
-                                    info.mit_mot_out_taps[m], node.outputs[m]))
+            p.mit_mot.append(
+                MitMot(
+                    node.inputs[k],
+                    [ins[j] for j in grp],
+                    info.mit_mot_in_taps[m],
+                    [outs[j] for j in out_groups[m]],
+                    info.mit_mot_out_taps[m],
+                    node.outputs[m],
+                )
+            )
         sot_outer = list(oi["mit_sot"]) + list(oi["sit_sot"])
         for j, (k, grp) in enumerate(zip(sot_outer, info.sot_in_groups(), strict=True)):
-            entry = Sot(node.inputs[k], [ins[s] for s in grp], info.sot_taps[j],
-                        outs[io["mit_sot"].start + j], node.outputs[info.n_mit_mot + j],
-                        op.store_steps[j])
+            entry = Sot(
+                node.inputs[k],
+                [ins[s] for s in grp],
+                info.sot_taps[j],
+                outs[io["mit_sot"].start + j],
+                node.outputs[info.n_mit_mot + j],
+                op.store_steps[j],
+            )
             (p.mit_sot if j < info.n_mit_sot else p.sit_sot).append(entry)
         for j, pos in enumerate(io["nit_sot"]):
-            p.nit_sot.append(NitSot(outs[pos], node.outputs[info.n_mit_mot + info.n_sot + j],
-                                    op.store_steps[info.n_sot + j]))
+            p.nit_sot.append(
+                NitSot(
+                    outs[pos],
+                    node.outputs[info.n_mit_mot + info.n_sot + j],
+                    op.store_steps[info.n_sot + j],
+                )
+            )
         base = info.n_mit_mot + info.n_sot + info.n_nit_sot
         for j, (k, ji, jo) in enumerate(zip(oi["shared"], ii["shared"], io["shared"], strict=True)):
             p.shared.append(Shared(node.inputs[k], ins[ji], outs[jo], node.outputs[base + j]))
@@ -110,15 +132,22 @@ class ScanParts:
 
     # -- editing -------------------------------------------------------------------------
     def inner_outputs(self) -> list[Variable]:
-        return ([v for m in self.mit_mot for v in m.inner_outs]
-                + [s.inner_out for s in self.mit_sot + self.sit_sot]
-                + [s.inner_out for s in self.nit_sot] + [s.inner_out for s in self.shared]
-                + ([self.cond] if self.cond is not None else []))
+        return (
+            [v for m in self.mit_mot for v in m.inner_outs]
+            + [s.inner_out for s in self.mit_sot + self.sit_sot]
+            + [s.inner_out for s in self.nit_sot]
+            + [s.inner_out for s in self.shared]
+            + ([self.cond] if self.cond is not None else [])
+        )
 
     def inner_inputs(self) -> list[Variable]:
-        return ([s.inner for s in self.seqs] + [v for m in self.mit_mot for v in m.inner_ins]
-                + [v for s in self.mit_sot + self.sit_sot for v in s.inner_ins]
-                + [s.inner_in for s in self.shared] + [s.inner for s in self.non_seqs])
+        return (
+            [s.inner for s in self.seqs]
+            + [v for m in self.mit_mot for v in m.inner_ins]
+            + [v for s in self.mit_sot + self.sit_sot for v in s.inner_ins]
+            + [s.inner_in for s in self.shared]
+            + [s.inner for s in self.non_seqs]
+        )
 
     def substitute(self, replace: dict[Variable, Variable]) -> None:
         """Rewrite every inner output with the inner variables in ``replace`` substituted."""
@@ -149,14 +178,20 @@ class ScanParts:
             as_while=self.cond is not None,
         )
         store = tuple(s.store for s in self.mit_sot + self.sit_sot + self.nit_sot)
-        op = Scan(self.inner_inputs(), self.inner_outputs(), info, store_steps=store,
-                  **self.attrs)
-        outer = ([self.n_steps] + [s.outer for s in self.seqs] + [m.outer for m in self.mit_mot]
-                 + [s.outer for s in self.mit_sot + self.sit_sot]
-                 + [s.outer for s in self.shared] + [s.outer for s in self.non_seqs])
-        old = ([m.outer_out for m in self.mit_mot]
-               + [s.outer_out for s in self.mit_sot + self.sit_sot + self.nit_sot]
-               + [s.outer_out for s in self.shared])
+        op = Scan(self.inner_inputs(), self.inner_outputs(), info, store_steps=store, **self.attrs)
+        outer = (
+            [self.n_steps]
+            + [s.outer for s in self.seqs]
+            + [m.outer for m in self.mit_mot]
+            + [s.outer for s in self.mit_sot + self.sit_sot]
+            + [s.outer for s in self.shared]
+            + [s.outer for s in self.non_seqs]
+        )
+        old = (
+            [m.outer_out for m in self.mit_mot]
+            + [s.outer_out for s in self.mit_sot + self.sit_sot + self.nit_sot]
+            + [s.outer_out for s in self.shared]
+        )
         return op, outer, old
 
     def replacements(self) -> dict[Variable, Variable]:

@@ -17,8 +17,9 @@ __all__ = ["split_step_return"]
 
 
 def _is_pair(x: Any) -> bool:
-    return (isinstance(x, (list, tuple)) and len(x) == 2
-            and getattr(x[0], "_is_shared_variable", False))
+    return (
+        isinstance(x, (list, tuple)) and len(x) == 2 and getattr(x[0], "_is_shared_variable", False)
+    )
 
 
 def _is_update_list(x: Any) -> bool:
@@ -40,8 +41,10 @@ def _updates_of(x: Any) -> OrderedDict:
     out: OrderedDict = OrderedDict()
     for k, v in items:
         if not getattr(k, "_is_shared_variable", False):
-            raise TypeError(f"scan: the step function returned an update of {k!r}, which is not "
-                            "a shared variable")
+            raise TypeError(
+                f"scan: the step function returned an update of {k!r}, which is not "
+                "a shared variable"
+            )
         if not isinstance(v, Variable):
             v = k.type.filter_variable(as_tensor_variable(v))
         if k in out and out[k] is not v:

@@ -128,9 +128,12 @@ def scan_remove_unused(fgraph, node):
 
     needed = {id(s) for s in states if _used(fgraph, s.outer_out)}
     while True:
-        roots = ([s.inner_out for s in states if id(s) in needed]
-                 + [s.inner_out for s in p.nit_sot] + [v for m in p.mit_mot for v in m.inner_outs]
-                 + ([p.cond] if p.cond is not None else []))
+        roots = (
+            [s.inner_out for s in states if id(s) in needed]
+            + [s.inner_out for s in p.nit_sot]
+            + [v for m in p.mit_mot for v in m.inner_outs]
+            + ([p.cond] if p.cond is not None else [])
+        )
         reads = set(ancestors(roots))
         more = {id(s) for s in states if any(v in reads for v in ins_of(s))}
         if more <= needed:
@@ -162,8 +165,13 @@ def scan_remove_unused(fgraph, node):
 
 def _mergeable(a, b) -> bool:
     oa, ob = a.op, b.op
-    return (a.inputs[0] is b.inputs[0] and not oa.info.as_while and not ob.info.as_while
-            and oa.truncate_gradient == ob.truncate_gradient and oa.mode == ob.mode)
+    return (
+        a.inputs[0] is b.inputs[0]
+        and not oa.info.as_while
+        and not ob.info.as_while
+        and oa.truncate_gradient == ob.truncate_gradient
+        and oa.mode == ob.mode
+    )
 
 
 def _merge_parts(a, b) -> ScanParts:
@@ -183,7 +191,7 @@ def scan_merge(fgraph):
         nodes = [n for n in fgraph.toposort() if isinstance(n.op, Scan)]
         pair = None
         for i, a in enumerate(nodes):
-            for b in nodes[i + 1:]:
+            for b in nodes[i + 1 :]:
                 if not _mergeable(a, b):
                     continue
                 # b comes after a in topological order: b must not read a
@@ -213,7 +221,7 @@ def _tail_length(client) -> int | None:
     from symcore.tensor.basic import NotScalarConstantError, get_scalar_constant_value
     from symcore.tensor.subtensor import Subtensor, get_idx_list
 
-    if client == "output" or not isinstance(client.op, Subtensor) or type(client.op) is not Subtensor:
+    if client == "output" or type(client.op) is not Subtensor:
         return None
     idx = get_idx_list(client.inputs[1:], client.op.idx_list)
     if not idx:
@@ -271,6 +279,3 @@ def scan_save_mem(fgraph, node):
     new_op = op.clone_with(store_steps=tuple(new_store))
     new_outs = new_op(*node.inputs, return_list=True)
     return dict(zip(node.outputs, new_outs, strict=True))
-
-
-

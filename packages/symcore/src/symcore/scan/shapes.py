@@ -49,8 +49,7 @@ def _outer_only(shape: tuple | None, inner_inputs: list[Variable]) -> bool:
     if not entries:
         return True
     inner = set(inner_inputs)
-    inner_nodes_outputs = set()
-    return not any(v in inner or v in inner_nodes_outputs for v in ancestors(entries))
+    return not any(v in inner for v in ancestors(entries))
 
 
 def _as_int64(x: Any):
@@ -78,8 +77,11 @@ def scan_infer_shape(op, node, input_shapes):
     for k, grp in zip(sot_outer, info.sot_in_groups(), strict=True):
         for j in grp:
             known[inner_in[j]] = tuple(input_shapes[k][1:])
-    for k, j in zip(list(oi["shared"]) + list(oi["non_seqs"]),
-                    list(ii["shared"]) + list(ii["non_seqs"]), strict=True):
+    for k, j in zip(
+        list(oi["shared"]) + list(oi["non_seqs"]),
+        list(ii["shared"]) + list(ii["non_seqs"]),
+        strict=True,
+    ):
         if input_shapes[k] is not None:
             known[inner_in[j]] = tuple(input_shapes[k])
     shape_of = inner_shapes(op, known)
@@ -104,8 +106,12 @@ def scan_infer_shape(op, node, input_shapes):
             out.append((r, *s))
     for k, oj, ij in zip(oi["shared"], io["shared"], ii["shared"], strict=True):
         s_out, s_in = shape_of.get(op.inner_outputs[oj]), known.get(inner_in[ij])
-        same = (s_out is not None and s_in is not None and len(s_out) == len(s_in)
-                and all(a is b for a, b in zip(s_out, s_in, strict=True)))
+        same = (
+            s_out is not None
+            and s_in is not None
+            and len(s_out) == len(s_in)
+            and all(a is b for a, b in zip(s_out, s_in, strict=True))
+        )
         out.append(tuple(input_shapes[k]) if same else None)
     return out
 
@@ -114,7 +120,7 @@ def scan_connection_pattern(op) -> list[list[bool]]:
     """``[outer input][outer output]``: does the output depend on the input (through any
     number of steps)?"""
     info = op.info
-    oi, ii, io = info.outer_in(), info.inner_in(), info.inner_out()
+    oi, ii = info.outer_in(), info.inner_in()
     deps = inner_depends(op.inner_outputs, op.inner_inputs)
     # inner input position -> outer input index
     in_outer: dict[int, int] = {}
@@ -127,8 +133,11 @@ def scan_connection_pattern(op) -> list[list[bool]]:
     for k, grp in zip(sot_outer, info.sot_in_groups(), strict=True):
         for j in grp:
             in_outer[j] = k
-    for k, j in zip(list(oi["shared"]) + list(oi["non_seqs"]),
-                    list(ii["shared"]) + list(ii["non_seqs"]), strict=True):
+    for k, j in zip(
+        list(oi["shared"]) + list(oi["non_seqs"]),
+        list(ii["shared"]) + list(ii["non_seqs"]),
+        strict=True,
+    ):
         in_outer[j] = k
     # outer state input index -> outer output index (the state's own output)
     n_out = info.n_outer_outputs

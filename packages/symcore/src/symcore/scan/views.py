@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from symcore.scan.basic import scan
 
@@ -19,9 +20,16 @@ def map(  # noqa: A001 - Theano's name
     name: str | None = None,
 ):
     """Apply ``fn`` to each entry of the sequences: ``(outputs, updates)``."""
-    return scan(fn, sequences=sequences, outputs_info=None, non_sequences=non_sequences,
-                truncate_gradient=truncate_gradient, go_backwards=go_backwards, mode=mode,
-                name=name)
+    return scan(
+        fn,
+        sequences=sequences,
+        outputs_info=None,
+        non_sequences=non_sequences,
+        truncate_gradient=truncate_gradient,
+        go_backwards=go_backwards,
+        mode=mode,
+        name=name,
+    )
 
 
 def _last(outputs: Any) -> Any:
@@ -41,21 +49,41 @@ def reduce(  # noqa: A001 - Theano's name
 ):
     """Fold the sequences into the states of ``outputs_info``; return the final states and
     the updates. Only the last step is stored (the memory-saving rewrite sees ``out[-1]``)."""
-    outputs, updates = scan(fn, sequences=sequences, outputs_info=outputs_info,
-                            non_sequences=non_sequences, go_backwards=go_backwards, mode=mode,
-                            name=name)
+    outputs, updates = scan(
+        fn,
+        sequences=sequences,
+        outputs_info=outputs_info,
+        non_sequences=non_sequences,
+        go_backwards=go_backwards,
+        mode=mode,
+        name=name,
+    )
     return _last(outputs), updates
 
 
-def foldl(fn: Callable, sequences: Any, outputs_info: Any, non_sequences: Any = None,
-          mode: Any = None, name: str | None = None):
+def foldl(
+    fn: Callable,
+    sequences: Any,
+    outputs_info: Any,
+    non_sequences: Any = None,
+    mode: Any = None,
+    name: str | None = None,
+):
     """``reduce`` from the first entry to the last."""
-    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=False, mode=mode,
-                  name=name)
+    return reduce(
+        fn, sequences, outputs_info, non_sequences, go_backwards=False, mode=mode, name=name
+    )
 
 
-def foldr(fn: Callable, sequences: Any, outputs_info: Any, non_sequences: Any = None,
-          mode: Any = None, name: str | None = None):
+def foldr(
+    fn: Callable,
+    sequences: Any,
+    outputs_info: Any,
+    non_sequences: Any = None,
+    mode: Any = None,
+    name: str | None = None,
+):
     """``reduce`` from the last entry to the first."""
-    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=True, mode=mode,
-                  name=name)
+    return reduce(
+        fn, sequences, outputs_info, non_sequences, go_backwards=True, mode=mode, name=name
+    )
