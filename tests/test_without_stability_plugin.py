@@ -113,7 +113,8 @@ def _run(script: str) -> subprocess.CompletedProcess:
 
 
 def _lines(out: str) -> dict[str, str]:
-    return {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in out.splitlines() if " " in line}
+    pairs = (line.split(" ", 1) for line in out.splitlines() if " " in line)
+    return {key: value for key, value in pairs}
 
 
 @pytest.fixture(scope="module")

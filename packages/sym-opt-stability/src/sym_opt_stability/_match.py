@@ -221,11 +221,8 @@ def fit_like(new: Variable, old: Variable, refs: Sequence[Variable] = ()) -> Var
         new = new.dimshuffle(["x"] * k + list(range(new.type.ndim)))
     if new.type.ndim != old.type.ndim:
         return None
-    missing = [
-        d
-        for d, (nb, ob) in enumerate(zip(new.type.broadcastable, old.type.broadcastable, strict=True))
-        if nb and not ob
-    ]
+    pairs = zip(new.type.broadcastable, old.type.broadcastable, strict=True)
+    missing = [d for d, (nb, ob) in enumerate(pairs) if nb and not ob]
     if missing:
         ref = next(
             (

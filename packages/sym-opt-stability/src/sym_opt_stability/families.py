@@ -186,7 +186,13 @@ class Analysis:
     cost_before: int = 0
     cost_after: int = 0
     family_factors: int = 0
-    removed: list[Variable] = field(default_factory=list)
+    #: Entries, with atoms not built yet (callables), in the order of ``entries``.
+    lazy: list = field(default_factory=list)
+    #: Sigmoid-family exponents of the result: ``{base: (a, b)}`` for ``S(base)**a *
+    #: S(-base)**b`` (pure exponentials included).
+    sig_exps: dict = field(default_factory=dict)
+    #: The other entries of the result (not of the sigmoid family).
+    rest: list = field(default_factory=list)
 
     @property
     def improves(self) -> bool:
@@ -304,11 +310,14 @@ def analyze(prod: Product, erfcx: Callable[[Variable], Variable] | None = None) 
         an.cost_before += abs(e)
         family.add(f)
         remaining[f] = 0
+    sig_lazy: list = []
     for base, (a, b) in sig.items():
         if a == -b and a != 0:  # a pure exponential
             key = (base, 1, -1) if a > 0 else (base, -1, 1)
             rep = sig_rep.get(key)
-            entries.append((rep if rep is not None else _memo(_exp_builder(base, a > 0)), abs(a)))
+            atom = rep if rep is not None else _memo(_exp_builder(base, a > 0))
+            sig_lazy.append(atom)
+            entries.append((atom, abs(a)))
             an.danger_after += abs(a)
             an.cost_after += abs(a)
             continue
@@ -316,7 +325,9 @@ def analyze(prod: Product, erfcx: Callable[[Variable], Variable] | None = None) 
             if exp_ == 0:
                 continue
             rep = sig_rep.get((base, 1, 0) if pos else (base, 0, 1))
-            entries.append((rep if rep is not None else _memo(_sigmoid_builder(base, pos)), exp_))
+            atom = rep if rep is not None else _memo(_sigmoid_builder(base, pos))
+            sig_lazy.append(atom)
+            entries.append((atom, exp_))
             an.danger_after += max(0, -exp_)
             an.cost_after += abs(exp_)
 
@@ -338,15 +349,17 @@ def analyze(prod: Product, erfcx: Callable[[Variable], Variable] | None = None) 
         if f not in merged:  # cancelled out (x / x): the division was a danger
             an.danger_before += sum(-o for o in occ if o < 0)
     an.family_factors = len(family)
-    an.removed = [f for f in merged if f in family]
-    an._lazy = entries  # type: ignore[attr-defined]
+    an.lazy = entries
+    an.sig_exps = {base: (a, b) for base, (a, b) in sig.items() if a or b}
+    sig_entries = set(map(id, sig_lazy))
+    an.rest = [(f, e) for f, e in entries if id(f) not in sig_entries]
     return an
 
 
 def realize(an: Analysis) -> list[tuple[Variable, int]]:
     """The entries of ``an`` with deferred atoms built."""
     out = []
-    for f, e in an._lazy:  # type: ignore[attr-defined]
+    for f, e in an.lazy:
         out.append((f if isinstance(f, Variable) else f(), e))
     return out
 
@@ -377,7 +390,6 @@ def has_family_factor(prod: Product) -> bool:
         if f.owner is not None and isinstance(f.owner.op, (Softmax, DimShuffle)):
             if softmax_key(f) is not None or sform_key(f) is not None:
                 return True
-        if isinstance(sop, (S.Add, S.Sub)) and (one_plus(f) is not None or one_minus(f) is not None):
-            if _sig_atom(f) is not None:
-                return True
+        if isinstance(sop, (S.Add, S.Sub)) and _sig_atom(f) is not None:
+            return True
     return False

@@ -1,5 +1,6 @@
 """Logarithm/exponential rewrites: ``log(1+x) -> log1p(x)``, ``log(1-x) -> log1p(-x)``,
-``exp(x)-1 -> expm1(x)``, ``log(exp(x)) -> x``, ``log1p(-exp(x)) -> log1mexp(x)``,
+``exp(x)-1 -> expm1(x)``, ``log(exp(x)) -> x``, ``log1p(-exp(x))`` and ``log(-expm1(x))``
+``-> log1mexp(x)``,
 ``log(x**2) -> 2*log(abs(x))`` and ``sqrt(x**2) -> abs(x)``.
 
 ``x * x`` itself is never rewritten (into ``pow`` or anything else): it is exact.
@@ -105,14 +106,21 @@ def local_log_exp(fgraph, node):
 
 @node_rewriter([Elemwise])
 def local_log1p_exp_neg(fgraph, node):
-    """``log1p(-exp(x)) -> log1mexp(x)`` (so ``log(1 - exp(x))`` is exact near 0 and for
-    large negative ``x``)."""
+    """``log1p(-exp(x)) -> log1mexp(x)`` and ``log(-expm1(x)) -> log1mexp(x)`` (so
+    ``log(1 - exp(x))`` is exact near 0 and for large negative ``x``, whichever of
+    ``log1p``/``expm1`` was rewritten first)."""
     out = node.outputs[0]
+    if not is_float(out):
+        return None
     ins = elemwise_inputs(out, S.Log1p)
-    if ins is None or not is_float(out):
+    inner_cls = S.Exp
+    if ins is None:
+        ins = elemwise_inputs(out, S.Log)
+        inner_cls = S.Expm1
+    if ins is None:
         return None
     base, sign = split_sign(ins[0])
-    inner = elemwise_inputs(base, S.Exp)
+    inner = elemwise_inputs(base, inner_cls)
     if sign > 0 or inner is None:
         return None
     return _reply(log1mexp(inner[0]), out)

@@ -20,6 +20,7 @@ TAGS = ("fast_run", "stabilize", "sym_opt_stability")
 #: ``(name, rewriter, phase)`` in registration order.
 REWRITES: tuple[tuple[str, Any, str], ...] = (
     ("local_stable_product", stable_products.local_stable_product, "stabilize"),
+    ("local_sigmoid_complement_sum", stable_products.local_sigmoid_complement_sum, "stabilize"),
     ("local_log1p", logexp.local_log1p, "stabilize"),
     ("local_expm1", logexp.local_expm1, "stabilize"),
     ("local_log_exp", logexp.local_log_exp, "stabilize"),

@@ -105,9 +105,7 @@ def local_softmax_grad_reciprocal(fgraph, node):
     prod = parse_product(dy) if is_product_node(dy) else None
     if key is None or prod is None or not is_float(out):
         return None
-    divides = any(
-        e < 0 and (f is sm or softmax_key(f) == key) for f, e in prod.occurrences
-    )
+    divides = any(e < 0 and (f is sm or softmax_key(f) == key) for f, e in prod.occurrences)
     if not divides:
         return None
     q_prod = prod.times(Product(1, [(sm, 1)]))

@@ -22,13 +22,14 @@ from symcore.graph.basic import Variable
 from symcore.rewriting import node_rewriter
 from symcore.tensor.basic import constant
 from symcore.tensor.elemwise import Elemwise
+from symcore.tensor.math_special import sigmoid
 
-from sym_opt_stability._match import add_terms, fit_like, is_float, rebuild_sum
+from sym_opt_stability._match import add_terms, fit_like, is_float, negate, rebuild_sum
 from sym_opt_stability.erf import erfcx
 from sym_opt_stability.families import Analysis, analyze, has_family_factor, realize
 from sym_opt_stability.products import Product, build_product, is_product_node, parse_product
 
-__all__ = ["local_stable_product", "simplify_product"]
+__all__ = ["local_sigmoid_complement_sum", "local_stable_product", "simplify_product"]
 
 _MAX_DISTRIBUTE_TERMS = 8
 
@@ -123,3 +124,57 @@ def local_stable_product(fgraph, node):
             return [new]
     new = simplify_product(prod, out) if not has_family else None
     return [new] if new is not None else None
+
+
+def _rest_key(an: Analysis) -> tuple | None:
+    """The non-sigmoid part of a simplified product, comparable between terms (None when it
+    holds atoms that are not built yet)."""
+    if not all(isinstance(f, Variable) for f, _ in an.rest):
+        return None
+    return tuple(sorted((id(f), e) for f, e in an.rest))
+
+
+def _complement_pair(an_i: Analysis, an_j: Analysis) -> tuple[Variable, bool] | None:
+    """``(base, positive)`` when the sigmoid part of ``j`` is that of ``i`` times
+    ``sigmoid(base)`` (``positive``) or ``sigmoid(-base)``; None otherwise."""
+    found = None
+    for base in set(an_i.sig_exps) | set(an_j.sig_exps):
+        ai, bi = an_i.sig_exps.get(base, (0, 0))
+        aj, bj = an_j.sig_exps.get(base, (0, 0))
+        diff = (aj - ai, bj - bi)
+        if diff == (0, 0):
+            continue
+        if found is not None or diff not in ((1, 0), (0, 1)):
+            return None
+        found = (base, diff == (1, 0))
+    return found
+
+
+@node_rewriter([Elemwise])
+def local_sigmoid_complement_sum(fgraph, node):
+    """``P - P * sigmoid(x) -> P * sigmoid(-x)`` in a sum (``P`` any product): the gradient of
+    ``exp(x) / (1 + exp(x))`` is ``sigmoid(x) - sigmoid(x)**2``, which cancels to 0 where
+    ``sigmoid(x)`` rounds to 1, while ``sigmoid(x) * sigmoid(-x)`` does not."""
+    out = node.outputs[0]
+    if not is_float(out):
+        return None
+    terms = add_terms(out)
+    if terms is None or len(terms) < 2:
+        return None
+    parts = [_as_product(s, t) for s, t in terms]
+    analyses = [analyze(p, erfcx) for p in parts]
+    keys = [_rest_key(a) if a.sig_exps else None for a in analyses]
+    for i, j in ((i, j) for i in range(len(terms)) for j in range(len(terms)) if i != j):
+        if keys[i] is None or keys[i] != keys[j] or parts[i].sign != -parts[j].sign:
+            continue
+        pair = _complement_pair(analyses[i], analyses[j])
+        if pair is None:
+            continue
+        base, positive = pair
+        other = sigmoid(negate(base)) if positive else sigmoid(base)
+        combined = build_product(parts[i].sign, [*realize(analyses[i]), (other, 1)])
+        rest = [(1, t if s > 0 else negate(t)) for k, (s, t) in enumerate(terms) if k not in (i, j)]
+        total = rebuild_sum([(1, combined), *rest])
+        new = fit_like(total, out, refs=[t for _, t in terms])
+        return [new] if new is not None else None
+    return None
