@@ -182,9 +182,10 @@ def join_c(op: Join, node, ctx: NodeContext) -> str | None:
         "        }",
         "        if (bad >= 0) {",
         "            char msg[1024]; size_t pos = 0;",
+        f"            static const char* const dtn[{n}] = {{{', '.join(f'{chr(34)}{t.type.dtype}{chr(34)}' for t in ts)}}};",
         f"            for (int t = 0; t < {n} && pos < 900; t++) {{",
         "                char b[128]; pos += snprintf(msg + pos, sizeof(msg) - pos, \"%s%s %s\", t ? \", \" : \"\",",
-        "                    symc_shape_str(ts[t], b, 128), PyArray_DESCR(SYMC_A(ts[t]))->typeobj->tp_name);",
+        "                    symc_shape_str(ts[t], b, 128), dtn[t]);",
         "            }",
         f"            PyErr_Format(PyExc_ValueError, \"%s: Join(axis=%lld): cannot join arrays of shapes %s: all the "
         f"input array dimensions except for the concatenation axis must match exactly, but along dimension %d "

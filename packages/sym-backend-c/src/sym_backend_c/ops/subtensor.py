@@ -105,10 +105,11 @@ def subtensor_c(op: Subtensor, node, ctx: NodeContext) -> str | None:
     return "\n".join(L)
 
 
-def apply_region(ctx: NodeContext, nd: int, ydt: str, xdt: str, y_nd: int, set_: bool) -> list[str]:
+def apply_region(ctx: NodeContext, nd: int, ydt: str, xdt: str, y_nd: int,
+                 set_: bool) -> tuple[list[str], list[str]]:
     """C lines storing/adding the array ``yv`` (``y_nd`` dims, broadcast on the trailing
-    dims) into the region ``rdims``/``rstrides``/``rdata`` (``nd`` dims, dtype ``xdt``).
-    ``yv`` shape problems raise ValueError."""
+    dims) into the region ``rdims``/``rstrides``/``rdata`` (``nd`` dims, dtype ``xdt``):
+    (lines checking ``yv``'s shape, raising ValueError; lines of the loops)."""
     X, Y = c_type(xdt), c_type(ydt)
     common = np.result_type(xdt, ydt).name
     L = [f"        npy_intp ys[{max(nd, 1)}];",
@@ -128,6 +129,8 @@ def apply_region(ctx: NodeContext, nd: int, ydt: str, xdt: str, y_nd: int, set_:
              f"the indexed region of shape %U (x has shape %s)\", {ctx.desc}, symc_shape_str(yv, b1, 128), rr, "
              f"symc_shape_str(xo, b2, 128));")
     L.append(f"            Py_XDECREF(rr); {ctx.fail} }} }}")
+    check = L
+    L = []
     if set_:
         expr = f"*({Y}*)(yb)" if ydt == xdt else (
             f"(*({Y}*)(yb) != 0)" if xdt == "bool" else f"({X})*({Y}*)(yb)")
@@ -151,7 +154,7 @@ def apply_region(ctx: NodeContext, nd: int, ydt: str, xdt: str, y_nd: int, set_:
         ind = ind[:-4]
         L.append(f"{ind}}}")
     L.append("        }")
-    return L
+    return check, L
 
 
 @register_c_impl(IncSubtensor)
@@ -175,8 +178,8 @@ def inc_subtensor_c(op: IncSubtensor, node, ctx: NodeContext) -> str | None:
     if op.inplace:
         L.append("        if (symc_may_overlap(yv, xo)) { Py_DECREF(yv); yv = PyArray_NewCopy(SYMC_A("
                  f"{y}), NPY_CORDER); if (!yv) {ctx.fail} }}")
-    body = apply_region(ctx, nd, ydt, xdt, node.inputs[1].ndim, op.set_instead_of_inc)
-    body = [ln.replace(ctx.fail, f"{{ Py_DECREF(yv); {ctx.fail} }}") for ln in body]
+    check, loops = apply_region(ctx, nd, ydt, xdt, node.inputs[1].ndim, op.set_instead_of_inc)
+    body = [ln.replace(ctx.fail, f"{{ Py_DECREF(yv); {ctx.fail} }}") for ln in check + loops]
     L += body
     L.append("        Py_DECREF(yv);")
     return "\n".join(L)

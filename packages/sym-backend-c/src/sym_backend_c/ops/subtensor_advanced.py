@@ -55,7 +55,8 @@ def _check_indices(ctx: NodeContext, node, idx: str, base: str, who: str) -> lis
     idt = node.inputs[-1].type.dtype
     I = c_type(idt)
     return [
-        f"        const npy_intp ni = PyArray_DIM(SYMC_A({idx}), 0), n0 = PyArray_DIM(SYMC_A({base}), 0);",
+        f"        const npy_intp ni = PyArray_DIM(SYMC_A({idx}), 0);",
+        f"        const npy_intp n0 = PyArray_DIM(SYMC_A({base}), 0);",
         f"        const char* ib = SYMC_DATA({idx}); const npy_intp is = PyArray_STRIDE(SYMC_A({idx}), 0);",
         f"        #define ip(k) ((npy_int64)*(const {I}*)(ib + (k) * is))",
         "        for (npy_intp k = 0; k < ni; k++) {",
@@ -125,7 +126,7 @@ def advanced_inc_subtensor1_c(op: AdvancedIncSubtensor1, node, ctx: NodeContext)
     else:
         L.append(f"        {out} = PyArray_NewCopy(SYMC_A({xi}), NPY_CORDER); if (!{out}) {ctx.fail}")
     L.append(f"        PyObject* const xo = {out};")
-    L += _check_indices(ctx, node, ii, "xo", str(op))
+    L.append(f"        const npy_intp ni = PyArray_DIM(SYMC_A({ii}), 0);")
     L.append(f"        PyObject* yv = {yi}; Py_INCREF(yv);")
     if op.inplace:
         L.append(f"        if (symc_may_overlap(yv, xo)) {{ Py_DECREF(yv); yv = PyArray_NewCopy(SYMC_A({yi}), NPY_CORDER);"
@@ -136,13 +137,15 @@ def advanced_inc_subtensor1_c(op: AdvancedIncSubtensor1, node, ctx: NodeContext)
     for d in range(1, nd):
         L.append(f"        rdims[{d}] = PyArray_DIM(SYMC_A(xo), {d}); rstrides[{d}] = PyArray_STRIDE(SYMC_A(xo), {d});")
     L.append("        for (int d = 0; d < " + str(nd) + "; d++) if (rdims[d] == 0) rempty = 1;")
-    body = apply_region(ctx, nd, ydt, xdt, y.ndim, op.set_instead_of_inc)
+    check, loops = apply_region(ctx, nd, ydt, xdt, y.ndim, op.set_instead_of_inc)
     # row k of the region starts at row ip(k) of x
     s0 = "PyArray_STRIDE(SYMC_A(xo), 0)"
-    body = [ln.replace("char* xb1 = xb0 + i0 * rstrides[0];",
-                       f"npy_int64 v0 = ip(i0); if (v0 < 0) v0 += n0; char* xb1 = xb0 + v0 * {s0};")
-            for ln in body]
-    body = [ln.replace(ctx.fail, f"{{ Py_DECREF(yv); {ctx.fail} }}") for ln in body]
-    L += body
+    loops = [ln.replace("char* xb1 = xb0 + i0 * rstrides[0];",
+                        f"npy_int64 v0 = ip(i0); if (v0 < 0) v0 += n0; char* xb1 = xb0 + v0 * {s0};")
+             for ln in loops]
+    indices = _check_indices(ctx, node, ii, "xo", str(op))[1:]
+    # NumPy's order: x[i] = y checks the value's shape first, np.add.at the indices first
+    body = check + indices if op.set_instead_of_inc else indices + check
+    L += [ln.replace(ctx.fail, f"{{ Py_DECREF(yv); {ctx.fail} }}") for ln in body + loops]
     L += ["        Py_DECREF(yv);", "        #undef ip"]
     return "\n".join(L)

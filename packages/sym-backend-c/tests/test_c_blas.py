@@ -1,0 +1,143 @@
+"""C code of ``Dot`` (BLAS for float32/float64, C loops for integers and bool) against
+``numpy.dot``: the four ndim combinations, mixed dtypes, zero-size dimensions, C/Fortran/
+negative-stride/non-contiguous operands (passed to BLAS or copied), alignment errors."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import symcore.tensor as T
+from symcore.config import change_flags
+from symcore.graph.fg import FunctionGraph
+
+from sym_backend_c.linker import CLinker
+from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
+
+try:
+    get_toolchain()
+except CompilerNotFoundError as exc:  # pragma: no cover - depends on the machine
+    pytest.skip(f"no C compiler: {exc}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _compiledir(tmp_path_factory):
+    with change_flags(compiledir=str(tmp_path_factory.mktemp("symc"))):
+        yield
+
+
+def compile_c(inputs, outputs):
+    """The C runner of a graph whose every node has C code (asserted)."""
+    fg = FunctionGraph(inputs, outputs)
+    run = CLinker().make_thunk(fg)
+    assert fg.linker_report.backend == "c"
+    assert not fg.linker_report.fallback_nodes, [str(n.op) for n in fg.linker_report.fallback_nodes]
+    return run
+
+
+RNG = np.random.default_rng(7)
+
+
+def sample(dtype, shape):
+    if dtype == "bool":
+        return RNG.random(shape) > 0.5
+    if dtype.startswith("float"):
+        return RNG.standard_normal(shape).astype(dtype)
+    return RNG.integers(-9, 9, shape).astype(dtype)
+
+
+def matrix_layouts(a):
+    yield a
+    yield np.asfortranarray(a)
+    yield a[::-1]  # negative row stride: copied
+    yield a[:, ::-1]  # negative column stride: copied
+    yield np.repeat(a, 2, axis=1)[:, ::2]  # column stride 2: copied
+    yield np.repeat(a, 3, axis=0)[::3]  # row stride > columns: passed with a larger ld
+
+
+def vector_layouts(v):
+    yield v
+    yield v[::-1]  # negative increment
+    yield np.repeat(v, 3)[::3]  # increment 3
+
+
+def tol(dtype):
+    return {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-10}
+
+
+@pytest.mark.parametrize(
+    "dx, dy",
+    [("float64", "float64"), ("float32", "float32"), ("float32", "float64"), ("int32", "float64"),
+     ("int64", "int64"), ("int8", "int16"), ("uint8", "int8"), ("bool", "bool")],
+)
+def test_dot_all_ranks_and_layouts(dx, dy):
+    x2, x1 = T.tensor(dx, (False, False), name="x2"), T.tensor(dx, (False,), name="x1")
+    y2, y1 = T.tensor(dy, (False, False), name="y2"), T.tensor(dy, (False,), name="y1")
+    outs = [T.dot(x2, y2), T.dot(x2, y1), T.dot(x1, y2), T.dot(x1, y1)]
+    run = compile_c([x2, x1, y2, y1], outs)
+    for m, k, n in [(3, 4, 5), (1, 1, 1), (0, 3, 2), (3, 0, 2), (2, 3, 0), (17, 33, 9)]:
+        a, v, b, u = sample(dx, (m, k)), sample(dx, (k,)), sample(dy, (k, n)), sample(dy, (k,))
+        for a_, v_, b_, u_ in zip(matrix_layouts(a), itertools.cycle(vector_layouts(v)), matrix_layouts(b),
+                                  itertools.cycle(vector_layouts(u))):
+            got = run([a_, v_, b_, u_])
+            expected = [np.dot(a_, b_), np.dot(a_, u_), np.dot(v_, b_), np.asarray(np.dot(v_, u_))]
+            for g, e, o in zip(got, expected, outs, strict=True):
+                assert g.dtype == np.dtype(o.dtype) == e.dtype
+                assert g.shape == e.shape
+                if e.dtype.kind == "f":
+                    np.testing.assert_allclose(g, e, **tol(e.dtype))
+                else:
+                    np.testing.assert_array_equal(g, e)
+
+
+def test_dot_does_not_modify_inputs_and_returns_fresh_arrays():
+    x, y = T.dmatrices("x", "y")
+    run = compile_c([x, y], [T.dot(x, y)])
+    a, b = sample("float64", (4, 4)), sample("float64", (4, 4))
+    a0, b0 = a.copy(), b.copy()
+    out = run([a, b])[0]
+    np.testing.assert_array_equal(a, a0)
+    np.testing.assert_array_equal(b, b0)
+    assert not np.shares_memory(out, a) and not np.shares_memory(out, b)
+    assert out.flags.c_contiguous
+
+
+def test_dot_nan_and_inf_propagate():
+    x, y = T.dmatrix("x"), T.dvector("y")
+    run = compile_c([x, y], [T.dot(x, y)])
+    a = np.array([[1.0, np.nan], [np.inf, 1.0], [1.0, 2.0]])
+    v = np.array([2.0, 0.5])
+    np.testing.assert_array_equal(run([a, v])[0], np.dot(a, v))
+
+
+def test_dot_shape_mismatch_raises_value_error_naming_shapes():
+    x, y = T.fmatrix("x"), T.fmatrix("y")
+    run = compile_c([x, y], [T.dot(x, y)])
+    with pytest.raises(ValueError, match=r"(?s)Dot.*\(2, 3\) \(float32\) and \(4, 2\) \(float32\) are not aligned"):
+        run([sample("float32", (2, 3)), sample("float32", (4, 2))])
+    xi, yi = T.lvector("xi"), T.lvector("yi")
+    run = compile_c([xi, yi], [T.dot(xi, yi)])
+    with pytest.raises(ValueError, match="not aligned"):
+        run([sample("int64", (3,)), sample("int64", (4,))])
+
+
+def test_integer_dot_wraps_like_numpy():
+    x, y = T.bmatrix("x"), T.bmatrix("y")
+    run = compile_c([x, y], [T.dot(x, y)])
+    a = np.full((2, 40), 100, "int8")
+    b = np.full((40, 3), 100, "int8")
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(run([a, b])[0], np.dot(a, b))
+
+
+def test_large_float32_product():
+    x, y = T.fmatrix("x"), T.fmatrix("y")
+    run = compile_c([x, y], [T.dot(x, y)])
+    a, b = sample("float32", (300, 200)), sample("float32", (200, 150))
+    c = sample("float32", (300, 150))
+    got = run([a, b])[0]
+    np.testing.assert_allclose(got, a @ b, rtol=1e-3, atol=1e-3)
+    got_t = compile_c([x, y], [T.dot(x.T, y)])([a, c])[0]
+    np.testing.assert_allclose(got_t, a.T @ c, rtol=1e-3, atol=1e-3)
