@@ -6,7 +6,15 @@ import pytest
 import symcore
 import symcore.tensor as T
 from symcore.gradient import Rop, grad, verify_grad
-from symcore.tensor.nnet import LogSoftmax, Softmax, SoftmaxGrad, log_softmax, logsumexp, softmax
+from symcore.tensor.nnet import (
+    LogSoftmax,
+    LogSumExp,
+    Softmax,
+    SoftmaxGrad,
+    log_softmax,
+    logsumexp,
+    softmax,
+)
 from symcore.tensor.shape import shape_i
 
 rng = np.random.default_rng(99)
@@ -204,3 +212,41 @@ def test_logsumexp_dtype_and_grad():
     x = T.dmatrix("x")
     g = run(grad(T.sum(logsumexp(x, axis=1)), x), [x], a)
     np.testing.assert_allclose(g, np_softmax(a))
+
+
+def test_logsumexp_is_one_node_with_props():
+    x = T.dtensor3("x")
+    out = logsumexp(x, axis=(2, -3), keepdims=True)
+    assert isinstance(out.owner.op, LogSumExp)
+    assert out.owner.op.axis == (0, 2) and out.owner.op.keepdims is True
+    assert out.broadcastable == (True, False, True)
+    assert logsumexp(x, axis=(0, 2)).owner.op == LogSumExp((0, 2), False)
+    assert logsumexp(T.ivector("i")).dtype == "float64"  # integers are computed in float64
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_logsumexp_of_empty_groups_is_minus_inf_like_numpy(axis):
+    x = T.dmatrix("x")
+    for a in (np.zeros((0, 3)), np.zeros((3, 0))):
+        with np.errstate(divide="ignore"):
+            expected = np.log(np.sum(np.exp(a), axis=axis))
+        out = run(logsumexp(x, axis=axis), [x], a)
+        assert out.shape == expected.shape
+        np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (1, True), ((0, 2), False)])
+def test_logsumexp_infer_shape(axis, keepdims):
+    x = T.dtensor3("x")
+    check_infer_shape(logsumexp(x, axis=axis, keepdims=keepdims), [x], [rng.normal(size=(2, 3, 4))])
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_logsumexp_grad_and_rop_over_several_axes(keepdims):
+    a = rng.normal(size=(2, 3, 4))
+    verify_grad(lambda x: logsumexp(x, axis=(0, 2), keepdims=keepdims), [a], rng=rng)
+    x, v = T.dtensor3("x"), T.dtensor3("v")
+    b = rng.normal(size=(2, 3, 4))
+    r = run(Rop(logsumexp(x, axis=(0, 2), keepdims=keepdims), x, v), [x, v], a, b)
+    sm = np.exp(a - np.log(np.exp(a).sum(axis=(0, 2), keepdims=True)))
+    np.testing.assert_allclose(r, (sm * b).sum(axis=(0, 2), keepdims=keepdims))

@@ -1,5 +1,5 @@
 """Softmax family: ``Softmax``, ``SoftmaxGrad``, ``LogSoftmax`` (stable in their own
-``perform``: the maximum is subtracted before exponentiating) and ``logsumexp``.
+``perform``: the maximum is subtracted before exponentiating) and ``LogSumExp``.
 
 Theano behaviour kept: ``softmax``/``log_softmax`` of a vector return a 1×n row.
 """
@@ -13,9 +13,8 @@ import numpy as np
 from symcore.graph.basic import Apply, Variable
 from symcore.graph.op import Op
 from symcore.tensor.basic import as_tensor_variable
-from symcore.tensor.math import cast, isinf, switch
-from symcore.tensor.math_special import exp, log
-from symcore.tensor.reduction import max as _max
+from symcore.tensor.math import cast
+from symcore.tensor.math_special import exp
 from symcore.tensor.reduction import normalize_axis
 from symcore.tensor.reduction import sum as _sum
 from symcore.tensor.type import DISCRETE_DTYPES, FLOAT_DTYPES, TensorType
@@ -29,6 +28,7 @@ __all__ = [
     "logsoftmax",
     "softmax_with_bias",
     "logsumexp",
+    "LogSumExp",
     "softmax_op",
     "softmax_grad",
     "logsoftmax_op",
@@ -202,14 +202,78 @@ def softmax_with_bias(x: Any, b: Any) -> Variable:
     return softmax(as_tensor_variable(x) + b)
 
 
+class LogSumExp(Op):
+    """``log(sum(exp(x), axis))`` computed in one stable ``perform``: the maximum of each
+    group is factored out before exponentiating, so ``[1000, 1000]`` gives ``1000 + log 2``.
+    Groups whose maximum is infinite are not shifted (``-inf`` everywhere gives ``-inf``, a
+    ``+inf`` gives ``+inf``); an empty group gives ``-inf`` as NumPy's ``log(sum(exp(...)))``.
+
+    Being one node (not a ``log`` of a ``sum`` of an ``exp``), it is left alone by rewrites
+    that stabilize ``log(sum(exp(a)))`` into ``logsumexp(a)``.
+    """
+
+    __props__ = ("axis", "keepdims")
+
+    def __init__(self, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
+        self.axis = None if axis is None else tuple(sorted(int(a) for a in axis))
+        self.keepdims = bool(keepdims)
+
+    def make_node(self, x: Any) -> Apply:
+        x = _float_input(x, "logsumexp")
+        axis = normalize_axis(self.axis, x.ndim, "logsumexp")
+        op = self if axis == self.axis else LogSumExp(axis, self.keepdims)
+        if self.keepdims:
+            bc = tuple(b or d in axis for d, b in enumerate(x.broadcastable))
+        else:
+            bc = tuple(b for d, b in enumerate(x.broadcastable) if d not in axis)
+        return Apply(op, [x], [TensorType(x.dtype, bc)()])
+
+    def perform(self, node: Apply, inputs, output_storage, params=None) -> None:
+        (x,) = inputs
+        dtype = node.outputs[0].dtype
+        axis = self.axis
+        if x.size == 0:  # log(sum over nothing) = -inf; an empty output stays empty
+            shape = tuple(1 if d in axis else n for d, n in enumerate(x.shape))
+            out = np.full(shape, -np.inf, dtype=dtype)
+        else:
+            m = np.max(x, axis=axis, keepdims=True)
+            m = np.where(np.isfinite(m), m, np.zeros((), x.dtype))
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+        if not self.keepdims:
+            out = out.reshape([n for d, n in enumerate(out.shape) if d not in axis])
+        output_storage[0][0] = np.asarray(out, dtype=dtype)
+
+    def infer_shape(self, node: Apply, input_shapes):
+        (shp,) = input_shapes
+        if self.keepdims:
+            return [tuple(1 if d in self.axis else s for d, s in enumerate(shp))]
+        return [tuple(s for d, s in enumerate(shp) if d not in self.axis)]
+
+    def _kept(self, v: Variable, ndim: int) -> Variable:
+        """``v`` (an output-shaped value) with the reduced axes back as broadcastable dims."""
+        if self.keepdims:
+            return v
+        kept = iter(range(v.ndim))
+        return v.dimshuffle(["x" if d in self.axis else next(kept) for d in range(ndim)])
+
+    def L_op(self, inputs, outputs, output_grads):
+        (x,), (out,), (g,) = inputs, outputs, output_grads
+        # d logsumexp / dx = softmax of x over the reduced axes = exp(x - logsumexp(x))
+        gx = self._kept(g, x.ndim) * exp(x - self._kept(out, x.ndim))
+        return [_like(gx, x)]
+
+    def R_op(self, inputs, eval_points):
+        if eval_points[0] is None:
+            return [None]
+        (x,) = inputs
+        sm = exp(x - self._kept(self(x), x.ndim))
+        return [_sum(sm * eval_points[0], axis=self.axis, keepdims=self.keepdims)]
+
+
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
-    """``log(sum(exp(x), axis))`` without overflow: the maximum is factored out first
-    (groups whose maximum is infinite are not shifted, giving ±inf as the exact result)."""
+    """``log(sum(exp(x), axis, keepdims))`` without overflow (a ``LogSumExp`` node: the
+    maximum is factored out in its ``perform``). ``axis``: an int, a tuple of ints or
+    ``None`` (all axes); integer inputs are computed in float64."""
     x = _float_input(x, "logsumexp")
-    m = _max(x, axis=axis, keepdims=True)
-    m = switch(isinf(m), 0, m)
-    s = _sum(exp(x - m), axis=axis, keepdims=keepdims)
-    if not keepdims:
-        axes = normalize_axis(axis, x.ndim, "logsumexp")
-        m = m.dimshuffle([d for d in range(x.ndim) if d not in axes])
-    return log(s) + m
+    return LogSumExp(normalize_axis(axis, x.ndim, "logsumexp"), keepdims)(x)
