@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -110,10 +111,11 @@ class TensorType(Type):
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> np.ndarray:
         """Validate ``data`` as a value of this type.
 
-        Strict mode needs an ndarray of exactly this dtype. Otherwise a value is cast when
-        no precision is lost (Python scalars and lists as NumPy's weak scalars), or when
-        ``allow_downcast`` is True; ``allow_downcast=None`` allows only Python floats into
-        floatX. Wrong ndim or a size of non-1 on a broadcastable dimension is a TypeError.
+        Strict mode needs an ndarray of exactly this dtype. Otherwise arrays are cast when
+        the cast is safe; Python scalars and lists when their values convert exactly (as in
+        Theano: ``0.5`` into float32, ``2.0`` into int32); anything when ``allow_downcast``
+        is True; ``allow_downcast=None`` also lets any Python float into floatX. Lossy values,
+        wrong ndim or a size of non-1 on a broadcastable dimension are TypeErrors.
         """
         if isinstance(data, Variable):
             raise TypeError(
@@ -167,13 +169,17 @@ class TensorType(Type):
             raise TypeError(f"{self} cannot convert a value of type {type(data).__name__}")
         if as_default.dtype == target:
             return as_default
-        converted = as_default.astype(target)
-        if allow_downcast or np.can_cast(as_default.dtype, target, "safe"):
-            return converted
         src_kind = as_default.dtype.kind
-        exact = np.array_equal(converted.astype(as_default.dtype), as_default, equal_nan=True)
-        if src_kind in "biu" and target.kind in "iuf" and exact:
-            return converted  # Python ints that fit the target exactly
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+            converted = as_default.astype(target)
+            if allow_downcast or np.can_cast(as_default.dtype, target, "safe"):
+                return converted
+            exact = np.array_equal(converted.astype(as_default.dtype), as_default, equal_nan=True)
+        if exact:
+            # Theano: a Python value is accepted when the conversion loses nothing
+            # (0.5 or [1.0, 2.0] into float32, 2.0 into int32, ints that fit).
+            return converted
         if src_kind == "f" and target.kind == "f" and allow_downcast is None:
             from symcore.config import config
 
