@@ -470,16 +470,29 @@ class Trunc(_Rounding):
     nfunc = np.trunc
 
 
-class RoundHalfToEven(_Rounding):
+class _RoundToNearest(_Rounding):
+    """Integers are already rounded: they keep their dtype and values, as in ``numpy.round``
+    (``numpy.rint`` would give float64 and lose int64 precision); bool follows ``rint``."""
+
+    nfunc = np.rint  # the dtype rule for bool and floats
+
+    def output_dtypes(self, *dtypes: str) -> list[str]:
+        if np.dtype(dtypes[0]).kind in "iu":
+            return [dtypes[0]]
+        return super().output_dtypes(*dtypes)
+
+    def compute(self, x: np.ndarray) -> np.ndarray:
+        if x.dtype.kind in "iu":
+            return np.array(x, copy=True)
+        return np.rint(x)
+
+
+class RoundHalfToEven(_RoundToNearest):
     """Round to nearest, ties to even (NumPy ``round``)."""
 
-    nfunc = np.rint
 
-
-class RoundHalfAwayFromZero(_Rounding):
+class RoundHalfAwayFromZero(_RoundToNearest):
     """Round to nearest, ties away from zero (C ``round``; Theano's default ``round``)."""
-
-    nfunc = np.rint  # for the dtype rule only
 
     def compute(self, x):
         if x.dtype.kind in "biu":
