@@ -71,7 +71,8 @@ def _fits(x: Any, arr: np.ndarray) -> bool:
 def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None) -> TensorVariable:
     """Return ``x`` as a tensor variable: variables pass through, values become constants.
 
-    ``ndim`` checks (or pads with broadcastable dimensions) the number of dimensions;
+    ``ndim`` checks the number of dimensions: fewer are padded on the left with broadcastable
+    dimensions, leading broadcastable dimensions beyond it are dropped (as in Theano);
     ``dtype`` is only used for values, never to cast a variable.
     """
     if isinstance(x, Variable):
@@ -85,7 +86,13 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None,
                 from symcore.tensor.shape import shape_padleft
 
                 return shape_padleft(x, ndim - x.ndim)
-            raise TypeError(f"{x} has {x.ndim} dimensions, expected {ndim}")
+            extra = x.ndim - ndim
+            if all(x.type.broadcastable[:extra]):  # Theano: drop leading broadcastable dims
+                return x.dimshuffle(list(range(extra, x.ndim)))
+            raise TypeError(
+                f"{x} of type {x.type} has {x.ndim} dimensions, expected {ndim} (only leading "
+                "broadcastable dimensions can be dropped)"
+            )
         return x
     if hasattr(x, "__symcore_tensor__"):
         return x.__symcore_tensor__()
