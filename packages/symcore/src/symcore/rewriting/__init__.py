@@ -131,6 +131,21 @@ A linker may declare ``required_rewrites`` / ``incompatible_rewrites`` (tag tupl
 mode's query includes / excludes them. A linker that can run single nodes may define
 ``make_node_thunk(node, fgraph) -> thunk(list_of_input_values) -> list_of_outputs``;
 DebugMode compares those thunks to ``perform``, NanGuardMode and profiling time them.
+``mode.raw_optimizer`` / ``mode.raw_linker`` are the unwrapped objects (``mode.optimizer``
+and ``mode.linker`` wrap them to record times in ``fgraph.profile`` when profiling).
+
+Shapes (``symcore.tensor.rewriting.shape``)
+-------------------------------------------
+``ShapeFeature`` (attach with ``attach_shape_feature(fgraph)``, or give a node rewriter
+``requirements=[attach_shape_feature]``): ``fgraph.shape_feature.shape_of[var]`` is a tuple
+of int64 scalar variables from each Op's ``infer_shape`` (graph inputs: ``Shape_i``,
+constant 1 for broadcastable dims, constants for static sizes); ``same_shape(x, y)``.
+``local_shape_to_shape_i`` / ``local_shape_i_lift`` (canonicalize + specialize, tag
+``shape``) make ``x.shape`` of intermediates a graph on the inputs' shapes.
+
+Output tags honoured by DebugMode / NanGuardMode (Theano's convention): an Op whose output
+is uninitialised memory (``AllocEmpty``) sets ``out.tag.values_eq_approx`` (always true)
+and ``out.tag.nan_guard_mode_check = False`` in ``make_node``.
 """
 
 from symcore.rewriting.basic import (
