@@ -1,6 +1,7 @@
 """Rewrites of basic indexing (``Subtensor``), in ``canonicalize`` (and ``useless``).
 
-* ``local_useless_subtensor``: ``x[:]``, ``x[0:n]`` with ``n`` the length → ``x``.
+* ``local_useless_subtensor``: ``x[:]``, ``x[0:n]`` with ``n`` the length (or at least
+  ``sys.maxsize``) → ``x``.
 * ``local_subtensor_make_vector``: ``make_vector(a, b, c)[1]`` → ``b`` (so ``x.shape[0]``
   becomes ``Shape_i{0}(x)``); constant slices give a shorter ``make_vector``.
 * ``local_subtensor_of_alloc``: ``alloc(v, *s)[idx]`` → ``alloc(v[idx'], *s')`` (only the
@@ -18,6 +19,7 @@ integer index that was out of range in the original.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from symcore.rewriting.basic import node_rewriter
@@ -121,7 +123,7 @@ def local_useless_subtensor(fgraph, node):
             continue
         stop = _cint(e.stop)
         n = x.type.shape[d]
-        if stop is not _NO and n is not None and stop >= n:
+        if stop is not _NO and ((n is not None and stop >= n) or stop >= sys.maxsize):
             continue
         if shape is not None and shape[d] is e.stop:
             continue
