@@ -18,16 +18,24 @@ from __future__ import annotations
 
 import numpy as np
 from symcore import scalar as S
-from symcore.graph.basic import Variable
+from symcore.graph.basic import Apply, Variable
 from symcore.rewriting import node_rewriter
+from symcore.tensor.alloc import Alloc
 from symcore.tensor.basic import constant
 from symcore.tensor.elemwise import DimShuffle, Elemwise
 from symcore.tensor.math import second, sub
 from symcore.tensor.nnet.softmax_ops import LogSoftmax, Softmax, SoftmaxGrad, logsumexp
 from symcore.tensor.reduction import Sum
 from symcore.tensor.reduction import sum as sum_
+from symcore.tensor.subtensor import IncSubtensor, Subtensor
+from symcore.tensor.subtensor_advanced import (
+    AdvancedIncSubtensor,
+    AdvancedIncSubtensor1,
+    AdvancedSubtensor,
+    AdvancedSubtensor1,
+)
 
-from sym_opt_stability._match import elemwise_inputs, fit_like, is_float
+from sym_opt_stability._match import const_value, elemwise_inputs, fit_like, is_float
 from sym_opt_stability.families import sform_key, softmax_key
 from sym_opt_stability.products import (
     Product,
@@ -46,17 +54,40 @@ __all__ = [
 ]
 
 
+#: Indexing Ops and the Op that increments at the same indices.
+_INDEXING = {
+    Subtensor: IncSubtensor,
+    AdvancedSubtensor1: AdvancedIncSubtensor1,
+    AdvancedSubtensor: AdvancedIncSubtensor,
+}
+
+
+def _indexed(var: Variable) -> tuple[Variable, Apply] | None:
+    """``(x, node)`` when ``var`` is ``x[...]`` computed by one of the indexing Ops."""
+    owner = var.owner
+    if owner is None or type(owner.op) not in _INDEXING or owner.outputs[0] is not var:
+        return None
+    return owner.inputs[0], owner
+
+
 @node_rewriter([Elemwise])
 def local_log_softmax(fgraph, node):
-    """``log(softmax(a, axis)) -> log_softmax(a, axis)``."""
+    """``log(softmax(a, axis)) -> log_softmax(a, axis)``, also through indexing:
+    ``log(softmax(a)[i, y]) -> log_softmax(a)[i, y]``."""
     out = node.outputs[0]
     ins = elemwise_inputs(out, S.Log)
     if ins is None or not is_float(out):
         return None
-    sm = ins[0]
+    sm, index = ins[0], None
+    found = _indexed(sm)
+    if found is not None:
+        sm, index = found
     if sm.owner is None or not isinstance(sm.owner.op, Softmax):
         return None
-    new = fit_like(LogSoftmax(sm.owner.op.axis)(sm.owner.inputs[0]), out)
+    new = LogSoftmax(sm.owner.op.axis)(sm.owner.inputs[0])
+    if index is not None:
+        new = index.op.make_node(new, *index.inputs[1:]).outputs[0]
+    new = fit_like(new, out)
     return [new] if new is not None else None
 
 
@@ -95,6 +126,66 @@ def local_logsumexp(fgraph, node):
     return [new] if new is not None else None
 
 
+def _cancel(dy: Variable, divisor: Variable, match) -> Variable | None:
+    """``dy * divisor`` simplified when ``dy`` is a product dividing by ``divisor`` (a
+    factor ``f`` with ``match(f)``); None otherwise."""
+    prod = parse_product(dy) if is_product_node(dy) else None
+    if prod is None or not any(e < 0 and match(f) for f, e in prod.occurrences):
+        return None
+    q_prod = prod.times(Product(1, [(divisor, 1)]))
+    q_ref = build_product(q_prod.sign, q_prod.occurrences)
+    return simplify_product(q_prod, q_ref, force=True)
+
+
+def _is_zeros(var: Variable) -> bool:
+    if const_value(var) == 0.0:
+        return True
+    owner = var.owner
+    return owner is not None and isinstance(owner.op, Alloc) and const_value(owner.inputs[0]) == 0.0
+
+
+def _times_softmax(dy: Variable, sm: Variable, key) -> Variable | None:
+    """``dy * sm`` without the division by ``sm`` that ``dy`` holds, or None.
+
+    ``dy`` is a product dividing by ``sm``, or ``inc_subtensor(zeros, v, idx)`` with ``v``
+    dividing by ``sm[idx]`` (the gradient of ``log(softmax(a)[i, y])``); then the result is
+    ``inc_subtensor(zeros, v * sm[idx], idx)`` (exact: ``dy`` is 0 off the indices).
+    """
+    q = _cancel(dy, sm, lambda f: f is sm or softmax_key(f) == key)
+    if q is not None:
+        return q
+    owner = dy.owner
+    inc_types = tuple(_INDEXING.values())
+    if owner is None or not isinstance(owner.op, inc_types) or owner.op.set_instead_of_inc:
+        return None
+    zeros, v, *idx = owner.inputs
+    if not _is_zeros(zeros) or zeros.type != sm.type:
+        return None
+
+    def same_index(f: Variable) -> bool:
+        found = _indexed(f)
+        if (
+            found is None
+            or found[0] is not sm
+            or _INDEXING[type(found[1].op)] is not type(owner.op)
+        ):
+            return False
+        sub_node = found[1]
+        same_list = getattr(sub_node.op, "idx_list", None) == getattr(owner.op, "idx_list", None)
+        return same_list and list(sub_node.inputs[1:]) == idx
+
+    prod = parse_product(v) if is_product_node(v) else None
+    picked = next(
+        (f for f, e in (prod.occurrences if prod else []) if e < 0 and same_index(f)), None
+    )
+    if picked is None:
+        return None
+    scaled = _cancel(v, picked, lambda f: f is picked)
+    if scaled is None or scaled.type != v.type:
+        return None
+    return owner.op.make_node(zeros, scaled, *idx).outputs[0]
+
+
 @node_rewriter([SoftmaxGrad])
 def local_softmax_grad_reciprocal(fgraph, node):
     """``SoftmaxGrad(dy, sm)`` with ``dy`` dividing by ``sm`` -> ``q - sum(q) * sm`` where
@@ -102,15 +193,9 @@ def local_softmax_grad_reciprocal(fgraph, node):
     dy, sm = node.inputs
     out = node.outputs[0]
     key = softmax_key(sm)
-    prod = parse_product(dy) if is_product_node(dy) else None
-    if key is None or prod is None or not is_float(out):
+    if key is None or not is_float(out):
         return None
-    divides = any(e < 0 and (f is sm or softmax_key(f) == key) for f, e in prod.occurrences)
-    if not divides:
-        return None
-    q_prod = prod.times(Product(1, [(sm, 1)]))
-    q_ref = build_product(q_prod.sign, q_prod.occurrences)
-    q = simplify_product(q_prod, q_ref, force=True)
+    q = _times_softmax(dy, sm, key)
     if q is None:
         return None
     axis = node.op.axis
