@@ -141,3 +141,87 @@ def test_large_float32_product():
     np.testing.assert_allclose(got, a @ b, rtol=1e-3, atol=1e-3)
     got_t = compile_c([x, y], [T.dot(x.T, y)])([a, c])[0]
     np.testing.assert_allclose(got_t, a.T @ c, rtol=1e-3, atol=1e-3)
+
+
+# ---------------------------------------------------------------------------------------
+# BLAS Ops of the rewrites
+# ---------------------------------------------------------------------------------------
+
+
+def _blas_graph(dtype, inplace):
+    from symcore.tensor.rewriting.blas_ops import Dot22, Dot22Scalar, Gemm, Gemv, Ger
+
+    z, x, y, A = (T.tensor(dtype, (False, False), name=n) for n in ("z", "x", "y", "A"))
+    v, u, w, gx = (T.tensor(dtype, (False,), name=n) for n in ("v", "u", "w", "gx"))
+    a, b = T.tensor(dtype, (), name="a"), T.tensor(dtype, (), name="b")
+    outs = [Gemm(inplace)(z, a, x, y, b), Gemv(inplace)(v, a, x, u, b), Ger(inplace)(A, a, gx, w)]
+    if not inplace:
+        outs += [Dot22()(x, y), Dot22Scalar()(x, y, a)]
+    return [z, x, y, A, v, u, w, a, b, gx], outs
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_gemm_gemv_ger_dot22(dtype, inplace):
+    ins, outs = _blas_graph(dtype, inplace)
+    run = compile_c(ins, outs)
+    for m, k, n in [(3, 4, 5), (0, 2, 3), (2, 0, 3), (1, 1, 1), (30, 20, 10)]:
+        for alpha, beta in [(1.5, 0.0), (2.0, -1.0), (0.0, 1.0)]:
+            for layout in (lambda q: q, np.asfortranarray, lambda q: q[::-1]):
+                bz, bx, by, bA = (sample(dtype, s) for s in ((m, n), (m, k), (k, n), (m, n)))
+                bv, uu, ww, gx = sample(dtype, (m,)), sample(dtype, (k,)), sample(dtype, (n,)), sample(dtype, (m,))
+                if beta == 0:  # the accumulators are never read: NaN there must not leak
+                    bz, bv = np.full_like(bz, np.nan), np.full_like(bv, np.nan)
+                zz, xx, yy, AA, vv = layout(bz), layout(bx), layout(by), layout(bA), bv[::-1]
+                a, b = np.asarray(alpha, dtype), np.asarray(beta, dtype)
+                # accumulators: fresh arrays with the same layout (in-place Ops overwrite them)
+                args = [layout(bz.copy()), xx, yy, layout(bA.copy()), bv.copy()[::-1], uu, ww, a, b, gx]
+                zero = np.zeros(1, dtype)[0]
+                expected = [
+                    (beta * zz if beta else zero) + alpha * (xx.astype("float64") @ yy),
+                    (beta * vv if beta else zero) + alpha * (xx.astype("float64") @ uu),
+                    AA + alpha * np.outer(gx.astype("float64"), ww),
+                    xx.astype("float64") @ yy,
+                    alpha * (xx.astype("float64") @ yy),
+                ]
+                acc_before = [args[0], args[4], args[3]]
+                got = run(args)
+                for g, e in zip(got, expected, strict=False):
+                    assert g.dtype == np.dtype(dtype) and g.shape == e.shape
+                    np.testing.assert_allclose(g, e, **tol(np.dtype(dtype)))
+                for g, acc in zip(got[:3], acc_before, strict=True):
+                    assert np.shares_memory(g, acc) == (inplace and acc.size > 0)
+                    if not inplace:
+                        assert g.flags.c_contiguous
+
+
+def test_blas_ops_shape_errors_and_complex_fallback():
+    from symcore.tensor.rewriting.blas_ops import Dot22, Gemm
+
+    x, y, z = T.dmatrices("x", "y", "z")
+    a = T.dscalar("a")
+    run = compile_c([x, y], [Dot22()(x, y)])
+    with pytest.raises(ValueError, match=r"(?s)Dot22: shapes \(2, 3\) and \(2, 3\) are not aligned \(dtype float64\)"):
+        run([np.zeros((2, 3)), np.zeros((2, 3))])
+    run = compile_c([z, a, x, y], [Gemm(False)(z, a, x, y, a)])
+    with pytest.raises(ValueError, match=r"shapes z \(2, 2\), x \(2, 3\), y \(3, 4\) do not fit"):
+        run([np.zeros((2, 2)), np.array(1.0), np.zeros((2, 3)), np.zeros((3, 4))])
+    cx, cy = T.zmatrices("cx", "cy")
+    fg = FunctionGraph([cx, cy], [Dot22()(cx, cy)])
+    crun = CLinker().make_thunk(fg)
+    assert [type(n.op).__name__ for n in fg.linker_report.fallback_nodes] == ["Dot22"]
+    c = np.array([[1 + 2j, 3j], [1, 1]])
+    np.testing.assert_allclose(crun([c, c])[0], c @ c)
+
+
+def test_inplace_gemm_reads_an_aliased_operand_from_a_copy():
+    from symcore.tensor.rewriting.blas_ops import Gemm
+
+    z = T.dmatrix("z")
+    a = T.dscalar("a")
+    run = compile_c([z, a], [Gemm(True)(z, a, z, z, a)])
+    m = sample("float64", (4, 4))
+    expected = 0.5 * m + 0.5 * (m @ m)
+    out = run([m, np.array(0.5)])[0]
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    assert np.shares_memory(out, m)

@@ -1,4 +1,6 @@
-"""C code for ``Dot`` (the four cases of ``numpy.dot`` on 1-d/2-d operands) through BLAS.
+"""C code for ``Dot`` (the four cases of ``numpy.dot`` on 1-d/2-d operands) and the BLAS
+Ops of the rewrites (``Dot22``, ``Dot22Scalar``, ``Gemm``, ``Gemv``, ``Ger``; in place on
+their accumulator when the Op says so and it is writeable) through BLAS.
 
 float64/float32 products call SciPy's BLAS (``dgemm``/``dgemv``/``ddot`` and the ``s``
 forms) through the pointer table: an operand is passed as it is when BLAS can read its
@@ -16,11 +18,12 @@ layout; the Gemm/Gemv/Ger Ops of the rewrites reuse them.
 from __future__ import annotations
 
 from symcore.tensor.dot import Dot
+from symcore.tensor.rewriting.blas_ops import Dot22, Dot22Scalar, Gemm, Gemv, Ger
 
 from sym_backend_c.blas import C_DECLS, available, index
 from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
 from sym_backend_c.codegen.registry import register_c_impl
-from sym_backend_c.ops._common import native, wrap_type
+from sym_backend_c.ops._common import COMMON_C, native, wrap_type
 
 _BLAS_TEMPLATE = r"""
 /* A 2-d array as a BLAS operand: trans 'N' when its rows are contiguous (the Fortran view
@@ -289,4 +292,141 @@ def dot_c(op: Dot, node, ctx: NodeContext) -> str | None:
     w(f"        PyObject* const out = {out};")
     w("        {" + _int_loops(out_dt) + "\n        }")
     w("        Py_DECREF(xa); Py_DECREF(ya);")
+    return "\n".join(L)
+
+
+# ---------------------------------------------------------------------------------------
+# The BLAS Ops of the rewrites: Dot22, Dot22Scalar, Gemm, Gemv, Ger
+# ---------------------------------------------------------------------------------------
+
+
+def _blas_op_prelude(node, ctx: NodeContext) -> tuple[str, str] | None:
+    """(dtype, BLAS suffix) when the node can run BLAS code, else None (complex dtypes
+    run their ``perform``)."""
+    dt = node.outputs[0].type.dtype
+    if dt not in ("float32", "float64") or not available():
+        return None
+    ctx.add_support("symc_common", COMMON_C)
+    return dt, blas_support(ctx, dt)
+
+
+def _accumulator(ctx: NodeContext, inplace: bool, acc: str, out: str, copy: str) -> list[str]:
+    """C lines making ``out`` the array to accumulate into: the input ``acc`` itself when
+    the Op is in place and ``acc`` is writeable, else a new C-contiguous array (holding a
+    copy of ``acc`` when ``copy`` is a C condition that is true)."""
+    fresh = (f"{out} = PyArray_NewLikeArray(SYMC_A({acc}), NPY_CORDER, NULL, 0); if (!{out}) {ctx.fail}\n"
+             f"            if (({copy}) && PyArray_CopyInto(SYMC_A({out}), SYMC_A({acc})) < 0) {ctx.fail}")
+    if not inplace:
+        return [f"        {{ {fresh} }}"]
+    return [f"        if (PyArray_ISWRITEABLE(SYMC_A({acc}))) {{ {out} = {acc}; Py_INCREF({out}); }}",
+            f"        else {{ {fresh} }}"]
+
+
+def _unalias(ctx: NodeContext, inplace: bool, out: str, pairs: list[tuple[str, str]]) -> list[str]:
+    """C lines: for each (input expression, name), ``name`` = a new reference to the input,
+    or to a copy when it may share memory with ``out`` (an in-place accumulator must not be
+    read through another operand while it is written)."""
+    L = []
+    for src, nm in pairs:
+        L.append(f"        PyObject* {nm} = {src}; Py_INCREF({nm});")
+        if inplace:
+            L.append(f"        if (symc_may_overlap({src}, {out})) {{ Py_DECREF({nm});"
+                     f" {nm} = PyArray_NewCopy(SYMC_A({src}), NPY_CORDER); if (!{nm}) {ctx.fail} }}")
+    return L
+
+
+def _shape_error(ctx: NodeContext, cond: str, msg: str, arrays: list[str], dtype: str) -> str:
+    bufs = " ".join(f"char b{k}[128];" for k in range(len(arrays)))
+    args = ", ".join(f"symc_shape_str({a}, b{k}, 128)" for k, a in enumerate(arrays))
+    return (f"        if ({cond}) {{ {bufs} PyErr_Format(PyExc_ValueError, \"%s: {msg} (dtype {dtype})\","
+            f" {ctx.desc}, {args}); {ctx.fail} }}")
+
+
+def _dot22_code(op, node, ctx: NodeContext, scaled: bool) -> str | None:
+    pre = _blas_op_prelude(node, ctx)
+    if pre is None:
+        return None
+    dt, t = pre
+    CT = c_type(dt)
+    x, y = ctx.inputs[:2]
+    out = ctx.outputs[0]
+    alpha = f"*({CT}*)SYMC_DATA({ctx.inputs[2]})" if scaled else "1"
+    name = type(op).__name__
+    return "\n".join([
+        _shape_error(ctx, f"PyArray_DIM(SYMC_A({x}), 1) != PyArray_DIM(SYMC_A({y}), 0)",
+                     f"{name}: shapes %s and %s are not aligned", [x, y], dt),
+        f"        npy_intp dims[2] = {{PyArray_DIM(SYMC_A({x}), 0), PyArray_DIM(SYMC_A({y}), 1)}};",
+        f"        {out} = PyArray_EMPTY(2, dims, {npy_typenum(dt)}, 0); if (!{out}) {ctx.fail}",
+        f"        if (symc_xgemm_{t}({alpha}, SYMC_A({x}), SYMC_A({y}), 0, SYMC_A({out})) < 0) {ctx.fail}",
+    ])
+
+
+@register_c_impl(Dot22)
+def dot22_c(op, node, ctx: NodeContext) -> str | None:
+    return _dot22_code(op, node, ctx, scaled=False)
+
+
+@register_c_impl(Dot22Scalar)
+def dot22scalar_c(op, node, ctx: NodeContext) -> str | None:
+    return _dot22_code(op, node, ctx, scaled=True)
+
+
+@register_c_impl(Gemm)
+def gemm_c(op, node, ctx: NodeContext) -> str | None:
+    pre = _blas_op_prelude(node, ctx)
+    if pre is None:
+        return None
+    dt, t = pre
+    CT = c_type(dt)
+    z, a, x, y, b = ctx.inputs
+    out = ctx.outputs[0]
+    L = [_shape_error(ctx, f"PyArray_DIM(SYMC_A({x}), 1) != PyArray_DIM(SYMC_A({y}), 0) || "
+                           f"PyArray_DIM(SYMC_A({z}), 0) != PyArray_DIM(SYMC_A({x}), 0) || "
+                           f"PyArray_DIM(SYMC_A({z}), 1) != PyArray_DIM(SYMC_A({y}), 1)",
+                      f"{op}: shapes z %s, x %s, y %s do not fit z = b*z + a*(x @ y)", [z, x, y], dt),
+         f"        const {CT} av = *({CT}*)SYMC_DATA({a}), bv = *({CT}*)SYMC_DATA({b});"]
+    L += _accumulator(ctx, op.inplace, z, out, "bv != 0")
+    L += _unalias(ctx, op.inplace, out, [(x, "xr"), (y, "yr")])
+    L.append(f"        int rc = symc_xgemm_{t}(av, SYMC_A(xr), SYMC_A(yr), bv, SYMC_A({out}));")
+    L.append(f"        Py_DECREF(xr); Py_DECREF(yr); if (rc < 0) {ctx.fail}")
+    return "\n".join(L)
+
+
+@register_c_impl(Gemv)
+def gemv_c(op, node, ctx: NodeContext) -> str | None:
+    pre = _blas_op_prelude(node, ctx)
+    if pre is None:
+        return None
+    dt, t = pre
+    CT = c_type(dt)
+    y, alpha, A, x, beta = ctx.inputs
+    out = ctx.outputs[0]
+    L = [_shape_error(ctx, f"PyArray_DIM(SYMC_A({A}), 1) != PyArray_DIM(SYMC_A({x}), 0) || "
+                           f"PyArray_DIM(SYMC_A({y}), 0) != PyArray_DIM(SYMC_A({A}), 0)",
+                      f"{op}: shapes y %s, A %s, x %s do not fit y = beta*y + alpha*(A @ x)", [y, A, x], dt),
+         f"        const {CT} av = *({CT}*)SYMC_DATA({alpha}), bv = *({CT}*)SYMC_DATA({beta});"]
+    L += _accumulator(ctx, op.inplace, y, out, "bv != 0")
+    L += _unalias(ctx, op.inplace, out, [(A, "Ar"), (x, "xr")])
+    L.append(f"        int rc = symc_xgemv_{t}(av, SYMC_A(Ar), 0, SYMC_A(xr), bv, SYMC_A({out}));")
+    L.append(f"        Py_DECREF(Ar); Py_DECREF(xr); if (rc < 0) {ctx.fail}")
+    return "\n".join(L)
+
+
+@register_c_impl(Ger)
+def ger_c(op, node, ctx: NodeContext) -> str | None:
+    pre = _blas_op_prelude(node, ctx)
+    if pre is None:
+        return None
+    dt, t = pre
+    CT = c_type(dt)
+    A, alpha, x, y = ctx.inputs
+    out = ctx.outputs[0]
+    L = [_shape_error(ctx, f"PyArray_DIM(SYMC_A({A}), 0) != PyArray_DIM(SYMC_A({x}), 0) || "
+                           f"PyArray_DIM(SYMC_A({A}), 1) != PyArray_DIM(SYMC_A({y}), 0)",
+                      f"{op}: shapes A %s, x %s, y %s do not fit A = A + alpha*outer(x, y)", [A, x, y], dt),
+         f"        const {CT} av = *({CT}*)SYMC_DATA({alpha});"]
+    L += _accumulator(ctx, op.inplace, A, out, "1")
+    L += _unalias(ctx, op.inplace, out, [(x, "xr"), (y, "yr")])
+    L.append(f"        int rc = symc_xger_{t}(av, SYMC_A(xr), SYMC_A(yr), SYMC_A({out}));")
+    L.append(f"        Py_DECREF(xr); Py_DECREF(yr); if (rc < 0) {ctx.fail}")
     return "\n".join(L)
