@@ -38,7 +38,9 @@ def _scalar_names(f):
 
 
 def _composites(f):
-    return [n for n in _nodes(f) if isinstance(n.op, Elemwise) and isinstance(n.op.scalar_op, Composite)]
+    return [
+        n for n in _nodes(f) if isinstance(n.op, Elemwise) and isinstance(n.op.scalar_op, Composite)
+    ]
 
 
 def _inner_names(node):

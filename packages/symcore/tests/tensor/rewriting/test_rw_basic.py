@@ -31,10 +31,19 @@ def test_cast_to_same_dtype_and_copy_are_removed(rw):
 def test_lossless_double_cast_is_one_cast(rw):
     x = T.bvector("x")
     y = T.dvector("y")
-    f = rw.function([x, y], [T.cast(T.cast(x, "int32"), "float32"), T.cast(T.cast(y, "int8"), "float64")],
-                    mode=rw.no_fusion)
-    casts = [n for n in rw.nodes(f) if isinstance(n.op, Elemwise) and type(n.op.scalar_op).__name__ == "Cast"]
-    assert len(casts) == 3  # int8->float32 directly; float64->int8->float64 keeps both (lossy inner cast)
+    f = rw.function(
+        [x, y],
+        [T.cast(T.cast(x, "int32"), "float32"), T.cast(T.cast(y, "int8"), "float64")],
+        mode=rw.no_fusion,
+    )
+    casts = [
+        n
+        for n in rw.nodes(f)
+        if isinstance(n.op, Elemwise) and type(n.op.scalar_op).__name__ == "Cast"
+    ]
+    assert (
+        len(casts) == 3
+    )  # int8->float32 directly; float64->int8->float64 keeps both (lossy inner cast)
     xv = np.array([-128, 5, 127], dtype="int8")
     yv = np.array([1.7, -300.2, 2.0])
     a, b = f(xv, yv)
@@ -104,7 +113,9 @@ def test_alloc_of_alloc_is_one_alloc(rw):
 
 def test_reshape_to_own_shape_is_removed_and_reshapes_chain(rw):
     x = T.dmatrix("x")
-    f = rw.function([x], [T.reshape(x, x.shape) + 1, T.reshape(T.reshape(x, (-1,)), (x.shape[1], x.shape[0]))])
+    f = rw.function(
+        [x], [T.reshape(x, x.shape) + 1, T.reshape(T.reshape(x, (-1,)), (x.shape[1], x.shape[0]))]
+    )
     reshapes = [n for n in rw.nodes(f) if isinstance(n.op, Reshape)]
     assert len(reshapes) == 1 and reshapes[0].inputs[0] is f.maker.fgraph.inputs[0]
     xv = rw.rng.normal(size=(2, 3))
@@ -178,5 +189,7 @@ def test_shape_of_an_intermediate_is_read_from_the_inputs(rw):
 
 def test_useless_group_can_be_excluded(rw):
     x = T.dmatrix("x")
-    f = rw.function([x], T.tensor_copy(x) * 2, mode=rw.no_fusion.excluding("local_useless_tensor_copy"))
+    f = rw.function(
+        [x], T.tensor_copy(x) * 2, mode=rw.no_fusion.excluding("local_useless_tensor_copy")
+    )
     assert "Identity" in _elemwise_names(rw, f)

@@ -24,13 +24,21 @@ def _sample(rng, dtype, *shape):
 
 
 def _tol(dtype):
-    return {"rtol": 1e-4, "atol": 1e-5} if dtype in ("float32", "complex64") else {"rtol": 1e-10, "atol": 1e-12}
+    return (
+        {"rtol": 1e-4, "atol": 1e-5}
+        if dtype in ("float32", "complex64")
+        else {"rtol": 1e-10, "atol": 1e-12}
+    )
 
 
 def _run(op, *values):
     """``op``'s perform on ``values`` (numpy arrays); returns the output array."""
-    node = op.make_node(*[symcore.tensor.constant(v) if np.ndim(v) == 0 else
-                          T.tensor(v.dtype, (False,) * v.ndim) for v in values])
+    node = op.make_node(
+        *[
+            symcore.tensor.constant(v) if np.ndim(v) == 0 else T.tensor(v.dtype, (False,) * v.ndim)
+            for v in values
+        ]
+    )
     storage = [[None]]
     op.perform(node, list(values), storage)
     return storage[0][0]
@@ -91,9 +99,13 @@ def test_zero_beta_never_reads_the_accumulator(rw):
     A, u = r.normal(size=(3, 4)), r.normal(size=4)
     for inplace in (False, True):
         z = np.full((3, 2), np.nan)
-        np.testing.assert_allclose(_run(Gemm(inplace), z, np.asarray(2.0), x, y, np.asarray(0.0)), 2 * (x @ y))
+        np.testing.assert_allclose(
+            _run(Gemm(inplace), z, np.asarray(2.0), x, y, np.asarray(0.0)), 2 * (x @ y)
+        )
         w = np.full(3, np.inf)
-        np.testing.assert_allclose(_run(Gemv(inplace), w, np.asarray(1.0), A, u, np.asarray(0.0)), A @ u)
+        np.testing.assert_allclose(
+            _run(Gemv(inplace), w, np.asarray(1.0), A, u, np.asarray(0.0)), A @ u
+        )
 
 
 def test_non_contiguous_and_negative_stride_operands(rw):
@@ -124,17 +136,32 @@ def test_empty_dimensions(rw):
     e = np.zeros((0, 3))
     np.testing.assert_array_equal(_run(Dot22(), e, np.ones((3, 2))), np.zeros((0, 2)))
     z = np.ones((2, 4))
-    np.testing.assert_array_equal(_run(Gemm(False), z, np.asarray(1.0), np.zeros((2, 0)), np.zeros((0, 4)),
-                                       np.asarray(3.0)), 3 * z)
-    np.testing.assert_array_equal(_run(Gemv(False), np.ones(2), np.asarray(1.0), np.zeros((2, 0)), np.zeros(0),
-                                       np.asarray(2.0)), [2.0, 2.0])
-    np.testing.assert_array_equal(_run(Ger(False), np.zeros((0, 3)), np.asarray(1.0), np.zeros(0), np.ones(3)),
-                                  np.zeros((0, 3)))
+    np.testing.assert_array_equal(
+        _run(Gemm(False), z, np.asarray(1.0), np.zeros((2, 0)), np.zeros((0, 4)), np.asarray(3.0)),
+        3 * z,
+    )
+    np.testing.assert_array_equal(
+        _run(
+            Gemv(False), np.ones(2), np.asarray(1.0), np.zeros((2, 0)), np.zeros(0), np.asarray(2.0)
+        ),
+        [2.0, 2.0],
+    )
+    np.testing.assert_array_equal(
+        _run(Ger(False), np.zeros((0, 3)), np.asarray(1.0), np.zeros(0), np.ones(3)),
+        np.zeros((0, 3)),
+    )
 
 
 def test_shape_errors_name_the_op_and_shapes(rw):
     with pytest.raises(ValueError, match=r"Gemm.*\(3, 2\).*\(3, 4\).*\(5, 2\).*float64"):
-        _run(Gemm(False), np.ones((3, 2)), np.asarray(1.0), np.ones((3, 4)), np.ones((5, 2)), np.asarray(1.0))
+        _run(
+            Gemm(False),
+            np.ones((3, 2)),
+            np.asarray(1.0),
+            np.ones((3, 4)),
+            np.ones((5, 2)),
+            np.asarray(1.0),
+        )
     with pytest.raises(ValueError, match=r"Gemv.*\(4,\).*float64"):
         _run(Gemv(False), np.ones(4), np.asarray(1.0), np.ones((3, 2)), np.ones(2), np.asarray(0.0))
     with pytest.raises(ValueError, match=r"Ger.*\(3, 3\)"):
@@ -163,12 +190,19 @@ def test_props_and_names():
 def test_infer_shape():
     z, x, y = T.dmatrices("z", "x", "y")
     v, u = T.dvectors("v", "u")
-    outs = [Dot22()(x, y), Dot22Scalar()(x, y, 2.0), Gemm(False)(z, 1.0, x, y, 1.0),
-            Gemv(False)(v, 1.0, x, u, 1.0), Ger(False)(z, 1.0, v, u)]
+    outs = [
+        Dot22()(x, y),
+        Dot22Scalar()(x, y, 2.0),
+        Gemm(False)(z, 1.0, x, y, 1.0),
+        Gemv(False)(v, 1.0, x, u, 1.0),
+        Ger(False)(z, 1.0, v, u),
+    ]
     fg = FunctionGraph([z, x, y, v, u], outs, clone=False)
     feat = attach_shape_feature(fg)
     shapes = [feat.shape_of[o] for o in outs]
-    f = symcore.function([z, x, y, v, u], [T.stack(list(s)) for s in shapes], on_unused_input="ignore")
+    f = symcore.function(
+        [z, x, y, v, u], [T.stack(list(s)) for s in shapes], on_unused_input="ignore"
+    )
     got = f(np.ones((3, 5)), np.ones((3, 4)), np.ones((4, 5)), np.ones(3), np.ones(5))
     assert [list(g) for g in got] == [[3, 5], [3, 5], [3, 5], [3], [3, 5]]
 
@@ -178,15 +212,34 @@ def test_gradients(rw, which):
     r = rw.rng
     cases = {
         "dot22": (lambda x, y: Dot22()(x, y), [r.normal(size=(2, 3)), r.normal(size=(3, 2))]),
-        "dot22scalar": (lambda x, y, a: Dot22Scalar()(x, y, a), [r.normal(size=(2, 3)), r.normal(size=(3, 2)),
-                                                                   np.asarray(0.6)]),
-        "gemm": (lambda z, a, x, y, b: Gemm(False)(z, a, x, y, b),
-                 [r.normal(size=(2, 2)), np.asarray(1.2), r.normal(size=(2, 3)), r.normal(size=(3, 2)),
-                  np.asarray(0.4)]),
-        "gemv": (lambda y, a, A, x, b: Gemv(False)(y, a, A, x, b),
-                 [r.normal(size=2), np.asarray(-0.7), r.normal(size=(2, 3)), r.normal(size=3), np.asarray(2.0)]),
-        "ger": (lambda A, a, x, y: Ger(False)(A, a, x, y),
-                [r.normal(size=(3, 2)), np.asarray(0.9), r.normal(size=3), r.normal(size=2)]),
+        "dot22scalar": (
+            lambda x, y, a: Dot22Scalar()(x, y, a),
+            [r.normal(size=(2, 3)), r.normal(size=(3, 2)), np.asarray(0.6)],
+        ),
+        "gemm": (
+            lambda z, a, x, y, b: Gemm(False)(z, a, x, y, b),
+            [
+                r.normal(size=(2, 2)),
+                np.asarray(1.2),
+                r.normal(size=(2, 3)),
+                r.normal(size=(3, 2)),
+                np.asarray(0.4),
+            ],
+        ),
+        "gemv": (
+            lambda y, a, A, x, b: Gemv(False)(y, a, A, x, b),
+            [
+                r.normal(size=2),
+                np.asarray(-0.7),
+                r.normal(size=(2, 3)),
+                r.normal(size=3),
+                np.asarray(2.0),
+            ],
+        ),
+        "ger": (
+            lambda A, a, x, y: Ger(False)(A, a, x, y),
+            [r.normal(size=(3, 2)), np.asarray(0.9), r.normal(size=3), r.normal(size=2)],
+        ),
     }
     fn, pt = cases[which]
     verify_grad(fn, pt, rng=np.random.default_rng(3))
@@ -266,7 +319,9 @@ def test_scaled_sum_with_dot_is_gemm(rw):
     a = T.dscalar("a")
     f = rw.function([x, y, z, a], 0.5 * z + a * T.dot(x, y))
     assert _blas_names(rw, f) == ["Gemm"]
-    assert not [n for n in rw.nodes(f) if type(n.op).__name__ == "Elemwise" and n.outputs[0].ndim == 2]
+    assert not [
+        n for n in rw.nodes(f) if type(n.op).__name__ == "Elemwise" and n.outputs[0].ndim == 2
+    ]
     xv, yv, zv = rw.rng.normal(size=(3, 4)), rw.rng.normal(size=(4, 2)), rw.rng.normal(size=(3, 2))
     np.testing.assert_allclose(f(xv, yv, zv, 1.7), 0.5 * zv + 1.7 * (xv @ yv))
     assert np.isfinite(zv).all()
@@ -278,7 +333,11 @@ def test_scaled_sum_with_dot_is_gemm(rw):
         (lambda x, y, z, w: z - 0.1 * T.dot(x, y), lambda x, y, z, w: z - 0.1 * (x @ y), "Gemm"),
         (lambda x, y, z, w: z + T.dot(x, y) - w, lambda x, y, z, w: z + x @ y - w, "Gemm"),
         (lambda x, y, z, w: -T.dot(x, y) * 3, lambda x, y, z, w: -(x @ y) * 3, "Dot22Scalar"),
-        (lambda x, y, z, w: 2 * (z + 3 * T.dot(x, y)) + z, lambda x, y, z, w: 2 * (z + 3 * (x @ y)) + z, "Gemm"),
+        (
+            lambda x, y, z, w: 2 * (z + 3 * T.dot(x, y)) + z,
+            lambda x, y, z, w: 2 * (z + 3 * (x @ y)) + z,
+            "Gemm",
+        ),
     ],
 )
 def test_update_patterns_fold_into_one_blas_node(rw, build, expect, blas):
@@ -356,10 +415,14 @@ def test_logistic_regression_train_uses_gemv_and_matches_numpy(rw):
     xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
     cost = xent.mean() + 0.01 * (w**2).sum()
     gw, gb = T.grad(cost, [w, b])
-    train = symcore.function([x, y], [prediction, xent], updates=((w, w - 0.1 * gw), (b, b - 0.1 * gb)))
+    train = symcore.function(
+        [x, y], [prediction, xent], updates=((w, w - 0.1 * gw), (b, b - 0.1 * gb))
+    )
     gemvs = [n for n in rw.nodes(train) if isinstance(n.op, Gemv)]
     assert gemvs
-    assert any(n.inputs[0] in train.maker.fgraph.inputs for n in gemvs)  # w - 0.1*gw folded into w's Gemv
+    assert any(
+        n.inputs[0] in train.maker.fgraph.inputs for n in gemvs
+    )  # w - 0.1*gw folded into w's Gemv
     xv, yv = D
     wn, bn = w0.copy(), 0.0
     for _ in range(5):
@@ -389,7 +452,9 @@ def test_mlp_step_uses_gemm_and_matches_numpy(rw):
     params = [W1, b1, W2, b2]
     grads = T.grad(loss, params)
     lr = 0.05
-    step = symcore.function([X, Y], loss, updates=[(p, p - lr * g) for p, g in zip(params, grads, strict=True)])
+    step = symcore.function(
+        [X, Y], loss, updates=[(p, p - lr * g) for p, g in zip(params, grads, strict=True)]
+    )
     names = _blas_names(rw, step)
     assert "Gemm" in names and ("Dot22" in names or "Dot22Scalar" in names)
     gemms = [n for n in rw.nodes(step) if isinstance(n.op, Gemm)]

@@ -109,8 +109,15 @@ def test_value_needed_elsewhere_is_not_fused_away(rw):
     f = rw.function([x, y], [out1, out2])
     producers = [n for n in rw.nodes(f) if isinstance(n.op, Elemwise)]
     # exp*y is computed once and read by both the fused node and the sum
-    assert sum(1 for n in producers if n.outputs[0] in
-               [i for m in rw.nodes(f) if type(m.op).__name__ == "Sum" for i in m.inputs]) == 1
+    assert (
+        sum(
+            1
+            for n in producers
+            if n.outputs[0]
+            in [i for m in rw.nodes(f) if type(m.op).__name__ == "Sum" for i in m.inputs]
+        )
+        == 1
+    )
     xv, yv = rw.rng.normal(size=5), rw.rng.normal(size=5)
     a, b = f(xv, yv)
     np.testing.assert_allclose(a, np.tanh(np.exp(xv) * yv) + 1)
@@ -148,7 +155,9 @@ def test_fusion_can_be_excluded(rw):
     f = rw.function([x, y], T.exp(x) * y + 1, mode=rw.no_fusion)
     assert not rw.composites(f)
     assert len([n for n in rw.nodes(f) if isinstance(n.op, Elemwise)]) == 3
-    g = rw.function([x, y], T.exp(x) * y + 1, mode=rw.FAST_RUN.excluding("composite_elemwise_fusion"))
+    g = rw.function(
+        [x, y], T.exp(x) * y + 1, mode=rw.FAST_RUN.excluding("composite_elemwise_fusion")
+    )
     assert not rw.composites(g)
 
 
@@ -171,7 +180,9 @@ def test_fusion_optimizer_on_a_function_graph(rw):
     (node,) = fg.toposort()
     assert node.op.scalar_op.nin == 2  # the constant 3 is inlined
     assert sorted(rw.inner_names(node)) == sorted(["Sub", "Abs", "Sqrt", "Add"])
-    assert fuse_cluster([node]) is not None  # a lone node can be wrapped too (not done by the optimizer)
+    assert (
+        fuse_cluster([node]) is not None
+    )  # a lone node can be wrapped too (not done by the optimizer)
     f = rw.reference(fg.inputs, fg.outputs)
     xv, yv = rw.rng.normal(size=3), rw.rng.normal(size=3)
     np.testing.assert_allclose(f(xv, yv)[0], np.sqrt(np.abs(xv - yv)) + 3)

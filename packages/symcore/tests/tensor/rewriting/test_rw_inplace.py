@@ -106,7 +106,9 @@ def test_set_subtensor_writes_into_a_fresh_buffer(rw):
     assert incs and all(n.op.inplace for n in incs)
     xv = np.array([1.0, 2.0, 3.0])
     np.testing.assert_array_equal(f(xv), [0.0, 1.0, 2.0, 3.0, 0.0])
-    np.testing.assert_array_equal(f(xv * 2), [0.0, 2.0, 4.0, 6.0, 0.0])  # the constant zeros survived
+    np.testing.assert_array_equal(
+        f(xv * 2), [0.0, 2.0, 4.0, 6.0, 0.0]
+    )  # the constant zeros survived
 
 
 def test_set_subtensor_of_an_input_copies_it(rw):

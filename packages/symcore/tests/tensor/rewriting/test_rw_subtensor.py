@@ -18,7 +18,9 @@ def _of(rw, f, cls):
     return [n for n in rw.nodes(f) if isinstance(n.op, cls)]
 
 
-@pytest.mark.parametrize("index", [slice(None), slice(0, None), slice(None, None, 1), slice(0, sys.maxsize)])
+@pytest.mark.parametrize(
+    "index", [slice(None), slice(0, None), slice(None, None, 1), slice(0, sys.maxsize)]
+)
 def test_full_slices_are_removed(rw, index):
     x = T.dmatrix("x")
     f = rw.function([x], x[index] * 2, mode=rw.no_fusion)
@@ -60,7 +62,9 @@ def test_subtensor_of_alloc_allocates_the_slice(rw):
     b = T.alloc(-v, n, 5, v.shape[0])  # a second alloc, read by one Subtensor each
     f = rw.function([v, n], [a[1:3, 2], -b[0, :, ::2]], mode=rw.no_fusion)
     allocs = _of(rw, f, Alloc)
-    assert len(allocs) == 2 and not [s for s in _of(rw, f, Subtensor) if s.inputs[0].owner in allocs]
+    assert len(allocs) == 2 and not [
+        s for s in _of(rw, f, Subtensor) if s.inputs[0].owner in allocs
+    ]
     vv = rw.rng.normal(size=6)
     full = np.broadcast_to(vv, (4, 5, 6))
     got = f(vv, 4)

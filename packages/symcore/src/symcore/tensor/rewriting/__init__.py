@@ -5,11 +5,13 @@ its rewrites with the helpers of ``symcore.rewriting`` (``register_canonicalize`
 add one import line per submodule below.
 """
 
-from symcore.tensor.rewriting import shape  # noqa: F401
-from symcore.tensor.rewriting import basic  # noqa: F401
-from symcore.tensor.rewriting import math  # noqa: F401
-from symcore.tensor.rewriting import elemwise  # noqa: F401
-from symcore.tensor.rewriting import fusion  # noqa: F401
-from symcore.tensor.rewriting import subtensor  # noqa: F401
-from symcore.tensor.rewriting import blas  # noqa: F401
-from symcore.tensor.rewriting import inplace  # noqa: F401
+from symcore.tensor.rewriting import (
+    basic,  # noqa: F401
+    blas,  # noqa: F401
+    elemwise,  # noqa: F401
+    fusion,  # noqa: F401
+    inplace,  # noqa: F401
+    math,  # noqa: F401
+    shape,  # noqa: F401
+    subtensor,  # noqa: F401
+)

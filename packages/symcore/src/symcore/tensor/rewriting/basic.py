@@ -129,7 +129,9 @@ def local_useless_rebroadcast(fgraph, node):
     if inner is not None and isinstance(inner.op, Rebroadcast):
         base = inner.inputs[0]
         target = out.type.broadcastable
-        changes = [(a, target[a]) for a in range(out.type.ndim) if base.type.broadcastable[a] != target[a]]
+        changes = [
+            (a, target[a]) for a in range(out.type.ndim) if base.type.broadcastable[a] != target[a]
+        ]
         res = Rebroadcast(*changes)(base) if changes else base
         return [res] if res.type == out.type else None
     return None

@@ -50,12 +50,24 @@ from symcore.tensor.rewriting.blas_ops import (  # noqa: F401 - re-exported
     ger,
     ger_destructive,
 )
-from symcore.tensor.rewriting.utils import elemwise_node, is_single_client, scalar_const, typed_const
+from symcore.tensor.rewriting.utils import (
+    elemwise_node,
+    is_single_client,
+    scalar_const,
+    typed_const,
+)
 from symcore.tensor.shape import shape_i
 
 __all__ = [
-    "BLAS_DTYPES", "Dot22", "Dot22Scalar", "Gemm", "Gemv", "Ger", "blas_opt",
-    "local_blas_fold", "local_dot_to_blas",
+    "BLAS_DTYPES",
+    "Dot22",
+    "Dot22Scalar",
+    "Gemm",
+    "Gemv",
+    "Ger",
+    "blas_opt",
+    "local_blas_fold",
+    "local_dot_to_blas",
 ]
 
 
@@ -93,8 +105,12 @@ def local_dot_to_blas(fgraph, node):
     if x.type.ndim == 2 and y.type.ndim == 2:
         xb, yb = x.type.broadcastable, y.type.broadcastable
         if xb[1] and yb[0]:  # (m, 1) @ (1, n): an outer product
-            res = Ger(False)(_zeros(dtype, shape_i(x, 0, fgraph), shape_i(y, 1, fgraph)), 1,
-                             _ds(x, [0]), _ds(y, [1]))
+            res = Ger(False)(
+                _zeros(dtype, shape_i(x, 0, fgraph), shape_i(y, 1, fgraph)),
+                1,
+                _ds(x, [0]),
+                _ds(y, [1]),
+            )
         elif yb[1] and not xb[0]:  # (m, k) @ (k, 1)
             v = Gemv(False)(_empty(dtype, shape_i(x, 0, fgraph)), 1, x, _ds(y, [0]), 0)
             res = _ds(v, [0, "x"])
@@ -124,7 +140,7 @@ class _Scale:
         self.number = number
         self.symbols = tuple(symbols)
 
-    def __mul__(self, other: "_Scale") -> "_Scale":
+    def __mul__(self, other: _Scale) -> _Scale:
         return _Scale(self.number * other.number, self.symbols + other.symbols)
 
     def is_one(self) -> bool:
@@ -132,7 +148,9 @@ class _Scale:
 
     def build(self, dtype: str) -> Variable:
         syms = [M.cast(s, dtype) if s.type.dtype != dtype else s for s in self.symbols]
-        factors = syms if (syms and self.number == 1) else [typed_const(self.number, dtype, 0), *syms]
+        factors = (
+            syms if (syms and self.number == 1) else [typed_const(self.number, dtype, 0), *syms]
+        )
         return factors[0] if len(factors) == 1 else M.mul(*factors)
 
 
@@ -192,7 +210,9 @@ def _is_zero_const(v: Variable) -> bool:
 def _is_zeros(v: Variable) -> bool:
     if isinstance(v, Constant):
         return not np.any(v.data)
-    return v.owner is not None and isinstance(v.owner.op, Alloc) and _is_zero_const(v.owner.inputs[0])
+    return (
+        v.owner is not None and isinstance(v.owner.op, Alloc) and _is_zero_const(v.owner.inputs[0])
+    )
 
 
 def _blas_parts(var: Variable) -> tuple | None:
@@ -223,8 +243,9 @@ def _scale_of(v: Variable | None, dtype: str) -> _Scale:
     return _Scale(c.item()) if c is not None else _Scale(1, (v,))
 
 
-def _rebuild(fgraph, kind: str, acc: Variable | None, alpha: _Scale, ops: tuple, beta: _Scale | None,
-             out) -> Variable:
+def _rebuild(
+    fgraph, kind: str, acc: Variable | None, alpha: _Scale, ops: tuple, beta: _Scale | None, out
+) -> Variable:
     dtype = out.type.dtype
     a = alpha.build(dtype)
     if kind == "gemm":
@@ -274,7 +295,7 @@ def _fold_one(fgraph, out, k: int, terms: list) -> Variable | None:
     dtype = out.type.dtype
     s, var = terms[k]
     kind, acc, alpha, ops, beta = _blas_parts(var)
-    others = terms[:k] + terms[k + 1:]
+    others = terms[:k] + terms[k + 1 :]
     new_alpha = s * _scale_of(alpha, dtype)
     if kind == "ger":
         if acc is not None and not s.is_one():
@@ -311,8 +332,12 @@ def _fold_one(fgraph, out, k: int, terms: list) -> Variable | None:
 def local_blas_fold(fgraph, node):
     """Fold scales and an accumulator term of an elementwise sum into its BLAS term."""
     out = node.outputs[0]
-    if (out.type.dtype not in BLAS_DTYPES or out.type.ndim not in (1, 2) or len(node.outputs) != 1
-            or elemwise_node(out, S.Add, S.Sub, S.Neg, S.Mul) is None):
+    if (
+        out.type.dtype not in BLAS_DTYPES
+        or out.type.ndim not in (1, 2)
+        or len(node.outputs) != 1
+        or elemwise_node(out, S.Add, S.Sub, S.Neg, S.Mul) is None
+    ):
         return None
     terms = _fold_terms(fgraph, node, out)
     if not terms:

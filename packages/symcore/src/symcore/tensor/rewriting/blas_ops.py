@@ -38,9 +38,23 @@ from symcore.graph.op import Op
 from symcore.tensor.basic import as_tensor_variable, constant
 from symcore.tensor.type import TensorType
 
-__all__ = ["BLAS_DTYPES", "Dot22", "Dot22Scalar", "Gemm", "Gemv", "Ger", "blas_function",
-           "dot22", "dot22scalar", "gemm_inplace", "gemm_no_inplace", "gemv_inplace",
-           "gemv_no_inplace", "ger", "ger_destructive"]
+__all__ = [
+    "BLAS_DTYPES",
+    "Dot22",
+    "Dot22Scalar",
+    "Gemm",
+    "Gemv",
+    "Ger",
+    "blas_function",
+    "dot22",
+    "dot22scalar",
+    "gemm_inplace",
+    "gemm_no_inplace",
+    "gemv_inplace",
+    "gemv_no_inplace",
+    "ger",
+    "ger_destructive",
+]
 
 _PREFIX = {"float32": "s", "float64": "d", "complex64": "c", "complex128": "z"}
 #: dtypes the BLAS Ops accept.
@@ -62,16 +76,23 @@ def _sig(v: np.ndarray) -> str:
     return f"{tuple(v.shape)}"
 
 
-def _check_operands(op: Op, names: tuple[str, ...], inputs: list[Variable], ndims: tuple[int, ...]) -> str:
+def _check_operands(
+    op: Op, names: tuple[str, ...], inputs: list[Variable], ndims: tuple[int, ...]
+) -> str:
     dtype = inputs[0].type.dtype
     for name, v, nd in zip(names, inputs, ndims, strict=True):
         if v.type.ndim != nd:
             raise TypeError(f"{op}: {name} must be {nd}-d, got {v} of type {v.type}")
         if v.type.dtype != dtype:
-            raise TypeError(f"{op}: all operands must have one dtype; {names[0]} is {dtype} but {name} is "
-                            f"{v.type.dtype} ({', '.join(f'{n}: {i.type}' for n, i in zip(names, inputs))})")
+            types = ", ".join(f"{n}: {i.type}" for n, i in zip(names, inputs, strict=True))
+            raise TypeError(
+                f"{op}: all operands must have one dtype; {names[0]} is {dtype} but {name} is "
+                f"{v.type.dtype} ({types})"
+            )
     if dtype not in BLAS_DTYPES:
-        raise TypeError(f"{op}: dtype {dtype} is not supported (use one of {', '.join(BLAS_DTYPES)})")
+        raise TypeError(
+            f"{op}: dtype {dtype} is not supported (use one of {', '.join(BLAS_DTYPES)})"
+        )
     return dtype
 
 
@@ -99,11 +120,16 @@ def _writeable(a: np.ndarray) -> bool:
 
 
 def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
-    return (a.shape == b.shape and a.strides == b.strides
-            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+    return (
+        a.shape == b.shape
+        and a.strides == b.strides
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    )
 
 
-def _finish(res: np.ndarray, acc: np.ndarray | None, overwrite: bool, dtype: np.dtype) -> np.ndarray:
+def _finish(
+    res: np.ndarray, acc: np.ndarray | None, overwrite: bool, dtype: np.dtype
+) -> np.ndarray:
     """The result as a fresh C-contiguous array, or stored into ``acc`` when overwriting."""
     if overwrite and acc is not None:
         if not _same_view(res, acc):
@@ -119,8 +145,15 @@ def _finish(res: np.ndarray, acc: np.ndarray | None, overwrite: bool, dtype: np.
 # ---------------------------------------------------------------------------------------
 
 
-def gemm_kernel(z: np.ndarray | None, a: Any, x: np.ndarray, y: np.ndarray, b: Any, overwrite: bool,
-                dtype: np.dtype) -> np.ndarray:
+def gemm_kernel(
+    z: np.ndarray | None,
+    a: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    b: Any,
+    overwrite: bool,
+    dtype: np.dtype,
+) -> np.ndarray:
     """``b*z + a*(x @ y)`` (``z`` unread when ``b == 0`` or None), into ``z`` if ``overwrite``."""
     m, n = x.shape[0], y.shape[1]
     overwrite = overwrite and z is not None and _writeable(z)
@@ -138,8 +171,15 @@ def gemm_kernel(z: np.ndarray | None, a: Any, x: np.ndarray, y: np.ndarray, b: A
     return _finish(np.asarray(res, dtype=dtype).reshape(m, n), z, overwrite, dtype)
 
 
-def gemv_kernel(y: np.ndarray | None, alpha: Any, A: np.ndarray, x: np.ndarray, beta: Any, overwrite: bool,
-                dtype: np.dtype) -> np.ndarray:
+def gemv_kernel(
+    y: np.ndarray | None,
+    alpha: Any,
+    A: np.ndarray,
+    x: np.ndarray,
+    beta: Any,
+    overwrite: bool,
+    dtype: np.dtype,
+) -> np.ndarray:
     """``beta*y + alpha*(A @ x)`` (``y`` unread when ``beta == 0``), into ``y`` if ``overwrite``."""
     m, n = A.shape
     overwrite = overwrite and y is not None and _writeable(y)
@@ -151,7 +191,9 @@ def gemv_kernel(y: np.ndarray | None, alpha: Any, A: np.ndarray, x: np.ndarray, 
         else:
             mat, trans = A.T, 1
         if use_y or overwrite:
-            r = fn(alpha, mat, x, beta=beta if use_y else 0.0, y=y, trans=trans, overwrite_y=overwrite)
+            r = fn(
+                alpha, mat, x, beta=beta if use_y else 0.0, y=y, trans=trans, overwrite_y=overwrite
+            )
         else:
             r = fn(alpha, mat, x, trans=trans)
         return _finish(r, y, overwrite, dtype)
@@ -160,8 +202,9 @@ def gemv_kernel(y: np.ndarray | None, alpha: Any, A: np.ndarray, x: np.ndarray, 
     return _finish(np.asarray(res, dtype=dtype).reshape(m), y, overwrite, dtype)
 
 
-def ger_kernel(A: np.ndarray, alpha: Any, x: np.ndarray, y: np.ndarray, overwrite: bool,
-               dtype: np.dtype) -> np.ndarray:
+def ger_kernel(
+    A: np.ndarray, alpha: Any, x: np.ndarray, y: np.ndarray, overwrite: bool, dtype: np.dtype
+) -> np.ndarray:
     """``A + alpha*outer(x, y)``, into ``A`` if ``overwrite``."""
     m, n = A.shape
     overwrite = overwrite and _writeable(A)
@@ -202,15 +245,22 @@ class Dot22(Op):
     def make_node(self, x: Any, y: Any) -> Apply:
         x, y = as_tensor_variable(x), as_tensor_variable(y)
         _check_operands(self, ("x", "y"), [x, y], (2, 2))
-        out = TensorType(x.type.dtype, shape=(x.type.shape[0], y.type.shape[1]),
-                         broadcastable=(x.type.broadcastable[0], y.type.broadcastable[1]))
+        out = TensorType(
+            x.type.dtype,
+            shape=(x.type.shape[0], y.type.shape[1]),
+            broadcastable=(x.type.broadcastable[0], y.type.broadcastable[1]),
+        )
         return Apply(self, [x, y], [out()])
 
     def perform(self, node, inputs, output_storage, params=None):
         x, y = inputs
         if x.shape[1] != y.shape[0]:
-            raise ValueError(f"Dot22: shapes {_sig(x)} and {_sig(y)} are not aligned (dtype {x.dtype})")
-        output_storage[0][0] = gemm_kernel(None, 1.0, x, y, 0.0, False, node.outputs[0].type.numpy_dtype)
+            raise ValueError(
+                f"Dot22: shapes {_sig(x)} and {_sig(y)} are not aligned (dtype {x.dtype})"
+            )
+        output_storage[0][0] = gemm_kernel(
+            None, 1.0, x, y, 0.0, False, node.outputs[0].type.numpy_dtype
+        )
 
     def infer_shape(self, node, input_shapes):
         sx, sy = input_shapes
@@ -233,15 +283,22 @@ class Dot22Scalar(Op):
         dt = _first_dtype(x, y)
         x, y, a = as_tensor_variable(x), as_tensor_variable(y), _as_operand(a, dt)
         _check_operands(self, ("x", "y", "a"), [x, y, a], (2, 2, 0))
-        out = TensorType(x.type.dtype, shape=(x.type.shape[0], y.type.shape[1]),
-                         broadcastable=(x.type.broadcastable[0], y.type.broadcastable[1]))
+        out = TensorType(
+            x.type.dtype,
+            shape=(x.type.shape[0], y.type.shape[1]),
+            broadcastable=(x.type.broadcastable[0], y.type.broadcastable[1]),
+        )
         return Apply(self, [x, y, a], [out()])
 
     def perform(self, node, inputs, output_storage, params=None):
         x, y, a = inputs
         if x.shape[1] != y.shape[0]:
-            raise ValueError(f"Dot22Scalar: shapes {_sig(x)} and {_sig(y)} are not aligned (dtype {x.dtype})")
-        output_storage[0][0] = gemm_kernel(None, _scalar(a), x, y, 0.0, False, node.outputs[0].type.numpy_dtype)
+            raise ValueError(
+                f"Dot22Scalar: shapes {_sig(x)} and {_sig(y)} are not aligned (dtype {x.dtype})"
+            )
+        output_storage[0][0] = gemm_kernel(
+            None, _scalar(a), x, y, 0.0, False, node.outputs[0].type.numpy_dtype
+        )
 
     def infer_shape(self, node, input_shapes):
         sx, sy, _ = input_shapes
@@ -268,10 +325,13 @@ class Gemm(_InplaceOp):
     def perform(self, node, inputs, output_storage, params=None):
         z, a, x, y, b = inputs
         if x.shape[1] != y.shape[0] or z.shape != (x.shape[0], y.shape[1]):
-            raise ValueError(f"{self}: shapes z {_sig(z)}, x {_sig(x)}, y {_sig(y)} do not fit "
-                             f"z = b*z + a*(x @ y) (dtype {z.dtype})")
-        output_storage[0][0] = gemm_kernel(z, _scalar(a), x, y, _scalar(b), self.inplace,
-                                           node.outputs[0].type.numpy_dtype)
+            raise ValueError(
+                f"{self}: shapes z {_sig(z)}, x {_sig(x)}, y {_sig(y)} do not fit "
+                f"z = b*z + a*(x @ y) (dtype {z.dtype})"
+            )
+        output_storage[0][0] = gemm_kernel(
+            z, _scalar(a), x, y, _scalar(b), self.inplace, node.outputs[0].type.numpy_dtype
+        )
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
@@ -291,16 +351,21 @@ class Gemv(_InplaceOp):
         dt = _first_dtype(y, A, x)
         y, A, x = as_tensor_variable(y), as_tensor_variable(A), as_tensor_variable(x)
         alpha, beta = _as_operand(alpha, dt), _as_operand(beta, dt)
-        _check_operands(self, ("y", "alpha", "A", "x", "beta"), [y, alpha, A, x, beta], (1, 0, 2, 1, 0))
+        _check_operands(
+            self, ("y", "alpha", "A", "x", "beta"), [y, alpha, A, x, beta], (1, 0, 2, 1, 0)
+        )
         return Apply(self, [y, alpha, A, x, beta], [y.type()])
 
     def perform(self, node, inputs, output_storage, params=None):
         y, alpha, A, x, beta = inputs
         if A.shape[1] != x.shape[0] or y.shape != (A.shape[0],):
-            raise ValueError(f"{self}: shapes y {_sig(y)}, A {_sig(A)}, x {_sig(x)} do not fit "
-                             f"y = beta*y + alpha*(A @ x) (dtype {y.dtype})")
-        output_storage[0][0] = gemv_kernel(y, _scalar(alpha), A, x, _scalar(beta), self.inplace,
-                                           node.outputs[0].type.numpy_dtype)
+            raise ValueError(
+                f"{self}: shapes y {_sig(y)}, A {_sig(A)}, x {_sig(x)} do not fit "
+                f"y = beta*y + alpha*(A @ x) (dtype {y.dtype})"
+            )
+        output_storage[0][0] = gemv_kernel(
+            y, _scalar(alpha), A, x, _scalar(beta), self.inplace, node.outputs[0].type.numpy_dtype
+        )
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
@@ -310,7 +375,13 @@ class Gemv(_InplaceOp):
 
         y, alpha, A, x, beta = inputs
         (g,) = output_grads
-        return [beta * g, (g * dot(A, x)).sum(), alpha * outer(g, x), alpha * dot(g, A), (g * y).sum()]
+        return [
+            beta * g,
+            (g * dot(A, x)).sum(),
+            alpha * outer(g, x),
+            alpha * dot(g, A),
+            (g * y).sum(),
+        ]
 
 
 class Ger(_InplaceOp):
@@ -327,9 +398,13 @@ class Ger(_InplaceOp):
     def perform(self, node, inputs, output_storage, params=None):
         A, alpha, x, y = inputs
         if A.shape != (x.shape[0], y.shape[0]):
-            raise ValueError(f"{self}: shapes A {_sig(A)}, x {_sig(x)}, y {_sig(y)} do not fit "
-                             f"A = A + alpha*outer(x, y) (dtype {A.dtype})")
-        output_storage[0][0] = ger_kernel(A, _scalar(alpha), x, y, self.inplace, node.outputs[0].type.numpy_dtype)
+            raise ValueError(
+                f"{self}: shapes A {_sig(A)}, x {_sig(x)}, y {_sig(y)} do not fit "
+                f"A = A + alpha*outer(x, y) (dtype {A.dtype})"
+            )
+        output_storage[0][0] = ger_kernel(
+            A, _scalar(alpha), x, y, self.inplace, node.outputs[0].type.numpy_dtype
+        )
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]

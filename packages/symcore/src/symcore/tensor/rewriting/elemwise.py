@@ -61,8 +61,13 @@ def local_dimshuffle_lift(fgraph, node):
     elementwise ``f`` whose result is read only by this DimShuffle."""
     var = node.inputs[0]
     enode = var.owner
-    if (enode is None or not isinstance(enode.op, Elemwise) or enode.op.inplace_pattern
-            or len(enode.outputs) != 1 or not is_single_client(fgraph, var)):
+    if (
+        enode is None
+        or not isinstance(enode.op, Elemwise)
+        or enode.op.inplace_pattern
+        or len(enode.outputs) != 1
+        or not is_single_client(fgraph, var)
+    ):
         return None
     order = list(node.op.new_order)
     new_inputs = []

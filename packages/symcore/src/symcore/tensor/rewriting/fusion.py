@@ -38,8 +38,9 @@ def _fusable(node: Apply | None) -> bool:
     )
 
 
-def _grow(fgraph: FunctionGraph, root: Apply) -> list[Apply]:
-    """The cluster of fusable nodes ending at ``root`` (root last, topologically sorted)."""
+def _grow(fgraph: FunctionGraph, root: Apply, position: dict[Apply, int]) -> list[Apply]:
+    """The cluster of fusable nodes ending at ``root`` (root last, topologically sorted by
+    ``position``, the nodes' indices in a topological order of the graph)."""
     cluster = {root}
     frontier = [root]
     n_leaves = len(root.inputs)
@@ -47,7 +48,7 @@ def _grow(fgraph: FunctionGraph, root: Apply) -> list[Apply]:
         node = frontier.pop()
         for inp in node.inputs:
             m = inp.owner
-            if m is None or m in cluster or not _fusable(m):
+            if m is None or m in cluster or m not in position or not _fusable(m):
                 continue
             if m.outputs[0].type.ndim != root.outputs[0].type.ndim:
                 continue
@@ -59,7 +60,7 @@ def _grow(fgraph: FunctionGraph, root: Apply) -> list[Apply]:
             cluster.add(m)
             n_leaves += len(m.inputs)
             frontier.append(m)
-    return [n for n in fgraph.toposort() if n in cluster]
+    return sorted(cluster, key=position.__getitem__)
 
 
 def fuse_cluster(nodes: list[Apply]) -> Variable | None:
@@ -100,10 +101,14 @@ class FusionOptimizer(GraphRewriter):
 
     def apply(self, fgraph: FunctionGraph) -> int:
         n_fused = 0
-        for node in reversed(fgraph.toposort()):
+        order = fgraph.toposort()
+        # Fused nodes replace roots visited earlier (later in the order): they never join
+        # a later cluster, so the positions of the original nodes are all that is needed.
+        position = {node: k for k, node in enumerate(order)}
+        for node in reversed(order):
             if node not in fgraph.apply_nodes or not _fusable(node):
                 continue
-            cluster = _grow(fgraph, node)
+            cluster = _grow(fgraph, node, position)
             if len(cluster) < 2:
                 continue
             new = fuse_cluster(cluster)

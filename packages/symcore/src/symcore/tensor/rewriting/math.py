@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from symcore import scalar as S
-from symcore.graph.basic import Apply, Variable
+from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.fg import FunctionGraph
 from symcore.rewriting.basic import node_rewriter
 from symcore.rewriting.register import register_canonicalize, register_specialize
@@ -120,8 +120,9 @@ class _Terms:
             self.coef[var] = k
 
 
-def _collect_additive(fgraph: FunctionGraph, var: Variable, k: Any, out_dtype: str, acc: _Terms,
-                      top: bool = False) -> None:
+def _collect_additive(
+    fgraph: FunctionGraph, var: Variable, k: Any, out_dtype: str, acc: _Terms, top: bool = False
+) -> None:
     c = scalar_const(var)
     if c is not None and not top:
         acc.const = acc.const + k * _py(c)
@@ -152,12 +153,58 @@ def _is_negative(k: Any, dtype: str) -> bool:
     return _kind(dtype) != "c" and np.real(k) < 0
 
 
-def _sum_of(vs: list[Variable]) -> Variable:
-    return vs[0] if len(vs) == 1 else M.add(*vs)
+# A plan is the canonical form before it is built: ``("leaf", var)``,
+# ``("const", value, dtype, ndim)`` or ``(elemwise_op, [plans])``. Matching a plan against
+# the existing graph first avoids building anything for nodes already in canonical form.
 
 
-def _scaled(t: Variable, k: Any, dtype: str, ndim: int) -> Variable:
-    return t if k == 1 else M.mul(typed_const(k, dtype, ndim), t)
+def _const_plan(value: Any, dtype: str, nd: int) -> tuple:
+    return ("const", value_in_dtype(value, dtype), dtype, nd)
+
+
+def _op_plan(op: Elemwise, parts: list[tuple]) -> tuple:
+    return parts[0] if len(parts) == 1 and op in (M.add, M.mul) else (op, parts)
+
+
+def _build(plan: tuple) -> Variable:
+    head = plan[0]
+    if head == "leaf":
+        return plan[1]
+    if head == "const":
+        return typed_const(plan[1], plan[2], plan[3])
+    return head(*[_build(p) for p in plan[1]])
+
+
+def _matches(plan: tuple, var: Variable) -> bool:
+    """True when building ``plan`` would give a graph structurally equal to ``var``."""
+    head = plan[0]
+    if head == "leaf":
+        return plan[1] is var
+    if head == "const":
+        if not isinstance(var, Constant) or var.type.dtype != plan[2] or var.type.ndim != plan[3]:
+            return False
+        data = np.asarray(var.data)
+        same_value = data.size == 1 and data.reshape(()).tobytes() == plan[1].tobytes()
+        return same_value and all(var.type.broadcastable)
+    node = var.owner
+    if node is None or node.op != head or len(node.inputs) != len(plan[1]):
+        return False
+    return all(_matches(p, i) for p, i in zip(plan[1], node.inputs, strict=True))
+
+
+def _finish(fgraph, node, plan: tuple):
+    """The replacement of ``node``'s output by ``plan`` (None when already that graph)."""
+    out = node.outputs[0]
+    if _matches(plan, out):
+        return None
+    res = fit_to(_build(plan), out, node.inputs)
+    if res is None or same_graph(res, out):
+        return None
+    return [res]
+
+
+def _scaled(t: Variable, k: Any, dtype: str, nd: int) -> tuple:
+    return ("leaf", t) if k == 1 else (M.mul, [_const_plan(k, dtype, nd), ("leaf", t)])
 
 
 @register_canonicalize("algebra", name="local_add_canonizer")
@@ -175,8 +222,8 @@ def local_add_canonizer(fgraph, node):
     _collect_additive(fgraph, out, 1, dtype, acc, top=True)
     if not all(_leaf_dtype_ok(t, dtype) for t in acc.order):
         return None
-    pos: list[Variable] = []
-    neg: list[Variable] = []
+    pos: list[tuple] = []
+    neg: list[tuple] = []
     for t in acc.order:
         k = acc.coef[t]
         if k == 0:
@@ -187,19 +234,16 @@ def local_add_canonizer(fgraph, node):
             pos.append(_scaled(t, k, dtype, nd))
     total = value_in_dtype(acc.const, dtype)
     if acc.n_const and total != 0:
-        pos.append(typed_const(total, dtype, nd))
+        pos.append(_const_plan(total, dtype, nd))
     if not pos and not neg:
-        res = typed_const(0, dtype, nd)
+        plan = _const_plan(0, dtype, nd)
     elif not neg:
-        res = _sum_of(pos)
+        plan = _op_plan(M.add, pos)
     elif not pos:
-        res = M.neg(_sum_of(neg))
+        plan = (M.neg, [_op_plan(M.add, neg)])
     else:
-        res = M.sub(_sum_of(pos), _sum_of(neg))
-    res = fit_to(res, out, node.inputs)
-    if res is None or same_graph(res, out):
-        return None
-    return [res]
+        plan = (M.sub, [_op_plan(M.add, pos), _op_plan(M.add, neg)])
+    return _finish(fgraph, node, plan)
 
 
 # ---------------------------------------------------------------------------------------
@@ -215,8 +259,9 @@ class _Factors:
         self.cden: list[Any] = []
 
 
-def _collect_multiplicative(fgraph: FunctionGraph, var: Variable, up: bool, out_dtype: str,
-                            acc: _Factors, top: bool = False) -> None:
+def _collect_multiplicative(
+    fgraph: FunctionGraph, var: Variable, up: bool, out_dtype: str, acc: _Factors, top: bool = False
+) -> None:
     c = scalar_const(var)
     if c is not None and not top:
         (acc.cnum if up else acc.cden).append(_py(c))
@@ -276,24 +321,21 @@ def local_mul_canonizer(fgraph, node):
         cn = None
     if cd is not None and cd == 1:
         cd = None
+    num_p = [("leaf", t) for t in num]
+    den_p = [("leaf", t) for t in den]
     if cn is not None:
-        num.insert(0, typed_const(cn, dtype, nd))
+        num_p.insert(0, _const_plan(cn, dtype, nd))
     if cd is not None:
-        den.insert(0, typed_const(cd, dtype, nd))
-    if not num and not den:
-        res = typed_const(1, dtype, nd)
-    elif not den:
-        res = num[0] if len(num) == 1 else M.mul(*num)
+        den_p.insert(0, _const_plan(cd, dtype, nd))
+    if not num_p and not den_p:
+        plan = _const_plan(1, dtype, nd)
+    elif not den_p:
+        plan = _op_plan(M.mul, num_p)
+    elif not num_p:
+        plan = (M.inv, [_op_plan(M.mul, den_p)])
     else:
-        d = den[0] if len(den) == 1 else M.mul(*den)
-        if not num:
-            res = M.inv(d)
-        else:
-            res = M.true_div(num[0] if len(num) == 1 else M.mul(*num), d)
-    res = fit_to(res, out, node.inputs)
-    if res is None or same_graph(res, out):
-        return None
-    return [res]
+        plan = (M.true_div, [_op_plan(M.mul, num_p), _op_plan(M.mul, den_p)])
+    return _finish(fgraph, node, plan)
 
 
 # ---------------------------------------------------------------------------------------
@@ -371,7 +413,11 @@ def local_sum_sum(fgraph, node):
     outer = node.op
     inner_var = node.inputs[0]
     inner_node = inner_var.owner
-    if inner_node is None or type(inner_node.op) is not Sum or not is_single_client(fgraph, inner_var):
+    if (
+        inner_node is None
+        or type(inner_node.op) is not Sum
+        or not is_single_client(fgraph, inner_var)
+    ):
         return None
     inner = inner_node.op
     if (inner.dtype, inner.acc_dtype) != (outer.dtype, outer.acc_dtype):
@@ -399,8 +445,7 @@ def local_sum_dimshuffle(fgraph, node):
     x_axes |= {order[a] for a in op.axis if order[a] != "x"}
     x_kept = [d for d in range(x.type.ndim) if d not in x_axes]
     summed = Sum(axis=tuple(sorted(x_axes)), dtype=op.dtype, acc_dtype=op.acc_dtype)(x)
-    pattern = [o if o == "x" else x_kept.index(o)
-               for a, o in enumerate(order) if a not in op.axis]
+    pattern = [o if o == "x" else x_kept.index(o) for a, o in enumerate(order) if a not in op.axis]
     res = summed
     if pattern != list(range(summed.type.ndim)):
         res = DimShuffle(summed.type.broadcastable, pattern)(summed)

@@ -222,14 +222,22 @@ def local_subtensor_of_join(fgraph, node):
         start, stop, step = e.indices(total)
         if step != 1:
             return None
-        hits = [kk for kk in range(len(tensors)) if offsets[kk] == start and offsets[kk] + lengths[kk] == stop]
+        hits = [
+            kk
+            for kk in range(len(tensors))
+            if offsets[kk] == start and offsets[kk] + lengths[kk] == stop
+        ]
         if not hits or start >= stop:
             return None
         k = hits[0]
         new = list(entries)
         new[ax] = slice(None)
     t = tensors[k]
-    res = getitem(t, tuple(new)) if any(not (isinstance(x, slice) and x == slice(None)) for x in new) else t
+    res = (
+        getitem(t, tuple(new))
+        if any(not (isinstance(x, slice) and x == slice(None)) for x in new)
+        else t
+    )
     res = _fit_bcast(res, node.outputs[0])
     return None if res is None else [res]
 
@@ -271,7 +279,9 @@ def local_subtensor_inc_subtensor(fgraph, node):
     inc = xi.owner
     if inc is None or not isinstance(inc.op, IncSubtensor):
         return None
-    if inc.op.idx_list != node.op.idx_list or not _same_index_inputs(inc.inputs[2:], node.inputs[1:]):
+    if inc.op.idx_list != node.op.idx_list or not _same_index_inputs(
+        inc.inputs[2:], node.inputs[1:]
+    ):
         return None
     x, y = inc.inputs[0], inc.inputs[1]
     if not inc.op.set_instead_of_inc and not _is_zeros(x):
@@ -308,8 +318,12 @@ def _merge_dim(e1: Any, e2: Any) -> Any:
 def _simple(e: Any) -> bool:
     if isinstance(e, int):
         return e >= 0
-    return (isinstance(e, slice) and (e.start is None or e.start >= 0) and (e.stop is None or e.stop >= 0)
-            and (e.step is None or e.step > 0))
+    return (
+        isinstance(e, slice)
+        and (e.start is None or e.start >= 0)
+        and (e.stop is None or e.stop >= 0)
+        and (e.step is None or e.step > 0)
+    )
 
 
 @register_canonicalize(name="local_subtensor_merge")

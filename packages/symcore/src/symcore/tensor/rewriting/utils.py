@@ -102,8 +102,14 @@ def fit_to(res: Variable, out: Variable, sources: Sequence[Variable] = ()) -> Va
     obc = out.type.broadcastable
     for d in range(out.type.ndim):
         if res.type.broadcastable[d] and not obc[d]:
-            src = next((s for s in sources if s.type.ndim == out.type.ndim
-                        and not s.type.broadcastable[d]), None)
+            src = next(
+                (
+                    s
+                    for s in sources
+                    if s.type.ndim == out.type.ndim and not s.type.broadcastable[d]
+                ),
+                None,
+            )
             if src is None:
                 return None
             res = M.second(src, res)
