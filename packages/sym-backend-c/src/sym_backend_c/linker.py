@@ -95,7 +95,7 @@ class CLinker:
         )
         built = build_mod.build(gen.source, toolchain)
         _install_pointers(built.module)
-        state = (tuple(gen.constants), tuple(_make_fallback(n) for n in gen.fallback_nodes))
+        state = gen.state(tuple(_make_fallback(n) for n in gen.fallback_nodes))
         runner = build_mod.make_runner(built.module, state)
         fgraph.linker_report = LinkerReport(
             "c", True, gen.c_nodes, gen.fallback_nodes, built.from_cache, gen.source,

@@ -1,9 +1,15 @@
 """Assembling one C module for a whole FunctionGraph.
 
 Every variable is a ``PyObject*`` slot: inputs are borrowed from the argument list,
-constants from the module state, node outputs are owned and released right after their
-last use. Each node's code comes from its registered C implementation, or calls the node's
-Python ``perform`` (a "fallback") when it has none.
+constants from the module state, node outputs (the array ``symc_v``) are owned and released
+right after their last use. Each node's code comes from its registered C implementation —
+placed in a "kernel" function shared by identical nodes — or calls the node's Python
+``perform`` (a "fallback") when it has none. The nodes run in "part" functions of at most
+``PART_NODES`` nodes each, so compile time grows linearly with the graph.
+
+The source depends only on the graph's structure (Ops, types, order): constants, node
+descriptions for error messages and input names are given at run time in the module
+state, so the same graph built elsewhere hits the compile cache.
 """
 
 from __future__ import annotations
@@ -20,6 +26,10 @@ from sym_backend_c.codegen.registry import lookup
 from sym_backend_c.codegen.runtime import PRELUDE, RUNNER_TEMPLATE
 
 
+#: Nodes per generated "part" function (see ``generate``).
+PART_NODES = 64
+
+
 @dataclass
 class GeneratedModule:
     source: str
@@ -27,11 +37,15 @@ class GeneratedModule:
     fallback_nodes: list[Apply]
     c_nodes: list[Apply]
     support_keys: list[str] = field(default_factory=list)
+    #: one description (Op, node index, user line) per node, and the input names: given to
+    #: the module at run time (``state``) so that the source, hence the cache key, does not
+    #: depend on where the user built the graph or what the variables are called.
+    descs: list[bytes] = field(default_factory=list)
+    input_names: list[bytes] = field(default_factory=list)
 
-
-def _c_string(text: str) -> str:
-    esc = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{esc}"'
+    def state(self, fallbacks: tuple) -> tuple:
+        """The tuple the runner is bound to (``symc_state`` in the C code)."""
+        return (tuple(self.constants), fallbacks, tuple(self.descs), tuple(self.input_names))
 
 
 def _is_tensor(var: Variable) -> bool:
@@ -45,35 +59,25 @@ def _describe(node: Apply, k: int) -> str:
     return f"{node.op} (node {k}); node built at:\n{trace}\n"
 
 
-def _alias_root(var: Variable) -> Variable:
-    """The variable whose memory ``var`` may share, following view_map/destroy_map."""
-    seen = 0
-    while var.owner is not None and seen < 10000:
-        node = var.owner
-        idx = node.outputs.index(var)
-        src = node.op.view_map.get(idx) or node.op.destroy_map.get(idx)
-        if not src:
-            return var
-        var = node.inputs[src[0]]
-        seen += 1
-    return var
+def _comment(node: Apply) -> str:
+    return str(node.op)[:60].replace("*/", "* /").replace("/*", "/ *")
 
 
 def generate(fgraph: FunctionGraph, *, openmp: bool = False, omp_min_size: int = 200000) -> GeneratedModule:
     order = fgraph.toposort()
     names: dict[Variable, str] = {}
-    owned: list[str] = []
+    owned_set: set[str] = set()
+    n_slots = 0
     constants: list[Any] = []
     input_code: list[str] = []
     for i, var in enumerate(fgraph.inputs):
-        name = f"symc_in{i}"
+        name = f"PyList_GET_ITEM(symc_args, {i})"  # borrowed from the argument list
         names[var] = name
-        input_code.append(f"    PyObject* {name} = PyList_GET_ITEM(symc_args, {i});")
         if _is_tensor(var):
             bc = "".join("1" if b else "0" for b in var.type.broadcastable)
             input_code.append(
                 f'    if (symc_check_input({name}, {npy_typenum(var.type.dtype)}, {var.type.ndim}, '
-                f'"{bc}", {i}, {_c_string(str(var))}) < 0) goto symc_fail;'
+                f'"{bc}", {i}, SYMC_STR(symc_names, {i})) < 0) goto symc_fail;'
             )
 
     def name_of(var: Variable) -> str:
@@ -84,7 +88,14 @@ def generate(fgraph: FunctionGraph, *, openmp: bool = False, omp_min_size: int =
             constants.append(var.data)
             names[var] = f"PyTuple_GET_ITEM(symc_consts, {k})"
             return names[var]
-        raise KeyError(var)
+        container = getattr(var, "container", None)
+        if var.owner is None and getattr(var, "_is_shared_variable", False) and container is not None:
+            # a shared variable that is not a graph input: read its storage cell at each call
+            k = len(constants)
+            constants.append(container.storage)
+            names[var] = f"PyList_GET_ITEM(PyTuple_GET_ITEM(symc_consts, {k}), 0)"
+            return names[var]
+        raise KeyError(f"{var} is neither an input of the graph, a constant nor a shared variable")
 
     last_use: dict[Variable, int] = {}
     for step, node in enumerate(order):
@@ -92,75 +103,94 @@ def generate(fgraph: FunctionGraph, *, openmp: bool = False, omp_min_size: int =
             last_use[v] = step
     graph_outputs = set(fgraph.outputs)
 
+    # Node outputs live in one array ``symc_v`` (a node's outputs are consecutive), so the
+    # runner stays a flat sequence of calls: compilers handle that in linear time, whereas
+    # thousands of separate locals and inlined cleanups made -O3 take minutes.
     support: dict[str, str] = {}
-    descs: list[str] = []
+    descs: list[bytes] = []  # node descriptions, passed at run time (see module doc)
     body: list[str] = []
+    kernels: dict[str, str] = {}  # kernel source -> function name (identical nodes share one)
+    notes: dict[str, str] = {}  # kernel name -> comment naming the node it was made for
     fallback_nodes: list[Apply] = []
     c_nodes: list[Apply] = []
     for step, node in enumerate(order):
         ins = [name_of(v) for v in node.inputs]
+        base = n_slots
         outs = []
-        for j, v in enumerate(node.outputs):
-            nm = f"v{step}_{j}"
+        for v in node.outputs:
+            nm = f"symc_v[{n_slots}]"
+            n_slots += 1
             names[v] = nm
-            owned.append(nm)
+            owned_set.add(nm)
             outs.append(nm)
-        desc = f"symc_desc_{step}"
-        descs.append(f"static const char {desc}[] = {_c_string(_describe(node, step))};")
-        ctx = NodeContext(step, ins, outs, "goto symc_fail;", desc, support, openmp, omp_min_size)
-        impl = lookup(node.op)
-        code = impl(node.op, node, ctx) if impl is not None else None
+        desc = f"SYMC_STR(symc_descs, {step})"
+        descs.append(_describe(node, step).encode("utf-8", "replace"))
+        code = _kernel_call(
+            node, step, ins, base, desc, support, kernels, notes, openmp, omp_min_size
+        )
         if code is None:
             fb = len(fallback_nodes)
             fallback_nodes.append(node)
             code = _fallback_code(node, ins, outs, fb, desc)
         else:
             c_nodes.append(node)
-        body.append(f"    /* node {step}: {str(node.op)[:60].replace('*/', '* /')} */\n    {{\n{code}\n    }}")
+        block = [f"    /* node {step}: {_comment(node)} */\n    {{\n{code}\n    }}"]
         # release intermediates after their last use
         for v in node.inputs:
-            if last_use.get(v) == step and v.owner is not None and v not in graph_outputs and names[v] in owned:
-                body.append(f"    Py_CLEAR({names[v]});")
+            if last_use.get(v) == step and v.owner is not None and v not in graph_outputs and names[v] in owned_set:
+                block.append(f"    Py_CLEAR({names[v]});")
         for v, nm in zip(node.outputs, outs):
             if v not in last_use and v not in graph_outputs:
-                body.append(f"    Py_CLEAR({nm});")
+                block.append(f"    Py_CLEAR({nm});")
+        body.append("\n".join(block))
 
-    copies: list[str] = []
+    # Outputs are handed over as they are: ``Function`` plans the defensive copies
+    # (``symcore.compile.aliasing.copy_plan``) for outputs aliasing inputs, constants,
+    # shared storage or each other. A slot listed twice is INCREF'd for all but its last use.
+    increfs: list[str] = []
     moves: list[str] = []
-    claimed: set[Variable] = set()
+    last_index = {var: i for i, var in enumerate(fgraph.outputs)}
     for i, var in enumerate(fgraph.outputs):
         nm = name_of(var)
-        root = _alias_root(var)
-        must_copy = root.owner is None or root in claimed  # aliases an input or another output
-        claimed.add(root)
-        if must_copy and _is_tensor(var):
-            copies.append(
-                f"    {{ PyObject* c = PyArray_NewCopy(SYMC_A({nm}), NPY_CORDER); if (!c) goto symc_fail;"
-                f" PyList_SET_ITEM(symc_result, {i}, c); }}"
-            )
-        elif must_copy or nm not in owned:
-            copies.append(f"    Py_INCREF({nm}); PyList_SET_ITEM(symc_result, {i}, {nm});")
-        else:
+        if nm in owned_set and last_index[var] == i:
             moves.append(f"    PyList_SET_ITEM(symc_result, {i}, {nm}); {nm} = NULL;")
-    output_code = copies + moves  # copies read slots before moves hand them over
+        else:
+            increfs.append(f"    Py_INCREF({nm}); PyList_SET_ITEM(symc_result, {i}, {nm});")
+    output_code = increfs + moves  # increfs read slots before moves hand them over
 
-    declarations = "\n".join(f"    PyObject* {nm} = NULL;" for nm in owned)
-    cleanup = "\n".join(f"    Py_XDECREF({nm});" for nm in owned)
+    # The nodes run in "parts" of at most PART_NODES nodes, each its own function: the
+    # optimizer's cost grows faster than linearly with a function's size, so a graph of
+    # thousands of nodes compiles in seconds instead of minutes.
+    parts: list[str] = []
+    part_calls: list[str] = []
+    for k in range(0, len(body), PART_NODES):
+        fn = f"symc_part_{len(parts)}"
+        chunk = "\n".join(body[k : k + PART_NODES])
+        parts.append(
+            f"static SYMC_GLUE int {fn}(PyObject* symc_args, PyObject* symc_state, PyObject** symc_v) {{\n"
+            f"    SYMC_STATE_NAMES\n{chunk}\n"
+            f"    return 0;\nsymc_fail:\n    return -1;\n}}"
+        )
+        part_calls.append(f"    if ({fn}(symc_args, symc_state, symc_v) < 0) goto symc_fail;")
+
     source = "\n".join([
         PRELUDE,
         *support.values(),
-        *descs,
+        *(f"{notes[fn]}\nstatic SYMC_NOINLINE int {fn}{text}" for text, fn in kernels.items()),
+        *parts,
         RUNNER_TEMPLATE.format(
             n_inputs=len(fgraph.inputs),
             n_outputs=len(fgraph.outputs),
-            declarations=declarations,
+            n_slots=max(n_slots, 1),
             input_code="\n".join(input_code),
-            body="\n".join(body),
+            body="\n".join(part_calls),
             output_code="\n".join(output_code),
-            cleanup=cleanup,
         ),
     ])
-    return GeneratedModule(source, constants, fallback_nodes, c_nodes, list(support))
+    names_in = [str(v).encode("utf-8", "replace") for v in fgraph.inputs]
+    return GeneratedModule(
+        source, constants, fallback_nodes, c_nodes, list(support), descs, names_in
+    )
 
 
 def _fallback_code(node: Apply, ins: list[str], outs: list[str], fb: int, desc: str) -> str:
@@ -180,3 +210,60 @@ def _fallback_code(node: Apply, ins: list[str], outs: list[str], fb: int, desc: 
             )
     lines.append("        Py_DECREF(fb_out);")
     return "\n".join(lines)
+
+
+def _kernel_call(
+    node: Apply,
+    step: int,
+    ins: list[str],
+    base: int,
+    desc: str,
+    support: dict[str, str],
+    kernels: dict[str, str],
+    notes: dict[str, str],
+    openmp: bool,
+    omp_min_size: int,
+) -> str | None:
+    """Code calling the node's C kernel (a static function shared by identical nodes), or
+    None when the node has no C implementation. The kernel writes the node's outputs into
+    ``symc_v[base:]``.
+
+    Each implementation's code is placed in its own function: the compiler optimizes many
+    small functions much faster than one huge one, and nodes whose code is identical (same
+    Op, dtypes, constants folded into the code) share one function, so a graph of 3000
+    additions compiles one addition kernel.
+    """
+    impl = lookup(node.op)
+    if impl is None:
+        return None
+    n_out = len(node.outputs)
+    k_ins = [f"symc_in[{k}]" for k in range(len(ins))]
+    k_outs = [f"symc_o{j}" for j in range(n_out)]
+    local_support: dict[str, str] = {}
+    ctx = NodeContext(
+        step, k_ins, k_outs, "goto symc_kfail;", "symc_desc", local_support, openmp, omp_min_size
+    )
+    code = impl(node.op, node, ctx)
+    if code is None:
+        return None
+    for key, sup in local_support.items():
+        support.setdefault(key, sup)
+    decl = "\n".join(f"    PyObject* {o} = NULL;" for o in k_outs)
+    handover = " ".join(f"symc_out[{j}] = {o};" for j, o in enumerate(k_outs))
+    release = " ".join(f"Py_XDECREF({o});" for o in k_outs)
+    fn_body = (
+        f"(PyObject* const* symc_in, PyObject** symc_out, const char* symc_desc) {{\n"
+        f"    (void)symc_in; (void)symc_desc;\n{decl}\n    {{\n{code}\n    }}\n"
+        f"    {handover}\n    return 0;\nsymc_kfail:\n    {release}\n    return -1;\n}}"
+    )
+    name = kernels.get(fn_body)
+    if name is None:
+        name = f"symc_kernel_{len(kernels)}"
+        kernels[fn_body] = name
+        notes[name] = f"/* kernel {name}: {_comment(node)} (node {step} and identical nodes) */"
+    if ins:
+        return (
+            f"        PyObject* const k_in[{len(ins)}] = {{{', '.join(ins)}}};\n"
+            f"        if ({name}(k_in, symc_v + {base}, {desc}) < 0) goto symc_fail;"
+        )
+    return f"        if ({name}(NULL, symc_v + {base}, {desc}) < 0) goto symc_fail;"

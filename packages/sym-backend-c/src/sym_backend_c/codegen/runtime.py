@@ -15,7 +15,29 @@ PRELUDE = r"""
 #include <omp.h>
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#define SYMC_NOINLINE __attribute__((noinline))
+#else
+#define SYMC_NOINLINE
+#endif
+
+/* The glue functions (calls of kernels, reference counting) gain nothing from -O3. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define SYMC_GLUE __attribute__((noinline, optimize("O1")))
+#else
+#define SYMC_GLUE SYMC_NOINLINE
+#endif
+
 #define SYMC_A(v) ((PyArrayObject*)(v))
+/* Item k of a tuple of bytes, as a C string (node descriptions, input names). */
+#define SYMC_STR(tup, k) PyBytes_AS_STRING(PyTuple_GET_ITEM(tup, k))
+/* The parts of the module state: (constants, fallbacks, descriptions, input names). */
+#define SYMC_STATE_NAMES \
+    PyObject* symc_consts = PyTuple_GET_ITEM(symc_state, 0); \
+    PyObject* symc_fallbacks = PyTuple_GET_ITEM(symc_state, 1); \
+    PyObject* symc_descs = PyTuple_GET_ITEM(symc_state, 2); \
+    PyObject* symc_names = PyTuple_GET_ITEM(symc_state, 3); \
+    (void)symc_args; (void)symc_consts; (void)symc_fallbacks; (void)symc_descs; (void)symc_names;
 #define SYMC_NDIM(v) PyArray_NDIM(SYMC_A(v))
 #define SYMC_DIMS(v) PyArray_DIMS(SYMC_A(v))
 #define SYMC_STRIDES(v) PyArray_STRIDES(SYMC_A(v))
@@ -77,6 +99,11 @@ static int symc_check_input(PyObject* v, int typenum, int ndim, const char* bcas
     return 0;
 }
 
+/* Drop the references held in the value slots (one out-of-line loop, not n inlined ones). */
+static void symc_release(PyObject** v, int n) {
+    for (int i = 0; i < n; i++) Py_XDECREF(v[i]);
+}
+
 /* Run a node's Python perform: fb(*inputs) -> tuple of outputs. */
 static PyObject* symc_call_fallback(PyObject* fb, PyObject** ins, int nin) {
     PyObject* args = PyTuple_New(nin);
@@ -92,25 +119,23 @@ RUNNER_TEMPLATE = r"""
 static int symc_np_ready = 0;
 
 static PyObject* symc_run(PyObject* symc_state, PyObject* symc_args) {{
-    PyObject* symc_consts = PyTuple_GET_ITEM(symc_state, 0);
-    PyObject* symc_fallbacks = PyTuple_GET_ITEM(symc_state, 1);
-    (void)symc_consts; (void)symc_fallbacks;
+    SYMC_STATE_NAMES
     if (!PyList_CheckExact(symc_args) || PyList_GET_SIZE(symc_args) != {n_inputs}) {{
         PyErr_Format(PyExc_TypeError, "compiled function expects a list of {n_inputs} input values");
         return NULL;
     }}
-{declarations}
+    PyObject* symc_v[{n_slots}] = {{NULL}};
     PyObject* symc_result = NULL;
 {input_code}
 {body}
     symc_result = PyList_New({n_outputs});
     if (!symc_result) goto symc_fail;
 {output_code}
-{cleanup}
+    symc_release(symc_v, {n_slots});
     return symc_result;
 symc_fail:
     Py_XDECREF(symc_result);
-{cleanup}
+    symc_release(symc_v, {n_slots});
     return NULL;
 }}
 
