@@ -4,7 +4,6 @@ reference backend). ``SYMCORE_TEST_LINKER=c`` runs the same tests on the C backe
 import os
 
 import pytest
-
 from symcore.config import config
 
 TEST_LINKER = os.environ.get("SYMCORE_TEST_LINKER", "py")

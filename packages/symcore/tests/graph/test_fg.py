@@ -1,10 +1,8 @@
 import numpy as np
 import pytest
-
 from symcore.graph.features import NodeFinder, ReplaceValidate
 from symcore.graph.fg import OUTPUT, FunctionGraph, InconsistencyError, MissingInputError
 from symcore.tensor.basic import dvector
-
 from symcore.testing.graph_ops import BinOp, add, exp, mul, neg
 
 

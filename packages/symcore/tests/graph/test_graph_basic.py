@@ -1,15 +1,22 @@
 import numpy as np
 import pytest
-
 from symcore.graph.basic import (
-    Apply, Constant, Variable, ancestors, applys_between, clone, clone_replace, graph_inputs,
-    io_toposort, orphans_between, vars_between,
+    Apply,
+    Constant,
+    Variable,
+    ancestors,
+    applys_between,
+    clone,
+    clone_replace,
+    graph_inputs,
+    io_toposort,
+    orphans_between,
+    vars_between,
 )
 from symcore.graph.op import Op
 from symcore.graph.type import Generic, NullType
 from symcore.tensor.basic import constant, dvector
 from symcore.tensor.type import TensorType
-
 from symcore.testing.graph_ops import BinOp, add, exp, mul, neg
 
 

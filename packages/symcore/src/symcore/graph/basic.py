@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from symcore.graph.utils import Scratchpad, ValidatingScratchpad, user_trace
 
@@ -33,7 +34,7 @@ class Apply(Node):
     ``tag.trace`` records where the user built the node (file, line), for error messages.
     """
 
-    def __init__(self, op: "Op", inputs: Sequence["Variable"], outputs: Sequence["Variable"]):
+    def __init__(self, op: Op, inputs: Sequence[Variable], outputs: Sequence[Variable]):
         self.op = op
         self.inputs: list[Variable] = []
         for inp in inputs:
@@ -54,7 +55,7 @@ class Apply(Node):
         self.tag = Scratchpad(trace=user_trace(1))
 
     # -- structure -------------------------------------------------------------------
-    def default_output(self) -> "Variable":
+    def default_output(self) -> Variable:
         """The output returned when the op is called: ``op.default_output`` or the only one."""
         do = getattr(self.op, "default_output", None)
         if do is None:
@@ -82,13 +83,13 @@ class Apply(Node):
         get = getattr(self.op, "get_params", None)
         return get(self) if get is not None else None
 
-    def clone(self, clone_inner_graph: bool = False) -> "Apply":
+    def clone(self, clone_inner_graph: bool = False) -> Apply:
         """Same op and inputs, fresh outputs (with copied names and tags)."""
         cp = self.__class__(self.op, self.inputs, [o.clone() for o in self.outputs])
         cp.tag = self.tag.copy()
         return cp
 
-    def clone_with_new_inputs(self, inputs: Sequence["Variable"], strict: bool = True) -> "Apply":
+    def clone_with_new_inputs(self, inputs: Sequence[Variable], strict: bool = True) -> Apply:
         """A copy of this node applied to ``inputs``.
 
         With ``strict=True`` the input types must be the same; otherwise the op's
@@ -98,7 +99,7 @@ class Apply(Node):
             raise ValueError(f"{self.op}: expected {len(self.inputs)} inputs, got {len(inputs)}")
         remake = False
         new_inputs = list(inputs)
-        for i, (cur, new) in enumerate(zip(self.inputs, new_inputs)):
+        for i, (cur, new) in enumerate(zip(self.inputs, new_inputs, strict=False)):
             if cur.type != new.type:
                 if strict:
                     new_inputs[i] = cur.type.filter_variable(new)
@@ -112,7 +113,7 @@ class Apply(Node):
         node.inputs = new_inputs
         return node
 
-    def get_parents(self) -> list["Variable"]:
+    def get_parents(self) -> list[Variable]:
         return list(self.inputs)
 
     def __str__(self) -> str:
@@ -132,7 +133,7 @@ class Variable(Node):
 
     def __init__(
         self,
-        type: "Type",
+        type: Type,
         owner: Apply | None = None,
         index: int | None = None,
         name: str | None = None,
@@ -161,7 +162,7 @@ class Variable(Node):
         return str(self)
 
     # -- helpers ---------------------------------------------------------------------
-    def clone(self, **kwargs: Any) -> "Variable":
+    def clone(self, **kwargs: Any) -> Variable:
         """A new ownerless variable of the same type, name and tag."""
         cp = self.__class__(self.type, None, None, kwargs.get("name", self.name))
         cp.tag = self.tag.copy()
@@ -203,7 +204,7 @@ class AtomicVariable(Variable):
 class Constant(AtomicVariable):
     """A variable with a fixed value ``data``, filtered through its type."""
 
-    def __init__(self, type: "Type", data: Any, name: str | None = None):
+    def __init__(self, type: Type, data: Any, name: str | None = None):
         super().__init__(type, None, None, name)
         self.data = type.filter(data)
 
@@ -219,7 +220,7 @@ class Constant(AtomicVariable):
         s = str(self.data)
         return s if len(s) <= 20 else s[:10] + "..." + s[-7:]
 
-    def clone(self, **kwargs: Any) -> "Constant":
+    def clone(self, **kwargs: Any) -> Constant:
         cp = self.__class__(self.type, self.data, kwargs.get("name", self.name))
         cp.tag = self.tag.copy()
         return cp
@@ -241,9 +242,7 @@ def _refuse_owner(v):
 # ---------------------------------------------------------------------------------------
 
 
-def walk(
-    nodes: Iterable, expand: Callable[[Any], Iterable | None], bfs: bool = True
-) -> Iterator:
+def walk(nodes: Iterable, expand: Callable[[Any], Iterable | None], bfs: bool = True) -> Iterator:
     """Yield nodes reachable from ``nodes`` through ``expand``, each once."""
     queue = deque(nodes)
     seen: set[int] = set()
@@ -381,7 +380,7 @@ def clone_get_equiv(
                 memo[inp] = inp.clone() if (copy_orphans and not _is_shared(inp)) else inp
         new_node = node.clone_with_new_inputs([memo[i] for i in node.inputs], strict=False)
         memo[node] = new_node
-        for old, new in zip(node.outputs, new_node.outputs):
+        for old, new in zip(node.outputs, new_node.outputs, strict=False):
             memo.setdefault(old, new)
     for out in outputs:
         if out not in memo:
@@ -440,7 +439,11 @@ def clone_replace(
     all_inputs = graph_inputs(outs, [old for old, _ in pairs])
     for inp in all_inputs:
         if inp not in memo:
-            memo[inp] = inp if (share_inputs or _is_shared(inp) or isinstance(inp, Constant)) else inp.clone()
+            memo[inp] = (
+                inp
+                if (share_inputs or _is_shared(inp) or isinstance(inp, Constant))
+                else inp.clone()
+            )
     equiv = clone_get_equiv(all_inputs, outs, copy_inputs=False, copy_orphans=False, memo=memo)
     new_outs = [equiv[o] for o in outs]
     return new_outs[0] if single else new_outs

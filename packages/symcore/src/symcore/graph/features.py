@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from symcore.graph.basic import Variable
 from symcore.graph.fg import FunctionGraph, InconsistencyError
@@ -88,7 +89,9 @@ class ReplaceValidate(History, Validator):
         del fgraph.replace_validate
         del fgraph.replace_all_validate
 
-    def replace_validate(self, var: Variable, new: Variable, reason: str | None = None, **kw: Any) -> None:
+    def replace_validate(
+        self, var: Variable, new: Variable, reason: str | None = None, **kw: Any
+    ) -> None:
         self.replace_all_validate([(var, new)], reason=reason, **kw)
 
     def replace_all_validate(

@@ -7,9 +7,17 @@ It tracks the clients of every variable, notifies attached features of every cha
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from symcore.graph.basic import Apply, Constant, Variable, clone_get_equiv, graph_inputs, io_toposort
+from symcore.graph.basic import (
+    Apply,
+    Constant,
+    Variable,
+    clone_get_equiv,
+    graph_inputs,
+    io_toposort,
+)
 
 #: Marker used in client lists for "this variable is output number i of the graph".
 OUTPUT = "output"
@@ -78,7 +86,9 @@ class FunctionGraph:
         self.variables.add(var)
         self.clients.setdefault(var, [])
 
-    def import_var(self, var: Variable, reason: str | None = None, import_missing: bool = False) -> None:
+    def import_var(
+        self, var: Variable, reason: str | None = None, import_missing: bool = False
+    ) -> None:
         if var.owner is not None and var.owner not in self.apply_nodes:
             self.import_node(var.owner, reason=reason, import_missing=import_missing)
         elif var.owner is None and var not in self.variables:
@@ -100,7 +110,9 @@ class FunctionGraph:
             self.variables.add(var)
             self.clients.setdefault(var, [])
 
-    def import_node(self, node: Apply, reason: str | None = None, import_missing: bool = False) -> None:
+    def import_node(
+        self, node: Apply, reason: str | None = None, import_missing: bool = False
+    ) -> None:
         """Add ``node`` and every node it needs that is not in the graph yet."""
         new_nodes: list[Apply] = []
         seen: set[Apply] = set()
@@ -115,7 +127,11 @@ class FunctionGraph:
             seen.add(cur)
             stack.append((cur, True))
             for inp in cur.inputs:
-                if inp.owner is not None and inp.owner not in self.apply_nodes and inp.owner not in seen:
+                if (
+                    inp.owner is not None
+                    and inp.owner not in self.apply_nodes
+                    and inp.owner not in seen
+                ):
                     stack.append((inp.owner, False))
         for n in new_nodes:
             if n in self.apply_nodes:
@@ -133,7 +149,9 @@ class FunctionGraph:
             self._toposort_cache = None
             self.execute_callbacks("on_import", n, reason)
 
-    def _remove_client(self, var: Variable, client: tuple[Any, int], reason: str | None = None) -> None:
+    def _remove_client(
+        self, var: Variable, client: tuple[Any, int], reason: str | None = None
+    ) -> None:
         """Drop one client of ``var``; prune ``var``'s node when nothing uses it any more."""
         stack = [(var, client)]
         while stack:
@@ -164,14 +182,20 @@ class FunctionGraph:
                 stack.append((inp, (node, i)))
 
     def change_node_input(
-        self, node: Any, i: int, new_var: Variable, reason: str | None = None, import_missing: bool = False
+        self,
+        node: Any,
+        i: int,
+        new_var: Variable,
+        reason: str | None = None,
+        import_missing: bool = False,
     ) -> None:
-        """Make input ``i`` of ``node`` (or graph output ``i`` when node is "output") ``new_var``."""
+        """Make input ``i`` of ``node`` (graph output ``i`` when node is "output") ``new_var``."""
         if node == OUTPUT:
             old = self.outputs[i]
             if old.type != new_var.type and not old.type.is_super(new_var.type):
                 raise TypeError(
-                    f"Cannot replace output {old} of type {old.type} with {new_var} of type {new_var.type}"
+                    f"Cannot replace output {old} of type {old.type} with {new_var} "
+                    f"of type {new_var.type}"
                 )
             self.outputs[i] = new_var
         else:
@@ -279,7 +303,9 @@ class FunctionGraph:
                 continue
             for node, prereqs in fn(self).items():
                 if prereqs:
-                    merged.setdefault(node, []).extend(p for p in prereqs if p not in merged.get(node, ()))
+                    merged.setdefault(node, []).extend(
+                        p for p in prereqs if p not in merged.get(node, ())
+                    )
         return merged
 
     def toposort(self) -> list[Apply]:
@@ -306,7 +332,7 @@ class FunctionGraph:
         self.execute_callbacks("validate")
 
     # -- copies ----------------------------------------------------------------------
-    def clone(self, check_integrity: bool = True) -> "FunctionGraph":
+    def clone(self, check_integrity: bool = True) -> FunctionGraph:
         return self.clone_get_equiv(check_integrity)[0]
 
     def clone_get_equiv(self, check_integrity: bool = True, attach_feature: bool = True):

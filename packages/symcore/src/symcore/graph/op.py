@@ -6,7 +6,8 @@ printed form, so that identical nodes merge and compiled code can be cached.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from symcore.graph.basic import Apply, Variable
 from symcore.graph.utils import MethodNotDefined, TestValueError, format_trace
@@ -84,7 +85,9 @@ class Op:
         return list(node.outputs)
 
     # -- running -----------------------------------------------------------------------
-    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]], params=None):
+    def perform(
+        self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]], params=None
+    ):
         raise MethodNotDefined(f"{type(self).__name__}.perform")
 
     def get_params(self, node: Apply):
@@ -165,7 +168,7 @@ def describe_value(v: Any) -> str:
 
 def describe_node_failure(node: Apply, inputs: Sequence[Any], exc: BaseException) -> str:
     lines = [f"{type(exc).__name__} in {node.op}: {exc}"]
-    for i, (var, val) in enumerate(zip(node.inputs, inputs)):
+    for i, (var, val) in enumerate(zip(node.inputs, inputs, strict=False)):
         lines.append(f"  input {i} ({var}, {var.type}): {describe_value(val)}")
     lines.append("Node built at:")
     lines.append(format_trace(getattr(node.tag, "trace", [])))
@@ -205,5 +208,5 @@ def _maybe_compute_test_value(op: Op, node: Apply) -> None:
             "Error computing test values (compute_test_value is on):\n"
             + describe_node_failure(node, values, exc)
         ) from exc
-    for out, st in zip(node.outputs, storage):
+    for out, st in zip(node.outputs, storage, strict=False):
         out.tag.test_value = st[0]

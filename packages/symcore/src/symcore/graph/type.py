@@ -50,11 +50,11 @@ class Type:
         """Return ``var`` converted to this type when that is safe, else None."""
         return None
 
-    def is_super(self, otype: "Type") -> bool:
+    def is_super(self, otype: Type) -> bool:
         """True when every value of ``otype`` is a value of this type."""
         return self == otype
 
-    def in_same_class(self, otype: "Type") -> bool:
+    def in_same_class(self, otype: Type) -> bool:
         return self == otype
 
     def make_variable(self, name: str | None = None) -> Variable:
@@ -77,7 +77,7 @@ class Type:
         """A hashable value identifying ``data`` (used to merge equal constants)."""
         return data
 
-    def clone(self, **kwargs: Any) -> "Type":
+    def clone(self, **kwargs: Any) -> Type:
         return self
 
     def may_share_memory(self, a: Any, b: Any) -> bool:

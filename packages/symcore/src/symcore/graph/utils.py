@@ -70,7 +70,7 @@ class Scratchpad:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def copy(self) -> "Scratchpad":
+    def copy(self) -> Scratchpad:
         return type(self)(**self.__dict__)
 
 
@@ -86,7 +86,7 @@ class ValidatingScratchpad(Scratchpad):
             value = self._filter(value)
         object.__setattr__(self, name, value)
 
-    def copy(self) -> "ValidatingScratchpad":
+    def copy(self) -> ValidatingScratchpad:
         new = type(self)(self._attr, self._filter)
         for k, v in self.__dict__.items():
             if not k.startswith("_"):

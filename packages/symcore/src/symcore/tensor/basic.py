@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,9 @@ def _python_scalar_dtype(x: Any) -> str | None:
     return None
 
 
-def constant(x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None) -> TensorConstant:
+def constant(
+    x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None
+) -> TensorConstant:
     """A ``TensorConstant`` holding ``x``; dimensions of length 1 are broadcastable."""
     if dtype is None:
         dtype = _python_scalar_dtype(x)
@@ -50,15 +53,29 @@ def constant(x: Any, name: str | None = None, ndim: int | None = None, dtype: An
         elif arr.ndim > ndim:
             squeeze = [i for i in range(arr.ndim - ndim) if arr.shape[i] == 1]
             if len(squeeze) != arr.ndim - ndim:
-                raise ValueError(f"Cannot make a {ndim}-d constant from a value of shape {arr.shape}")
-            arr = arr.reshape(arr.shape[arr.ndim - ndim:])
+                raise ValueError(
+                    f"Cannot make a {ndim}-d constant from a value of shape {arr.shape}"
+                )
+            arr = arr.reshape(arr.shape[arr.ndim - ndim :])
     ttype = TensorType(arr.dtype, shape=arr.shape)
     return TensorConstant(ttype, arr, name=name)
 
 
 _SUPPORTED = {
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64", "complex64", "complex128",
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
 }
 
 
@@ -68,7 +85,9 @@ def _fits(x: Any, arr: np.ndarray) -> bool:
     return True
 
 
-def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None) -> TensorVariable:
+def as_tensor_variable(
+    x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None
+) -> TensorVariable:
     """Return ``x`` as a tensor variable: variables pass through, values become constants.
 
     ``ndim`` checks the number of dimensions: fewer are padded on the left with broadcastable
@@ -115,7 +134,7 @@ def _flatten(seq):
 
 
 def get_scalar_constant_value(v: Any, only_process_constants: bool = False):
-    """The numeric value of ``v`` when it is a known constant, else raise ``NotScalarConstantError``.
+    """The value of ``v`` when it is a known constant, else raise ``NotScalarConstantError``.
 
     Sees through casts, ``fill``, ``second`` and dimshuffles of constants when
     ``only_process_constants`` is False.
@@ -162,8 +181,14 @@ _PATTERNS: dict[str, tuple[bool, ...] | None] = {
 }
 
 _LETTERS = {
-    "b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64",
-    "c": "complex64", "z": "complex128",
+    "b": "int8",
+    "w": "int16",
+    "i": "int32",
+    "l": "int64",
+    "f": "float32",
+    "d": "float64",
+    "c": "complex64",
+    "z": "complex128",
 }
 
 
@@ -173,7 +198,7 @@ def _make(kind: str, name: str | None, dtype: Any, shape=None) -> TensorVariable
     if shape is not None:
         if len(shape) != len(pattern):
             raise ValueError(f"{kind} needs a shape of length {len(pattern)}, got {shape}")
-        shape = tuple(1 if b else s for b, s in zip(pattern, shape))
+        shape = tuple(1 if b else s for b, s in zip(pattern, shape, strict=False))
         return _traced(TensorType(dtype, shape=shape)(name))
     return _traced(TensorType(dtype, pattern)(name))
 
@@ -235,11 +260,23 @@ globals().update(_exports)
 tensor_constructor_names = sorted(_exports)
 
 
-def tensor(dtype: Any = None, broadcastable: Sequence[bool] | None = None, name: str | None = None,
-           shape: Sequence[int | None] | None = None, ndim: int | None = None) -> TensorVariable:
+def tensor(
+    dtype: Any = None,
+    broadcastable: Sequence[bool] | None = None,
+    name: str | None = None,
+    shape: Sequence[int | None] | None = None,
+    ndim: int | None = None,
+) -> TensorVariable:
     """A symbolic tensor. Theano form ``tensor(dtype, broadcastable, name)`` or
     ``tensor(dtype, shape=...)``/``tensor(dtype, ndim=...)``."""
-    if isinstance(dtype, str) and broadcastable is None and shape is None and ndim is None and dtype not in _SUPPORTED and dtype != "floatX":
+    if (
+        isinstance(dtype, str)
+        and broadcastable is None
+        and shape is None
+        and ndim is None
+        and dtype not in _SUPPORTED
+        and dtype != "floatX"
+    ):
         raise TypeError(f"Unknown dtype {dtype!r}")
     if shape is None and broadcastable is None:
         broadcastable = (False,) * (ndim or 0)

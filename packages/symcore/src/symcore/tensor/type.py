@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -12,8 +13,20 @@ from symcore.graph.type import Type
 
 #: dtypes a TensorType may hold (Theano's set), by name.
 ALL_DTYPES = (
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64", "complex64", "complex128",
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
 )
 INT_DTYPES = ("int8", "int16", "int32", "int64")
 UINT_DTYPES = ("uint8", "uint16", "uint32", "uint64")
@@ -59,7 +72,7 @@ class TensorType(Type):
                 raise ValueError("broadcastable and shape must have the same length")
             bc = tuple(s == 1 for s in shape)
             if broadcastable is not None:
-                bc = tuple(bool(b) or s for b, s in zip(broadcastable, bc))
+                bc = tuple(bool(b) or s for b, s in zip(broadcastable, bc, strict=False))
         else:
             if broadcastable is None:
                 raise TypeError("TensorType needs broadcastable= or shape=")
@@ -89,8 +102,12 @@ class TensorType(Type):
         if self.name:
             return self.name
         named = {
-            (): "scalar", (True,): "vector", (False,): "vector", (False, False): "matrix",
-            (True, False): "row", (False, True): "col",
+            (): "scalar",
+            (True,): "vector",
+            (False,): "vector",
+            (False, False): "matrix",
+            (True, False): "row",
+            (False, True): "col",
         }
         bc = self.broadcastable
         if bc in named and not (bc == (True,)):
@@ -99,7 +116,9 @@ class TensorType(Type):
 
     __repr__ = __str__
 
-    def clone(self, dtype: Any = None, broadcastable: Iterable[bool] | None = None, shape=None) -> "TensorType":
+    def clone(
+        self, dtype: Any = None, broadcastable: Iterable[bool] | None = None, shape=None
+    ) -> TensorType:
         """A type like this one with ``dtype`` and/or ``broadcastable``/``shape`` changed."""
         if dtype is None:
             dtype = self.dtype
@@ -108,7 +127,9 @@ class TensorType(Type):
         return type(self)(dtype, broadcastable, shape=shape)
 
     # -- values ----------------------------------------------------------------------
-    def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> np.ndarray:
+    def filter(
+        self, data: Any, strict: bool = False, allow_downcast: bool | None = None
+    ) -> np.ndarray:
         """Validate ``data`` as a value of this type.
 
         Strict mode needs an ndarray of exactly this dtype. Otherwise arrays are cast when
@@ -128,23 +149,29 @@ class TensorType(Type):
             if not isinstance(data, np.ndarray):
                 raise TypeError(f"{self} expected an ndarray, got {type(data).__name__} (strict)")
             if data.dtype != self.numpy_dtype:
-                raise TypeError(f"{self} expected an ndarray of dtype {self.dtype}, got {data.dtype} (strict)")
+                raise TypeError(
+                    f"{self} expected an ndarray of dtype {self.dtype}, got {data.dtype} (strict)"
+                )
             arr = data
         else:
             arr = self._convert(data, allow_downcast)
         if arr.ndim != self.ndim:
             raise TypeError(
-                f"Wrong number of dimensions: expected {self.ndim}, got {arr.ndim} with shape {arr.shape}."
+                f"Wrong number of dimensions: expected {self.ndim}, got {arr.ndim} "
+                f"with shape {arr.shape}."
             )
         shp = arr.shape
-        for i, (b, s) in enumerate(zip(self.broadcastable, self.shape)):
+        for i, (b, s) in enumerate(zip(self.broadcastable, self.shape, strict=False)):
             if b and shp[i] != 1:
                 raise TypeError(
                     f"Non-unit value on shape on a broadcastable dimension: dimension {i} of a "
-                    f"value of shape {shp} must be 1 for type {self} (broadcastable={self.broadcastable})"
+                    f"value of shape {shp} must be 1 for type {self} "
+                    f"(broadcastable={self.broadcastable})"
                 )
             if s is not None and shp[i] != s:
-                raise TypeError(f"Dimension {i} must have static size {s}, got value of shape {shp}")
+                raise TypeError(
+                    f"Dimension {i} must have static size {s}, got value of shape {shp}"
+                )
         return arr
 
     def _convert(self, data: Any, allow_downcast: bool | None) -> np.ndarray:
@@ -158,13 +185,15 @@ class TensorType(Type):
             raise TypeError(
                 f"{self} cannot store a value of dtype {src.dtype} without risking loss of "
                 "precision. If you do not mind this loss, you can: 1) explicitly cast your data "
-                f"to {self.dtype}, or 2) set \"allow_input_downcast=True\" when calling function()."
+                f'to {self.dtype}, or 2) set "allow_input_downcast=True" when calling function().'
             )
         # Python scalars and (nested) lists: converted like NumPy 2 weak scalars.
         try:
             as_default = np.asarray(data)
         except Exception as exc:
-            raise TypeError(f"{self} cannot convert {type(data).__name__} to an array: {exc}") from exc
+            raise TypeError(
+                f"{self} cannot convert {type(data).__name__} to an array: {exc}"
+            ) from exc
         if as_default.dtype == object:
             raise TypeError(f"{self} cannot convert a value of type {type(data).__name__}")
         if as_default.dtype == target:
@@ -188,7 +217,8 @@ class TensorType(Type):
         raise TypeError(
             f"{self} cannot store the Python value {_short(data)} (as {as_default.dtype}) without "
             "risking loss of precision. If you do not mind this loss, you can: 1) explicitly cast "
-            f"your data to {self.dtype}, or 2) set \"allow_input_downcast=True\" when calling function()."
+            f'your data to {self.dtype}, or 2) set "allow_input_downcast=True" when calling '
+            "function()."
         )
 
     def values_eq(self, a: Any, b: Any, force_same_dtype: bool = True) -> bool:
@@ -197,16 +227,31 @@ class TensorType(Type):
             return False
         return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
-    def values_eq_approx(self, a: Any, b: Any, allow_remove_inf: bool = False, allow_remove_nan: bool = False,
-                         rtol: float | None = None, atol: float | None = None) -> bool:
+    def values_eq_approx(
+        self,
+        a: Any,
+        b: Any,
+        allow_remove_inf: bool = False,
+        allow_remove_nan: bool = False,
+        rtol: float | None = None,
+        atol: float | None = None,
+    ) -> bool:
         a, b = np.asarray(a), np.asarray(b)
         if a.shape != b.shape:
             return False
         if a.dtype.kind not in "fc":
             return bool(np.array_equal(a, b))
         if rtol is None:
-            rtol = 1e-3 if "float16" in (a.dtype.name, b.dtype.name) else (
-                1e-4 if "float32" in (a.dtype.name, b.dtype.name) or "complex64" in (a.dtype.name, b.dtype.name) else 1e-5)
+            rtol = (
+                1e-3
+                if "float16" in (a.dtype.name, b.dtype.name)
+                else (
+                    1e-4
+                    if "float32" in (a.dtype.name, b.dtype.name)
+                    or "complex64" in (a.dtype.name, b.dtype.name)
+                    else 1e-5
+                )
+            )
         if atol is None:
             atol = rtol * 1e-3 if rtol < 1e-4 else 1e-5
         return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
@@ -269,7 +314,9 @@ class TensorType(Type):
             isinstance(otype, TensorType)
             and otype.dtype == self.dtype
             and otype.ndim == self.ndim
-            and all(sb <= ob for sb, ob in zip(self.broadcastable, otype.broadcastable))
+            and all(
+                sb <= ob for sb, ob in zip(self.broadcastable, otype.broadcastable, strict=False)
+            )
         )
 
     def convert_variable(self, var: Variable):
@@ -301,7 +348,9 @@ def _short(data: Any) -> str:
     return s if len(s) < 60 else s[:57] + "..."
 
 
-def tensor_type(dtype: Any = None, ndim: int | None = None, shape=None, broadcastable=None) -> TensorType:
+def tensor_type(
+    dtype: Any = None, ndim: int | None = None, shape=None, broadcastable=None
+) -> TensorType:
     """Convenience constructor from ``ndim``, ``shape`` or ``broadcastable``."""
     if shape is not None:
         return TensorType(dtype, shape=shape)

@@ -121,7 +121,11 @@ class _tensor_py_operators:
 
     def __iter__(self):
         try:
-            n = int(self.type.shape[0]) if self.type.shape and self.type.shape[0] is not None else None
+            n = (
+                int(self.type.shape[0])
+                if self.type.shape and self.type.shape[0] is not None
+                else None
+            )
         except (TypeError, IndexError):
             n = None
         if n is None:

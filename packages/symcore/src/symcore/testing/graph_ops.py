@@ -1,6 +1,5 @@
 """Tiny Ops to exercise the graph protocol without the tensor library."""
 
-
 import numpy as np
 
 from symcore.graph.basic import Apply
