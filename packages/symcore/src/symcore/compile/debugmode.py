@@ -174,7 +174,10 @@ class BadOptimization(DebugModeError):
         super().__init__(
             f"BadOptimization: rewrite {reason} {what}, which computes a different value "
             f"({_diff(old_value, new_value)}).\n  before: {_show(old_value)}\n"
-            f"  after: {_show(new_value)}" + _where(node)
+            f"  after: {_show(new_value)}"
+            + _where(node)
+            + "\n(A rewrite that makes a computation more accurate, e.g. a stabilisation, may "
+            "tag its new variable with values_eq_approx to say how far it may differ.)"
         )
 
 
@@ -226,7 +229,8 @@ def _copy(value: Any) -> Any:
         return value
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(var: Variable, a: Any, b: Any) -> bool:
+    """``a`` and ``b`` hold the same value of ``var`` (arrays: exactly; others: by type)."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
         return (
@@ -235,19 +239,21 @@ def _same(a: Any, b: Any) -> bool:
             and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
         )
     try:
-        return bool(a == b)
-    except Exception:  # noqa: BLE001
+        return bool(var.type.values_eq(a, b))
+    except Exception:  # noqa: BLE001 - a type that cannot compare: trust identity
         return a is b
 
 
-def _shares(a: Any, b: Any) -> bool:
-    return (
-        isinstance(a, np.ndarray)
-        and isinstance(b, np.ndarray)
-        and a.size > 0
-        and b.size > 0
-        and bool(np.may_share_memory(a, b))
-    )
+def _shares(var: Variable, a: Any, b: Any) -> bool:
+    """``a`` (a value of ``var``) and ``b`` share memory."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.size > 0 and b.size > 0 and bool(np.may_share_memory(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return False
+    try:
+        return bool(var.type.may_share_memory(a, b))
+    except Exception:  # noqa: BLE001
+        return a is b
 
 
 def _values_eq(var: Variable, a: Any, b: Any) -> bool:
@@ -255,6 +261,23 @@ def _values_eq(var: Variable, a: Any, b: Any) -> bool:
     convention, e.g. always true for uninitialised ``AllocEmpty`` memory), else its type's."""
     fn = getattr(var.tag, "values_eq_approx", None) or var.type.values_eq_approx
     return bool(fn(a, b))
+
+
+def _rewrite_ok(var: Variable, old: Any, new: Any) -> bool:
+    """A rewrite may replace ``old`` by ``new``: equal values, except that where ``old``
+    is NaN or Inf any ``new`` is accepted (stabilising rewrites remove them)."""
+    if getattr(var.tag, "values_eq_approx", None) is not None:
+        return _values_eq(var, old, new)
+    if (
+        isinstance(old, np.ndarray)
+        and isinstance(new, np.ndarray)
+        and old.dtype.kind in "fc"
+        and old.shape == new.shape
+    ):
+        keep = np.isfinite(old)
+        if not keep.all():
+            return bool(var.type.values_eq_approx(old[keep], new[keep]))
+    return _values_eq(var, old, new)
 
 
 def _perform(node: Apply, args: list) -> list:
@@ -429,7 +452,7 @@ class DebugLinker:
                     for k, (o, a, b) in enumerate(
                         zip(fgraph.outputs, orig_out, outputs, strict=True)
                     ):
-                        if not _values_eq(o, a, b):
+                        if not _rewrite_ok(o, a, b):
                             raise BadOptimization(
                                 None,
                                 None,
@@ -472,14 +495,14 @@ class DebugLinker:
     def _check_honesty(node: Apply, before: list, after: list, outputs: list, impl: str) -> None:
         destroyed = {i for ins in (node.op.destroy_map or {}).values() for i in ins}
         for i, (b, a) in enumerate(zip(before, after, strict=True)):
-            if i not in destroyed and not _same(b, a):
+            if i not in destroyed and not _same(node.inputs[i], b, a):
                 raise BadDestroyMap(node, i, b, a, impl)
         for k, val in enumerate(outputs):
             allowed = set((node.op.view_map or {}).get(k, ())) | set(
                 (node.op.destroy_map or {}).get(k, ())
             )
             for i, a in enumerate(after):
-                if i not in allowed and _shares(val, a):
+                if i not in allowed and _shares(node.outputs[k], val, a):
                     raise BadViewMap(node, k, i, impl)
 
     def _check_shape(
@@ -527,7 +550,7 @@ class DebugLinker:
                 b = ev.value(new)
             except KeyError:
                 continue
-            if not _values_eq(old, a, b):
+            if not _rewrite_ok(old, a, b):
                 raise BadOptimization(old, new, a, b, reason)
 
     def __getattr__(self, name: str) -> Any:
