@@ -282,3 +282,37 @@ def test_uninitialised_outputs_are_not_judged():
     assert np.isnan(f(XV)).all()
     g = symcore.function([x], Uninitialised()(x), mode=NanGuardMode(optimizer=None))
     assert np.isnan(g(XV)).all()
+
+
+class ListAppend(Op):
+    """Reads a Python list (Generic type) and returns its length; ``sneaky`` also
+    appends to it in place without declaring destroy_map."""
+
+    __props__ = ("sneaky",)
+
+    def __init__(self, sneaky):
+        self.sneaky = sneaky
+
+    def make_node(self, lst):
+        from symcore.graph.basic import Constant
+        from symcore.graph.type import generic
+
+        lst = lst if hasattr(lst, "type") else Constant(generic, lst)
+        return Apply(self, [lst], [T.lscalar()])
+
+    def perform(self, node, inputs, out, params=None):
+        (lst,) = inputs
+        if self.sneaky:
+            lst.append(0)
+        out[0][0] = np.asarray(len(lst), dtype="int64")
+
+
+def test_non_array_inputs_are_compared_by_value():
+    from symcore.graph.type import generic
+
+    box = generic("box")
+    honest = symcore.function([box], ListAppend(False)(box), mode=_mode())
+    assert int(honest([1, 2, 3])) == 3  # copies of the list compare equal: no false alarm
+    sneaky = symcore.function([box], ListAppend(True)(box), mode=_mode())
+    with pytest.raises(BadDestroyMap, match="ListAppend"):
+        sneaky([1, 2, 3])
