@@ -18,9 +18,43 @@ import numpy as np
 
 from symcore.graph.basic import Apply
 
-__all__ = ["run_scan"]
+__all__ = ["run_scan", "set_loop_driver"]
 
 _CHUNK = 64
+
+#: A backend's compiled loop (see ``set_loop_driver``), or None for the Python loop.
+_driver_factory: Any = None
+
+
+def set_loop_driver(factory: Any) -> None:
+    """Let a backend run the steps: ``factory()`` returns the loop function (or None when
+    it is not available), called as ``loop(thunk, start, n, vals, seqs, reads, traced,
+    shared, cur, as_while, helper, chunk) -> steps done`` with the tables ``run_scan``
+    builds (``sym_backend_c.ops.scan`` registers one written in C). None restores the
+    Python loop."""
+    global _driver_factory
+    _driver_factory = factory
+
+
+def _driver():
+    return _driver_factory() if _driver_factory is not None else None
+
+
+class _Helper:
+    """Callbacks of a compiled loop: flush a traced output's chunk, report a bad shape."""
+
+    failed_step = None
+
+    def __init__(self, op, traced) -> None:
+        self.op = op
+        self.traced = traced
+
+    def __call__(self, j: int) -> None:
+        self.traced[j].flush()
+
+    def shape_error(self, j: int, t: int, v: Any) -> None:
+        tr = self.traced[j]
+        raise _shape_error(self.op, tr.name, t, getattr(v, "shape", type(v).__name__), tr.shape)
 
 
 def _n_steps(op, value: Any) -> int:
@@ -39,6 +73,19 @@ def _shape_error(op, what: str, t: int, got: tuple, want: tuple) -> ValueError:
         f"stores values of shape {want} there (every step must return the shape of the "
         "initial state / of the first step's result)"
     )
+
+
+def _at_step(exc: BaseException, t: int, op) -> BaseException:
+    """``exc`` with "at step t of <scan>" in its message (same type when possible)."""
+    msg = f"{exc}\n(raised by step {t} of {op})"
+    try:
+        new = type(exc)(msg)
+        if str(new) == msg:
+            return new.with_traceback(exc.__traceback__)
+    except Exception:  # noqa: BLE001 - exception types with other constructors
+        pass
+    exc.add_note(f"(raised by step {t} of {op})")
+    return exc
 
 
 def _empty_elem_shape(var) -> tuple:
@@ -95,7 +142,7 @@ class _Traced:
             k = len(self.pending)
             np.stack(self.pending, out=self.full[self.flushed : self.flushed + k])
             self.flushed += k
-            self.pending = []
+            self.pending.clear()  # in place: a compiled loop holds this list
 
     def result(self, done: int) -> np.ndarray:
         if self.store == -1:
@@ -190,59 +237,112 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
     for k, slot in zip(oi["non_seqs"], ii["non_seqs"], strict=True):
         vals[slot] = inputs[k]
 
+    def _py_steps(t0: int, t1: int) -> int | None:
+        for t in range(t0, t1):
+            for slot, s in seqs:
+                vals[slot] = s[t, ...]
+            for slot, tr, off in reads:
+                vals[slot] = tr.ring[(t + off) % tr.R]
+            if mm_reads:
+                for slot, buf, off in mm_reads:
+                    vals[slot] = buf[t + off, ...]
+            if sh_slots:
+                for slot, v in zip(sh_slots, cur, strict=True):
+                    vals[slot] = v
+            try:
+                outs = thunk(vals)
+            except Exception as exc:
+                new = _at_step(exc, t, op)
+                if new is exc:
+                    raise
+                raise new from exc
+            for tr in traced:
+                v = outs[tr.oslot]
+                if copy_outs or (mm_writes and _is_view(v)):  # mit_mot buffers are overwritten
+                    v = np.array(v, copy=True)
+                if v.shape != tr.shape:
+                    if tr.shape is None:  # a nit_sot's first step fixes its shape
+                        tr.shape = v.shape
+                        if tr.store == -1:
+                            tr.full = np.empty((n, *v.shape), dtype=tr.dtype)
+                    else:
+                        raise _shape_error(op, tr.name, t, v.shape, tr.shape)
+                tr.ring[(t + tr.L) % tr.R] = v
+                if tr.full is not None:
+                    tr.pending.append(v)
+                    if len(tr.pending) >= _CHUNK:
+                        tr.flush()
+            if mm_writes:
+                news = [(buf, t + off, outs[oslot]) for oslot, buf, off in mm_writes]
+                news = [(b, p, np.array(v, copy=True) if _is_view(v) else v) for b, p, v in news]
+                for buf, pos, v in news:
+                    if v.shape != buf.shape[1:]:
+                        raise _shape_error(op, "a mit_mot value", t, v.shape, buf.shape[1:])
+                    buf[pos] = v
+            if sh_outs:
+                cur[:] = [outs[s] for s in sh_outs]
+                if copy_outs or mm_writes:
+                    cur[:] = [
+                        np.array(v, copy=True)
+                        if (copy_outs and isinstance(v, np.ndarray)) or _is_view(v)
+                        else v
+                        for v in cur
+                    ]
+            if as_while and bool(outs[-1]):
+                return t + 1
+        return None
+
     as_while = info.as_while
     done = n
-    for t in range(n):
-        for slot, s in seqs:
-            vals[slot] = s[t, ...]
-        for slot, tr, off in reads:
-            vals[slot] = tr.ring[(t + off) % tr.R]
-        if mm_reads:
-            for slot, buf, off in mm_reads:
-                vals[slot] = buf[t + off, ...]
-        if sh_slots:
-            for slot, v in zip(sh_slots, cur, strict=True):
-                vals[slot] = v
-        try:
-            outs = thunk(vals)
-        except Exception as exc:
-            exc.add_note(f"(raised by step {t} of {op})")
-            raise
-        for tr in traced:
-            v = outs[tr.oslot]
-            if copy_outs or (mm_writes and _is_view(v)):  # mit_mot buffers are overwritten
-                v = np.array(v, copy=True)
-            if v.shape != tr.shape:
-                if tr.shape is None:  # a nit_sot's first step fixes its shape
-                    tr.shape = v.shape
-                    if tr.store == -1:
-                        tr.full = np.empty((n, *v.shape), dtype=tr.dtype)
-                else:
-                    raise _shape_error(op, tr.name, t, v.shape, tr.shape)
-            tr.ring[(t + tr.L) % tr.R] = v
-            if tr.full is not None:
-                tr.pending.append(v)
-                if len(tr.pending) >= _CHUNK:
-                    tr.flush()
-        if mm_writes:
-            news = [(buf, t + off, outs[oslot]) for oslot, buf, off in mm_writes]
-            news = [(b, p, np.array(v, copy=True) if _is_view(v) else v) for b, p, v in news]
-            for buf, pos, v in news:
-                if v.shape != buf.shape[1:]:
-                    raise _shape_error(op, "a mit_mot value", t, v.shape, buf.shape[1:])
-                buf[pos] = v
-        if sh_outs:
-            cur = [outs[s] for s in sh_outs]
-            if copy_outs or mm_writes:
-                cur = [
-                    np.array(v, copy=True)
-                    if (copy_outs and isinstance(v, np.ndarray)) or _is_view(v)
-                    else v
-                    for v in cur
-                ]
-        if as_while and bool(outs[-1]):
-            done = t + 1
-            break
+    start = 0
+    driver = _driver() if not (mm_reads or mm_writes or copy_outs) else None
+    if driver is not None and n > 0:
+        if any(tr.shape is None for tr in traced):
+            stop = _py_steps(0, 1)  # the first step gives the nit_sot shapes
+            start = 1
+        else:
+            stop = None
+        if stop is None:
+            helper = _Helper(op, traced)
+            try:
+                done = driver(
+                    thunk,
+                    start,
+                    n,
+                    vals,
+                    seqs,
+                    [(sl, tr.ring, off, tr.R) for sl, tr, off in reads],
+                    [
+                        (
+                            tr.oslot,
+                            tr.ring,
+                            tr.L,
+                            tr.R,
+                            tuple(tr.shape),
+                            tr.pending if tr.full is not None else None,
+                            j,
+                        )
+                        for j, tr in enumerate(traced)
+                    ],
+                    list(zip(sh_slots, sh_outs, strict=True)),
+                    cur,
+                    as_while,
+                    helper,
+                    _CHUNK,
+                )
+            except Exception as exc:
+                if helper.failed_step is None:
+                    raise
+                new = _at_step(exc, -helper.failed_step - 1, op)
+                if new is exc:
+                    raise
+                raise new from exc
+        else:
+            done = stop
+    else:
+        stop = _py_steps(0, n)
+        if stop is not None:
+            done = stop
 
     results: list[Any] = list(mm_bufs)
     for j, tr in enumerate(traced):
