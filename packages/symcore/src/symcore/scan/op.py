@@ -9,8 +9,11 @@ rewrite sets it when only the last results are read.
 Backends: the step graph is ``op.fgraph`` (inner inputs/outputs in the order of
 ``op.info``); ``op.inner_function()`` compiles it once with the active mode (the scan's
 ``mode`` or ``config.mode``) and returns the linker's ``run(values) -> outputs``.
-:meth:`Scan.perform` is the reference loop. A backend may emit the whole loop itself
-(see ``step_layout()``): that is the hook the C backend registers against.
+:meth:`Scan.perform` runs the loop (``symcore.scan.loop.run_scan``): the steps go to a
+backend's compiled loop when one is registered with ``symcore.scan.loop.set_loop_driver``
+(the C backend registers one in ``sym_backend_c.ops.scan``), else to a Python loop. A
+backend that wants to emit the whole loop itself (the step's code inlined) can register an
+implementation for ``Scan`` reading ``op.step_layout()`` (info, storage, inner graph).
 """
 
 from __future__ import annotations
