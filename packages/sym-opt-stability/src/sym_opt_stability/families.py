@@ -178,15 +178,18 @@ def _exp_minus_square(var: Variable) -> Variable | None:
 
 @dataclass
 class Analysis:
-    """What ``analyze`` found: the family part of the product before and after."""
+    """What ``analyze`` found: the family part of the product before and after.
 
-    entries: list[tuple[Variable, int]] = field(default_factory=list)
+    ``lazy`` lists every factor of the rebuilt product with its exponent; atoms that do not
+    exist in the graph yet are callables building them (``realize`` calls them), so an
+    analysis that is not used creates no nodes.
+    """
+
     danger_before: int = 0
     danger_after: int = 0
     cost_before: int = 0
     cost_after: int = 0
     family_factors: int = 0
-    #: Entries, with atoms not built yet (callables), in the order of ``entries``.
     lazy: list = field(default_factory=list)
     #: Sigmoid-family exponents of the result: ``{base: (a, b)}`` for ``S(base)**a *
     #: S(-base)**b`` (pure exponentials included).
@@ -196,7 +199,7 @@ class Analysis:
 
     @property
     def improves(self) -> bool:
-        """Whether rebuilding from ``entries`` is better than the product as it is."""
+        """Whether rebuilding from ``lazy`` is better than the product as it is."""
         return (self.danger_after, self.cost_after) < (self.danger_before, self.cost_before)
 
 
@@ -215,8 +218,7 @@ def analyze(prod: Product, erfcx: Callable[[Variable], Variable] | None = None) 
     """Rewrite the family factors of ``prod`` in stable atoms (see the module docstring).
 
     ``erfcx(x)`` builds the stable scaled complementary error function (the erfc family is
-    skipped without it). ``entries`` lists every factor of the result with its exponent;
-    building nodes is deferred until ``entries`` is read, so analysing is cheap.
+    skipped without it). Nodes are built only by ``realize(analysis)``.
     """
     an = Analysis()
     merged = prod.merged()
