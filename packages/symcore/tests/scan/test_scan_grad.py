@@ -238,10 +238,6 @@ def test_rop_mit_sot_and_nit_sot():
     np.testing.assert_allclose(jb, (up[1] - dn[1]) / (2 * eps), rtol=1e-6)
 
 
-def _hv_mode():
-    return symcore.get_mode("FAST_RUN").excluding("inplace")
-
-
 def test_second_order_through_the_backward_scan():
     x, v = T.dvector("x"), T.dvector("v")
     out, _ = scan(
@@ -249,7 +245,7 @@ def test_second_order_through_the_backward_scan():
     )
     g = symcore.grad((out**2).sum(), x)
     hv = symcore.grad((g * v).sum(), x)
-    f = symcore.function([x, v], hv, mode=_hv_mode())
+    f = symcore.function([x, v], hv)
 
     def cost(xv):
         h, total = 1.0, 0.0
@@ -302,7 +298,7 @@ def test_hessian_of_unknown_length_uses_scan():
     x = T.dvector("x")
     cost = T.sum(x**3) + x[0] * x[1] * x[2]
     H = hessian(cost, x)
-    f = symcore.function([x], H, mode=_hv_mode())
+    f = symcore.function([x], H)
     xv = RNG.standard_normal(3)
     expected = np.diag(6 * xv)
     expected[0, 1] = expected[1, 0] = xv[2]
