@@ -47,9 +47,9 @@ def _numpy_abi() -> str:
 
 
 def module_key(source: str, toolchain: Toolchain) -> str:
-    from symcore.config import config
-
     from importlib.metadata import version as _dist_version
+
+    from symcore.config import config
 
     extra = config.c_key() if hasattr(config, "c_key") else ""
     return cache.make_key(
@@ -63,7 +63,13 @@ def _compile_args(toolchain: Toolchain) -> list[str]:
     extra = [f for f in (getattr(config.gcc, "cxxflags", "") or "").split() if f]
     # -g0: no debug info (Python's own CFLAGS would add -g: ~15% of the compile time).
     # -fwrapv: signed integer overflow wraps, as in NumPy (and as CPython builds extensions).
-    return [*toolchain.cflags, "-g0", "-fwrapv", "-fPIC", "-DNDEBUG", "-D_CFFI_NO_LIMITED_API", *extra]
+    # A call of an undeclared function is an error (with -w it would link, then fail to
+    # load); other warnings are captured and shown only when the build fails.
+    flags = [f for f in toolchain.cflags if f != "-w"]
+    return [
+        *flags, "-g0", "-fwrapv", "-fPIC", "-DNDEBUG", "-D_CFFI_NO_LIMITED_API",
+        "-Werror=implicit-function-declaration", *extra,
+    ]
 
 
 def _direct_build_supported() -> bool:

@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from symcore.graph.fg import FunctionGraph
 from symcore.graph.op import perform_of
 from symcore.link.reference import ReferenceLinker, raise_node_error
@@ -88,20 +89,62 @@ class CLinker:
             return ReferenceLinker(allow_gc=self.allow_gc).make_thunk(fgraph)
         from symcore.config import config
 
+        profile = getattr(fgraph, "profile", None)
+        timed = profile is not None and hasattr(profile, "apply_time")
         gen = generate(
             fgraph,
             openmp=toolchain.openmp,
             omp_min_size=int(getattr(config, "openmp_elemwise_minsize", 200000)),
+            timed=timed,
         )
-        built = build_mod.build(gen.source, toolchain)
+        try:
+            built = build_mod.build(gen.source, toolchain)
+        except build_mod.CCompileError as exc:
+            raise build_mod.CCompileError(_with_user_lines(str(exc), gen)) from None
         _install_pointers(built.module)
-        state = gen.state(tuple(_make_fallback(n) for n in gen.fallback_nodes))
+        times = np.zeros(max(len(gen.order), 1)) if timed else None
+        state = gen.state(tuple(_make_fallback(n) for n in gen.fallback_nodes), times)
         runner = build_mod.make_runner(built.module, state)
         fgraph.linker_report = LinkerReport(
             "c", True, gen.c_nodes, gen.fallback_nodes, built.from_cache, gen.source,
             time.perf_counter() - t0,
         )
+        if timed:
+            return _profiled(runner, gen.order, times, profile)
         return runner
+
+
+def _with_user_lines(message: str, gen) -> str:
+    """``message`` plus the user lines that built the nodes of the kernel that failed."""
+    import re
+
+    from symcore.graph.utils import format_trace
+
+    m = re.search(r"kernel (symc_kernel_\d+)", message)
+    nodes = gen.kernel_nodes.get(m.group(1), []) if m else []
+    if not nodes:
+        return message
+    node = nodes[0]
+    trace = format_trace(getattr(node.tag, "trace", [])) or "  (no trace: config.traceback.limit)"
+    more = f" (and {len(nodes) - 1} identical nodes)" if len(nodes) > 1 else ""
+    return f"{message}\nThe failing code is the C code of {node.op}{more}, built at:\n{trace}"
+
+
+def _profiled(runner, order: list, times: np.ndarray, profile: Any):
+    """``runner`` adding the per-node seconds the C code measured to ``profile``
+    (a ``symcore.compile.profiling.ProfileStats``) after each call."""
+    apply_time, apply_count = profile.apply_time, profile.apply_callcount
+
+    def run(values):
+        try:
+            return runner(values)
+        finally:
+            for node, t in zip(order, times.tolist()):
+                apply_time[node] = apply_time.get(node, 0.0) + t
+                apply_count[node] = apply_count.get(node, 0) + 1
+            times[:] = 0.0
+
+    return run
 
 
 def _install_pointers(module) -> None:

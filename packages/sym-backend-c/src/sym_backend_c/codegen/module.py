@@ -17,14 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from symcore.graph.basic import Apply, Constant, Variable
-from symcore.graph.fg import FunctionGraph
-from symcore.graph.utils import format_trace
-
 from sym_backend_c.codegen.context import NodeContext, npy_typenum
 from sym_backend_c.codegen.registry import lookup
 from sym_backend_c.codegen.runtime import PRELUDE, RUNNER_TEMPLATE
-
+from symcore.graph.basic import Apply, Constant, Variable
+from symcore.graph.fg import FunctionGraph
+from symcore.graph.utils import format_trace
 
 #: Nodes per generated "part" function (see ``generate``).
 PART_NODES = 64
@@ -42,10 +40,16 @@ class GeneratedModule:
     #: depend on where the user built the graph or what the variables are called.
     descs: list[bytes] = field(default_factory=list)
     input_names: list[bytes] = field(default_factory=list)
+    #: the nodes in the order they run
+    order: list[Apply] = field(default_factory=list)
+    #: kernel function name -> the nodes running it
+    kernel_nodes: dict[str, list[Apply]] = field(default_factory=dict)
 
-    def state(self, fallbacks: tuple) -> tuple:
-        """The tuple the runner is bound to (``symc_state`` in the C code)."""
-        return (tuple(self.constants), fallbacks, tuple(self.descs), tuple(self.input_names))
+    def state(self, fallbacks: tuple, times: Any = None) -> tuple:
+        """The tuple the runner is bound to (``symc_state`` in the C code); ``times``: the
+        float64 array of per-node seconds of a ``timed`` module."""
+        base = (tuple(self.constants), fallbacks, tuple(self.descs), tuple(self.input_names))
+        return base if times is None else (*base, times)
 
 
 def _is_tensor(var: Variable) -> bool:
@@ -63,7 +67,16 @@ def _comment(node: Apply) -> str:
     return str(node.op)[:60].replace("*/", "* /").replace("/*", "/ *")
 
 
-def generate(fgraph: FunctionGraph, *, openmp: bool = False, omp_min_size: int = 200000) -> GeneratedModule:
+def generate(
+    fgraph: FunctionGraph,
+    *,
+    openmp: bool = False,
+    omp_min_size: int = 200000,
+    timed: bool = False,
+) -> GeneratedModule:
+    """The C module for ``fgraph``. ``timed``: add each node's run time (seconds) to
+    ``times[k]`` (k: the node's position in ``order``), a float64 array given at run time
+    (for ``profile=True``)."""
     order = fgraph.toposort()
     names: dict[Variable, str] = {}
     owned_set: set[str] = set()
@@ -111,6 +124,7 @@ def generate(fgraph: FunctionGraph, *, openmp: bool = False, omp_min_size: int =
     body: list[str] = []
     kernels: dict[str, str] = {}  # kernel source -> function name (identical nodes share one)
     notes: dict[str, str] = {}  # kernel name -> comment naming the node it was made for
+    kernel_nodes: dict[str, list[Apply]] = {}
     fallback_nodes: list[Apply] = []
     c_nodes: list[Apply] = []
     for step, node in enumerate(order):
@@ -128,12 +142,19 @@ def generate(fgraph: FunctionGraph, *, openmp: bool = False, omp_min_size: int =
         code = _kernel_call(
             node, step, ins, base, desc, support, kernels, notes, openmp, omp_min_size
         )
+        if code is not None:
+            kernel_nodes.setdefault(code.kernel, []).append(node)
         if code is None:
             fb = len(fallback_nodes)
             fallback_nodes.append(node)
             code = _fallback_code(node, ins, outs, fb, desc)
         else:
             c_nodes.append(node)
+        if timed:
+            code = (
+                f"        const double symc_t0 = symc_now();\n    {{\n{code}\n    }}\n"
+                f"        symc_times[{step}] += symc_now() - symc_t0;"
+            )
         block = [f"    /* node {step}: {_comment(node)} */\n    {{\n{code}\n    }}"]
         # release intermediates after their last use
         for v in node.inputs:
@@ -163,12 +184,18 @@ def generate(fgraph: FunctionGraph, *, openmp: bool = False, omp_min_size: int =
     # thousands of nodes compiles in seconds instead of minutes.
     parts: list[str] = []
     part_calls: list[str] = []
+    timing = (
+        "    double* symc_times = (double*)PyArray_DATA((PyArrayObject*)"
+        "PyTuple_GET_ITEM(symc_state, 4));\n"
+        if timed
+        else ""
+    )
     for k in range(0, len(body), PART_NODES):
         fn = f"symc_part_{len(parts)}"
         chunk = "\n".join(body[k : k + PART_NODES])
         parts.append(
             f"static SYMC_GLUE int {fn}(PyObject* symc_args, PyObject* symc_state, PyObject** symc_v) {{\n"
-            f"    SYMC_STATE_NAMES\n{chunk}\n"
+            f"    SYMC_STATE_NAMES\n{timing}{chunk}\n"
             f"    return 0;\nsymc_fail:\n    return -1;\n}}"
         )
         part_calls.append(f"    if ({fn}(symc_args, symc_state, symc_v) < 0) goto symc_fail;")
@@ -189,7 +216,8 @@ def generate(fgraph: FunctionGraph, *, openmp: bool = False, omp_min_size: int =
     ])
     names_in = [str(v).encode("utf-8", "replace") for v in fgraph.inputs]
     return GeneratedModule(
-        source, constants, fallback_nodes, c_nodes, list(support), descs, names_in
+        source, constants, fallback_nodes, c_nodes, list(support), descs, names_in, order,
+        kernel_nodes,
     )
 
 
@@ -262,8 +290,21 @@ def _kernel_call(
         kernels[fn_body] = name
         notes[name] = f"/* kernel {name}: {_comment(node)} (node {step} and identical nodes) */"
     if ins:
-        return (
+        code = (
             f"        PyObject* const k_in[{len(ins)}] = {{{', '.join(ins)}}};\n"
             f"        if ({name}(k_in, symc_v + {base}, {desc}) < 0) goto symc_fail;"
         )
-    return f"        if ({name}(NULL, symc_v + {base}, {desc}) < 0) goto symc_fail;"
+    else:
+        code = f"        if ({name}(NULL, symc_v + {base}, {desc}) < 0) goto symc_fail;"
+    return _KernelCall(code, name)
+
+
+class _KernelCall(str):
+    """The C code calling a kernel, and the kernel's name (``.kernel``)."""
+
+    kernel: str
+
+    def __new__(cls, code: str, kernel: str) -> _KernelCall:
+        obj = super().__new__(cls, code)
+        obj.kernel = kernel
+        return obj

@@ -169,6 +169,15 @@ class ProfileStats:
         p(f"    Rewriting time: {self.rewrite_time:.6e}s")
         p(f"    Linker time (make_thunk): {self.linker_time:.6e}s")
         p(f"  Nodes in the compiled graph: {len(self.nodes)}")
+        report = getattr(self.fgraph, "linker_report", None)  # set by compiling backends
+        if report is not None:
+            fell_back = list(getattr(report, "fallback_nodes", ()))
+            p(
+                f"  Backend: {report.backend}: {len(getattr(report, 'c_nodes', ()))} nodes "
+                f"compiled, {len(fell_back)} run their Python perform (fallback)"
+            )
+            for node in fell_back:
+                p(f"    fallback: {node}")
         if self.rewriter_profile:
             p("  Rewrite phases (seconds):")
             for name, t in self.rewriter_profile:
