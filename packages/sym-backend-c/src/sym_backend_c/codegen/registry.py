@@ -8,7 +8,7 @@ Lookup follows the Op class's MRO, so an implementation for a base class serves 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sym_backend_c.codegen.context import NodeContext
 
