@@ -8,13 +8,11 @@ import itertools
 
 import numpy as np
 import pytest
-
 import symcore.tensor as T
-from symcore.config import change_flags
-from symcore.graph.fg import FunctionGraph
-
 from sym_backend_c.linker import CLinker
 from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
+from symcore.config import change_flags
+from symcore.graph.fg import FunctionGraph
 
 try:
     get_toolchain()
@@ -69,8 +67,16 @@ def tol(dtype):
 
 @pytest.mark.parametrize(
     "dx, dy",
-    [("float64", "float64"), ("float32", "float32"), ("float32", "float64"), ("int32", "float64"),
-     ("int64", "int64"), ("int8", "int16"), ("uint8", "int8"), ("bool", "bool")],
+    [
+        ("float64", "float64"),
+        ("float32", "float32"),
+        ("float32", "float64"),
+        ("int32", "float64"),
+        ("int64", "int64"),
+        ("int8", "int16"),
+        ("uint8", "int8"),
+        ("bool", "bool"),
+    ],
 )
 def test_dot_all_ranks_and_layouts(dx, dy):
     x2, x1 = T.tensor(dx, (False, False), name="x2"), T.tensor(dx, (False,), name="x1")
@@ -79,8 +85,12 @@ def test_dot_all_ranks_and_layouts(dx, dy):
     run = compile_c([x2, x1, y2, y1], outs)
     for m, k, n in [(3, 4, 5), (1, 1, 1), (0, 3, 2), (3, 0, 2), (2, 3, 0), (17, 33, 9)]:
         a, v, b, u = sample(dx, (m, k)), sample(dx, (k,)), sample(dy, (k, n)), sample(dy, (k,))
-        for a_, v_, b_, u_ in zip(matrix_layouts(a), itertools.cycle(vector_layouts(v)), matrix_layouts(b),
-                                  itertools.cycle(vector_layouts(u))):
+        for a_, v_, b_, u_ in zip(
+            matrix_layouts(a),
+            itertools.cycle(vector_layouts(v)),
+            matrix_layouts(b),
+            itertools.cycle(vector_layouts(u)),
+        ):
             got = run([a_, v_, b_, u_])
             expected = [np.dot(a_, b_), np.dot(a_, u_), np.dot(v_, b_), np.asarray(np.dot(v_, u_))]
             for g, e, o in zip(got, expected, outs, strict=True):
@@ -115,7 +125,9 @@ def test_dot_nan_and_inf_propagate():
 def test_dot_shape_mismatch_raises_value_error_naming_shapes():
     x, y = T.fmatrix("x"), T.fmatrix("y")
     run = compile_c([x, y], [T.dot(x, y)])
-    with pytest.raises(ValueError, match=r"(?s)Dot.*\(2, 3\) \(float32\) and \(4, 2\) \(float32\) are not aligned"):
+    with pytest.raises(
+        ValueError, match=r"(?s)Dot.*\(2, 3\) \(float32\) and \(4, 2\) \(float32\) are not aligned"
+    ):
         run([sample("float32", (2, 3)), sample("float32", (4, 2))])
     xi, yi = T.lvector("xi"), T.lvector("yi")
     run = compile_c([xi, yi], [T.dot(xi, yi)])
@@ -169,13 +181,29 @@ def test_gemm_gemv_ger_dot22(dtype, inplace):
         for alpha, beta in [(1.5, 0.0), (2.0, -1.0), (0.0, 1.0)]:
             for layout in (lambda q: q, np.asfortranarray, lambda q: q[::-1]):
                 bz, bx, by, bA = (sample(dtype, s) for s in ((m, n), (m, k), (k, n), (m, n)))
-                bv, uu, ww, gx = sample(dtype, (m,)), sample(dtype, (k,)), sample(dtype, (n,)), sample(dtype, (m,))
+                bv, uu, ww, gx = (
+                    sample(dtype, (m,)),
+                    sample(dtype, (k,)),
+                    sample(dtype, (n,)),
+                    sample(dtype, (m,)),
+                )
                 if beta == 0:  # the accumulators are never read: NaN there must not leak
                     bz, bv = np.full_like(bz, np.nan), np.full_like(bv, np.nan)
                 zz, xx, yy, AA, vv = layout(bz), layout(bx), layout(by), layout(bA), bv[::-1]
                 a, b = np.asarray(alpha, dtype), np.asarray(beta, dtype)
                 # accumulators: fresh arrays with the same layout (in-place Ops overwrite them)
-                args = [layout(bz.copy()), xx, yy, layout(bA.copy()), bv.copy()[::-1], uu, ww, a, b, gx]
+                args = [
+                    layout(bz.copy()),
+                    xx,
+                    yy,
+                    layout(bA.copy()),
+                    bv.copy()[::-1],
+                    uu,
+                    ww,
+                    a,
+                    b,
+                    gx,
+                ]
                 zero = np.zeros(1, dtype)[0]
                 expected = [
                     (beta * zz if beta else zero) + alpha * (xx.astype("float64") @ yy),
@@ -201,7 +229,10 @@ def test_blas_ops_shape_errors_and_complex_fallback():
     x, y, z = T.dmatrices("x", "y", "z")
     a = T.dscalar("a")
     run = compile_c([x, y], [Dot22()(x, y)])
-    with pytest.raises(ValueError, match=r"(?s)Dot22: shapes \(2, 3\) and \(2, 3\) are not aligned \(dtype float64\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)Dot22: shapes \(2, 3\) and \(2, 3\) are not aligned \(dtype float64\)",
+    ):
         run([np.zeros((2, 3)), np.zeros((2, 3))])
     run = compile_c([z, a, x, y], [Gemm(False)(z, a, x, y, a)])
     with pytest.raises(ValueError, match=r"shapes z \(2, 2\), x \(2, 3\), y \(3, 4\) do not fit"):

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import symcore.tensor as T
+from sym_backend_c.linker import CLinker
+from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
 from symcore.config import change_flags
 from symcore.graph.fg import FunctionGraph
 from symcore.tensor.nnet.crossentropy import (
@@ -15,9 +16,6 @@ from symcore.tensor.nnet.crossentropy import (
     crossentropy_softmax_argmax_1hot_with_bias,
 )
 from symcore.tensor.nnet.softmax_ops import LogSoftmax, Softmax, SoftmaxGrad
-
-from sym_backend_c.linker import CLinker
-from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
 
 try:
     get_toolchain()
@@ -82,7 +80,7 @@ def test_softmax_family_all_axes(dtype):
         gv = RNG.standard_normal(shape).astype(dtype)
         for av in [a, a[::-1, :, ::-1], np.asfortranarray(a)]:
             got = run([av, gv])
-            for (out, fn), res in zip(cases, got, strict=True):
+            for (_, fn), res in zip(cases, got, strict=True):
                 expected = fn(av.astype("float64"), gv.astype("float64"))
                 assert res.dtype == np.dtype(dtype) and res.shape == expected.shape
                 np.testing.assert_allclose(res, expected, **tol(dtype))
@@ -98,7 +96,9 @@ def _np_softmax_grad(dy, sm, axis):
 def test_softmax_is_stable_and_handles_non_finite_values():
     x = T.dmatrix("x")
     run = compile_c([x], [Softmax(-1)(x), LogSoftmax(-1)(x), Softmax(0)(x)])
-    a = np.array([[1000.0, 0.0, -1000.0], [np.inf, 1.0, 2.0], [-np.inf, -np.inf, 0.0], [np.nan, 1.0, 2.0]])
+    a = np.array(
+        [[1000.0, 0.0, -1000.0], [np.inf, 1.0, 2.0], [-np.inf, -np.inf, 0.0], [np.nan, 1.0, 2.0]]
+    )
     got = run([a])
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         expected = [np_softmax(a, -1), np_log_softmax(a, -1), np_softmax(a, 0)]
@@ -130,7 +130,10 @@ def test_crossentropy_ops(dtype):
     p = T.tensor(dtype, (False, False), name="p")
     b = T.tensor(dtype, (False,), name="b")
     y = T.ivector("y")
-    outs = [crossentropy_categorical_1hot(p, y), *crossentropy_softmax_argmax_1hot_with_bias(p, b, y)]
+    outs = [
+        crossentropy_categorical_1hot(p, y),
+        *crossentropy_softmax_argmax_1hot_with_bias(p, b, y),
+    ]
     run = compile_c([p, b, y], outs)
     for rows, cols in [(4, 5), (1, 1), (0, 3)]:
         pv = RNG.random((rows, cols)).astype(dtype) + 0.1
@@ -140,8 +143,12 @@ def test_crossentropy_ops(dtype):
                 got = run([pp, bv, yv])
                 z = pp.astype("float64") + bv
                 logsm = np_log_softmax(z, 1) if rows else z
-                expected = [-np.log(pp[np.arange(rows), yv].astype("float64")),
-                            -logsm[np.arange(rows), yv], np.exp(logsm), np.argmax(z, axis=1)]
+                expected = [
+                    -np.log(pp[np.arange(rows), yv].astype("float64")),
+                    -logsm[np.arange(rows), yv],
+                    np.exp(logsm),
+                    np.argmax(z, axis=1),
+                ]
                 for g, e in zip(got, expected, strict=True):
                     assert g.shape == e.shape
                     np.testing.assert_allclose(g, e, **tol(dtype))
@@ -149,7 +156,9 @@ def test_crossentropy_ops(dtype):
     pv = np.full((2, 3), 0.5, dtype)
     with pytest.raises(IndexError, match="label 3 is out of bounds for 3 classes"):
         run([pv, np.zeros(3, dtype), np.array([0, 3], "int32")])
-    with pytest.raises(ValueError, match=r"bias of shape \(2,\) does not match x of shape \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"bias of shape \(2,\) does not match x of shape \(2, 3\)"
+    ):
         run([pv, np.zeros(2, dtype), np.array([0, 1], "int32")])
     with pytest.raises(ValueError, match="labels of shape"):
         run([pv, np.zeros(3, dtype), np.array([0], "int32")])

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import symcore.scalar as ps
 import symcore.tensor as T
+from sym_backend_c.linker import CLinker
+from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
 from symcore.config import change_flags
 from symcore.graph.fg import FunctionGraph
 from symcore.link.reference import ReferenceLinker
 from symcore.tensor.reduction import CAReduce, ProdWithoutZeros, Sum
-
-from sym_backend_c.linker import CLinker
-from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
 
 try:
     get_toolchain()
@@ -70,8 +68,12 @@ def assert_same(out, expected, dtype_kind):
     assert out.dtype == expected.dtype
     assert out.shape == expected.shape
     if dtype_kind == "f":
-        np.testing.assert_allclose(out, expected, rtol=1e-5 if out.dtype == np.float32 else 1e-10,
-                                   atol=1e-4 if out.dtype == np.float32 else 1e-10)
+        np.testing.assert_allclose(
+            out,
+            expected,
+            rtol=1e-5 if out.dtype == np.float32 else 1e-10,
+            atol=1e-4 if out.dtype == np.float32 else 1e-10,
+        )
     else:
         np.testing.assert_array_equal(out, expected)
 
@@ -83,7 +85,10 @@ def _cases(x):
         (T.sum(x), lambda a: np.sum(a, dtype=_np_sum_dtype(a.dtype))),
         (T.sum(x, axis=0), lambda a: np.sum(a, axis=0, dtype=_np_sum_dtype(a.dtype))),
         (T.sum(x, axis=(0, 2)), lambda a: np.sum(a, axis=(0, 2), dtype=_np_sum_dtype(a.dtype))),
-        (T.sum(x, axis=-1, keepdims=True), lambda a: np.sum(a, axis=-1, keepdims=True, dtype=_np_sum_dtype(a.dtype))),
+        (
+            T.sum(x, axis=-1, keepdims=True),
+            lambda a: np.sum(a, axis=-1, keepdims=True, dtype=_np_sum_dtype(a.dtype)),
+        ),
         (T.prod(x, axis=1), lambda a: np.prod(a, axis=1, dtype=_np_sum_dtype(a.dtype))),
         (T.max(x, axis=1), lambda a: np.max(a, axis=1)),
         (T.min(x, axis=(1, 2), keepdims=True), lambda a: np.min(a, axis=(1, 2), keepdims=True)),
@@ -93,8 +98,10 @@ def _cases(x):
         (T.argmax(x, axis=1), lambda a: np.argmax(a, axis=1)),
         (T.argmin(x, axis=-1), lambda a: np.argmin(a, axis=-1)),
         (T.argmax(x), lambda a: np.argmax(a)),
-        (T.argmin(x, axis=(0, 2)),
-         lambda a: np.argmin(np.moveaxis(a, 1, 0).reshape(a.shape[1], -1), axis=1)),
+        (
+            T.argmin(x, axis=(0, 2)),
+            lambda a: np.argmin(np.moveaxis(a, 1, 0).reshape(a.shape[1], -1), axis=1),
+        ),
         (T.max_and_argmax(x, axis=2)[0], lambda a: np.max(a, axis=2)),
         (T.max_and_argmax(x, axis=2)[1], lambda a: np.argmax(a, axis=2)),
         (T.sum(x, axis=(), dtype="float64") if nd else T.sum(x), lambda a: a.astype("float64")),
@@ -132,7 +139,13 @@ def test_empty_inputs(dtype):
     run_id = compile_c([x], identities)
     a = np.zeros((0, 3), dtype)
     outs = run_id([a])
-    expected = [np.sum(a, axis=0), np.prod(a, axis=1), np.any(a, axis=1), np.all(a, axis=0), np.sum(a)]
+    expected = [
+        np.sum(a, axis=0),
+        np.prod(a, axis=1),
+        np.any(a, axis=1),
+        np.all(a, axis=0),
+        np.sum(a),
+    ]
     for got, exp in zip(outs, expected, strict=True):
         assert got.shape == exp.shape
         np.testing.assert_array_equal(got, exp)
@@ -152,15 +165,37 @@ def test_empty_inputs(dtype):
 
 def test_nan_propagation_and_first_index():
     x = T.dmatrix("x")
-    outs = [T.max(x, axis=1), T.min(x, axis=1), T.argmax(x, axis=1), T.argmin(x, axis=1),
-            *T.max_and_argmax(x, axis=0), T.max(x), T.argmax(x)]
+    outs = [
+        T.max(x, axis=1),
+        T.min(x, axis=1),
+        T.argmax(x, axis=1),
+        T.argmin(x, axis=1),
+        *T.max_and_argmax(x, axis=0),
+        T.max(x),
+        T.argmax(x),
+    ]
     run = compile_c([x], outs)
-    a = np.array([[1.0, np.nan, 3.0, np.nan], [2.0, 2.0, 1.0, 1.0], [-np.inf, -np.inf, -np.inf, -np.inf],
-                  [np.inf, 5.0, np.inf, -np.inf], [0.0, 7.0, 7.0, np.nan]])
+    a = np.array(
+        [
+            [1.0, np.nan, 3.0, np.nan],
+            [2.0, 2.0, 1.0, 1.0],
+            [-np.inf, -np.inf, -np.inf, -np.inf],
+            [np.inf, 5.0, np.inf, -np.inf],
+            [0.0, 7.0, 7.0, np.nan],
+        ]
+    )
     for v in layouts(a):
         got = run([v])
-        expected = [np.max(v, 1), np.min(v, 1), np.argmax(v, 1), np.argmin(v, 1), np.max(v, 0),
-                    np.argmax(v, 0), np.max(v), np.argmax(v)]
+        expected = [
+            np.max(v, 1),
+            np.min(v, 1),
+            np.argmax(v, 1),
+            np.argmin(v, 1),
+            np.max(v, 0),
+            np.argmax(v, 0),
+            np.max(v),
+            np.argmax(v),
+        ]
         for g, e in zip(got, expected, strict=True):
             np.testing.assert_array_equal(g, e)
 
@@ -169,9 +204,18 @@ def test_sum_dtype_and_acc_dtype():
     x8 = T.bvector("x8")
     xf = T.fvector("xf")
     xb = T.vector("xb", dtype="bool")
-    outs = [T.sum(x8), T.sum(x8, dtype="int8"), T.prod(x8, dtype="int16"), T.sum(xf),
-            T.sum(xf, acc_dtype="float32"), T.sum(xf, dtype="float64"), T.sum(xb), T.sum(xb, dtype="bool"),
-            T.prod(xb, dtype="bool"), T.sum(x8, dtype="float32")]
+    outs = [
+        T.sum(x8),
+        T.sum(x8, dtype="int8"),
+        T.prod(x8, dtype="int16"),
+        T.sum(xf),
+        T.sum(xf, acc_dtype="float32"),
+        T.sum(xf, dtype="float64"),
+        T.sum(xb),
+        T.sum(xb, dtype="bool"),
+        T.prod(xb, dtype="bool"),
+        T.sum(x8, dtype="float32"),
+    ]
     run = compile_c([x8, xf, xb], outs)
     a8 = np.array([100, 100, 100, -7, 3], "int8")
     af = (RNG.standard_normal(1001) * 1e4).astype("float32")
@@ -205,16 +249,30 @@ def test_integer_sum_and_prod_wrap_like_numpy():
 def test_generic_careduce_and_prod_without_zeros():
     x = T.imatrix("x")
     xf = T.dmatrix("xf")
-    outs = [CAReduce(ps.add, axis=(0,))(x), CAReduce(ps.maximum, axis=(1,))(x), CAReduce(ps.or_, axis=(0,))(x),
-            CAReduce(ps.and_, axis=(1,))(x), CAReduce(ps.xor, axis=None)(x), ProdWithoutZeros(axis=(1,))(xf),
-            ProdWithoutZeros(axis=())(xf), Sum(axis=(0, 1), dtype="int32")(x)]
+    outs = [
+        CAReduce(ps.add, axis=(0,))(x),
+        CAReduce(ps.maximum, axis=(1,))(x),
+        CAReduce(ps.or_, axis=(0,))(x),
+        CAReduce(ps.and_, axis=(1,))(x),
+        CAReduce(ps.xor, axis=None)(x),
+        ProdWithoutZeros(axis=(1,))(xf),
+        ProdWithoutZeros(axis=())(xf),
+        Sum(axis=(0, 1), dtype="int32")(x),
+    ]
     run = compile_c([x, xf], outs)
     a = RNG.integers(-100, 100, (4, 6)).astype("int32")
     af = RNG.integers(-3, 3, (4, 6)).astype("float64")
     got = run([a, af])
-    expected = [np.add.reduce(a, axis=0, dtype="int32"), np.max(a, axis=1), np.bitwise_or.reduce(a, axis=0),
-                np.bitwise_and.reduce(a, axis=1), np.bitwise_xor.reduce(a.ravel()),
-                np.prod(np.where(af == 0, 1, af), axis=1), af, np.sum(a, dtype="int64").astype("int32")]
+    expected = [
+        np.add.reduce(a, axis=0, dtype="int32"),
+        np.max(a, axis=1),
+        np.bitwise_or.reduce(a, axis=0),
+        np.bitwise_and.reduce(a, axis=1),
+        np.bitwise_xor.reduce(a.ravel()),
+        np.prod(np.where(af == 0, 1, af), axis=1),
+        af,
+        np.sum(a, dtype="int64").astype("int32"),
+    ]
     for g, e in zip(got, expected, strict=True):
         assert g.dtype == e.dtype
         np.testing.assert_array_equal(g, e)
@@ -238,8 +296,16 @@ def test_zero_d_and_no_axis_reductions_copy():
 def test_large_inputs_take_the_parallel_paths(openmp):
     x = T.dmatrix("x")
     xi = T.imatrix("xi")
-    outs = [T.sum(x), T.sum(x, axis=0), T.sum(x, axis=1), T.max(x, axis=1), T.argmax(x, axis=0),
-            T.argmin(x, axis=1), T.sum(xi), T.any(xi, axis=0)]
+    outs = [
+        T.sum(x),
+        T.sum(x, axis=0),
+        T.sum(x, axis=1),
+        T.max(x, axis=1),
+        T.argmax(x, axis=0),
+        T.argmin(x, axis=1),
+        T.sum(xi),
+        T.any(xi, axis=0),
+    ]
     with change_flags(openmp=openmp):
         run = compile_c([x, xi], outs)
     a = RNG.standard_normal((700, 500))

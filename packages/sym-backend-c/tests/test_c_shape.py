@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import symcore.tensor as T
+from sym_backend_c.linker import CLinker
+from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
 from symcore.config import change_flags
 from symcore.graph.fg import FunctionGraph
 from symcore.tensor.shape import MakeVector, Rebroadcast, Reshape, Shape_i, SpecifyShape
-
-from sym_backend_c.linker import CLinker
-from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
 
 try:
     get_toolchain()
@@ -38,7 +36,10 @@ def compile_c(inputs, outputs):
 def test_shape_shape_i_make_vector():
     x = T.ftensor3("x")
     a, b = T.lscalar("a"), T.bscalar("b")
-    run = compile_c([x, a, b], [T.shape(x), Shape_i(2)(x), MakeVector("int64")(a, b, a), MakeVector("float64")(b)])
+    run = compile_c(
+        [x, a, b],
+        [T.shape(x), Shape_i(2)(x), MakeVector("int64")(a, b, a), MakeVector("float64")(b)],
+    )
     for xv in [np.zeros((2, 3, 4), "float32"), np.zeros((0, 5, 1), "float32")[:, ::-1]]:
         got = run([xv, np.array(7), np.array(-3, "int8")])
         assert got[0].dtype == np.int64 and list(got[0]) == list(xv.shape)
@@ -59,10 +60,18 @@ def test_reshape_values_views_and_copies():
     x = T.dtensor3("x")
     s2 = T.bvector("s2")
     s3 = T.lvector("s3")
-    run = compile_c([x, s2, s3], [Reshape(2)(x, s2), Reshape(3)(x, s3), x.reshape((-1,)), x.reshape((2, -1, 3))])
+    run = compile_c(
+        [x, s2, s3], [Reshape(2)(x, s2), Reshape(3)(x, s3), x.reshape((-1,)), x.reshape((2, -1, 3))]
+    )
     a = np.arange(24.0).reshape(2, 3, 4)
     for xv in [a, a.transpose(0, 2, 1).copy().transpose(0, 2, 1), a[:, ::-1]]:
-        got = run([xv, np.array([4, -1], "int8"), np.array([3, 2, 4]), ])
+        got = run(
+            [
+                xv,
+                np.array([4, -1], "int8"),
+                np.array([3, 2, 4]),
+            ]
+        )
         expected = [xv.reshape(4, -1), xv.reshape(3, 2, 4), xv.reshape(-1), xv.reshape(2, -1, 3)]
         for g, e in zip(got, expected, strict=True):
             assert g.shape == e.shape and g.dtype == e.dtype
@@ -76,12 +85,14 @@ def test_reshape_values_views_and_copies():
 
 @pytest.mark.parametrize(
     "shape, message",
-    [([5, -1], r"cannot reshape an array of shape \(2, 3, 4\) \(size 24\) into shape \(5, -1\)"),
-     ([-1, -1], r"invalid target shape \(-1, -1\)"),
-     ([-2, 12], r"invalid target shape \(-2, 12\)"),
-     ([0, -1], r"cannot reshape .* into shape \(0, -1\)"),
-     ([4, 5], r"cannot reshape an array of shape \(2, 3, 4\) \(size 24\) into shape \(4, 5\)"),
-     ([24], r"the shape argument \(24,\) has length 1, expected 2")],
+    [
+        ([5, -1], r"cannot reshape an array of shape \(2, 3, 4\) \(size 24\) into shape \(5, -1\)"),
+        ([-1, -1], r"invalid target shape \(-1, -1\)"),
+        ([-2, 12], r"invalid target shape \(-2, 12\)"),
+        ([0, -1], r"cannot reshape .* into shape \(0, -1\)"),
+        ([4, 5], r"cannot reshape an array of shape \(2, 3, 4\) \(size 24\) into shape \(4, 5\)"),
+        ([24], r"the shape argument \(24,\) has length 1, expected 2"),
+    ],
 )
 def test_reshape_errors_name_the_op_and_shapes(shape, message):
     x = T.dtensor3("x")
@@ -100,7 +111,10 @@ def test_specify_shape_and_rebroadcast_return_the_input_after_checking():
     got = run([xv, np.array([2, 3], "int32"), np.full((1, 4), 2.0)])
     np.testing.assert_array_equal(got[0], xv)
     np.testing.assert_array_equal(got[1], np.full((1, 4), 3.0))
-    with pytest.raises(ValueError, match=r"(?s)SpecifyShape: the input has shape \(2, 3\).*specified shape is \(3, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)SpecifyShape: the input has shape \(2, 3\).*specified shape is \(3, 2\)",
+    ):
         run([xv, np.array([3, 2], "int32"), np.ones((1, 4))])
     with pytest.raises(ValueError, match=r"specified shape is \(2, 3, 1\)"):
         run([xv, np.array([2, 3, 1], "int32"), np.ones((1, 4))])

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import symcore.tensor as T
+from sym_backend_c.linker import CLinker
+from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
 from symcore.config import change_flags
 from symcore.graph.fg import FunctionGraph
 from symcore.tensor.subtensor import IncSubtensor
 from symcore.tensor.subtensor_advanced import AdvancedIncSubtensor1, advanced_subtensor1
-
-from sym_backend_c.linker import CLinker
-from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
 
 try:
     get_toolchain()
@@ -54,7 +52,7 @@ def layouts(a):
     yield np.repeat(a, 2, axis=2)[:, :, ::2]
 
 
-I, J, K = T.lscalars("i", "j", "k")
+I, J, K = T.lscalars("i", "j", "k")  # noqa: E741
 B = T.bscalar("b")
 
 
@@ -85,8 +83,17 @@ def test_subtensor_views_match_numpy():
     singles = [compile_c([x, I, J, K, B], [c]) for c, _ in cases]
     base = sample("float64", (4, 5, 6))
     for a in [*layouts(base), np.zeros((4, 0, 6))]:
-        for i, j, k, b in [(0, 2, 1, 0), (-1, -3, 2, -2), (3, 10, -1, 3), (-4, 0, -2, 1), (1, 5, 6, -6),
-                           (4, 2, 1, 0), (0, 2, 0, 0), (0, 1, 1, 9), (-9, 1, 1, 0)]:
+        for i, j, k, b in [
+            (0, 2, 1, 0),
+            (-1, -3, 2, -2),
+            (3, 10, -1, 3),
+            (-4, 0, -2, 1),
+            (1, 5, 6, -6),
+            (4, 2, 1, 0),
+            (0, 2, 0, 0),
+            (0, 1, 1, 9),
+            (-9, 1, 1, 0),
+        ]:
             args = [a, np.array(i), np.array(j), np.array(k), np.array(b, "int8")]
             expected = [_numpy_or_error(fn, a, i, j, k, b) for _, fn in cases]
             if not any(isinstance(e, Exception) for e in expected):
@@ -107,7 +114,10 @@ def test_subtensor_views_match_numpy():
 def test_subtensor_error_messages():
     x = T.dmatrix("x")
     run = compile_c([x, I, K], [x[I, ::K]])
-    with pytest.raises(IndexError, match=r"(?s)Subtensor.*index 7 is out of bounds for axis 0 with size 3.*\(3, 4\)"):
+    with pytest.raises(
+        IndexError,
+        match=r"(?s)Subtensor.*index 7 is out of bounds for axis 0 with size 3.*\(3, 4\)",
+    ):
         run([np.zeros((3, 4)), np.array(7), np.array(1)])
     with pytest.raises(IndexError, match="index -4 is out of bounds"):
         run([np.zeros((3, 4)), np.array(-4), np.array(1)])
@@ -117,8 +127,14 @@ def test_subtensor_error_messages():
 
 @pytest.mark.parametrize(
     "xdt, ydt",
-    [("float64", "float64"), ("float32", "float64"), ("int32", "int8"), ("int8", "int64"), ("bool", "bool"),
-     ("float64", "int32")],
+    [
+        ("float64", "float64"),
+        ("float32", "float64"),
+        ("int32", "int8"),
+        ("int8", "int64"),
+        ("bool", "bool"),
+        ("float64", "int32"),
+    ],
 )
 def test_inc_and_set_subtensor(xdt, ydt):
     x = T.tensor(xdt, (False,) * 3, name="x")
@@ -126,10 +142,24 @@ def test_inc_and_set_subtensor(xdt, ydt):
     cases = [
         (T.set_subtensor(x[I], y2), lambda a, v2, v1, v0, i, j, k: _setitem(a, (i,), v2, False)),
         (T.inc_subtensor(x[I], y2), lambda a, v2, v1, v0, i, j, k: _setitem(a, (i,), v2, True)),
-        (T.inc_subtensor(x[:, I:J], y1), lambda a, v2, v1, v0, i, j, k: _setitem(a, (slice(None), slice(i, j)), v1, True)),
-        (T.set_subtensor(x[::-1, 1, ::K], y0), lambda a, v2, v1, v0, i, j, k: _setitem(a, (slice(None, None, -1), 1, slice(None, None, k)), v0, False)),
-        (T.inc_subtensor(x[I, J, K], y0), lambda a, v2, v1, v0, i, j, k: _setitem(a, (i, j, k), v0, True)),
-        (T.set_subtensor(x[None, 1:, I], y2), lambda a, v2, v1, v0, i, j, k: _setitem(a, (None, slice(1, None), i), v2, False)),
+        (
+            T.inc_subtensor(x[:, I:J], y1),
+            lambda a, v2, v1, v0, i, j, k: _setitem(a, (slice(None), slice(i, j)), v1, True),
+        ),
+        (
+            T.set_subtensor(x[::-1, 1, ::K], y0),
+            lambda a, v2, v1, v0, i, j, k: _setitem(
+                a, (slice(None, None, -1), 1, slice(None, None, k)), v0, False
+            ),
+        ),
+        (
+            T.inc_subtensor(x[I, J, K], y0),
+            lambda a, v2, v1, v0, i, j, k: _setitem(a, (i, j, k), v0, True),
+        ),
+        (
+            T.set_subtensor(x[None, 1:, I], y2),
+            lambda a, v2, v1, v0, i, j, k: _setitem(a, (None, slice(1, None), i), v2, False),
+        ),
     ]
     ins = [x, y2, y1, y0, I, J, K]
     run = compile_c(ins, [c for c, _ in cases])
@@ -187,15 +217,24 @@ def test_inplace_inc_subtensor_writes_into_x_and_handles_an_aliased_value():
     np.testing.assert_array_equal(out, expected)
     assert np.shares_memory(out, m)
     np.testing.assert_array_equal(m, expected)
-    run_set = compile_c([x, I], [IncSubtensor(idx, inplace=True, set_instead_of_inc=True)(x, x[:-1, ::-1], I)])
+    run_set = compile_c(
+        [x, I], [IncSubtensor(idx, inplace=True, set_instead_of_inc=True)(x, x[:-1, ::-1], I)]
+    )
     m = np.arange(12.0).reshape(4, 3)
     expected = m.copy()
     expected[1:] = m[:-1, ::-1].copy()
     np.testing.assert_array_equal(run_set([m, np.array(1)])[0], expected)
 
 
-@pytest.mark.parametrize("xdt, ydt, idt", [("float64", "float64", "int64"), ("float32", "float64", "int32"),
-                                           ("int32", "int8", "uint8"), ("bool", "bool", "int8")])
+@pytest.mark.parametrize(
+    "xdt, ydt, idt",
+    [
+        ("float64", "float64", "int64"),
+        ("float32", "float64", "int32"),
+        ("int32", "int8", "uint8"),
+        ("bool", "bool", "int8"),
+    ],
+)
 def test_advanced_subtensor1_and_inc(xdt, ydt, idt):
     x3, x1 = T.tensor(xdt, (False,) * 3, name="x3"), T.tensor(xdt, (False,), name="x1")
     ilist = T.tensor(idt, (False,), name="ilist")
@@ -204,9 +243,15 @@ def test_advanced_subtensor1_and_inc(xdt, ydt, idt):
         (advanced_subtensor1(x3, ilist), lambda a3, a1, i, v3, v2, v0: a3[i]),
         (advanced_subtensor1(x1, ilist), lambda a3, a1, i, v3, v2, v0: a1[i]),
         (AdvancedIncSubtensor1()(x3, y3, ilist), lambda a3, a1, i, v3, v2, v0: _add_at(a3, i, v3)),
-        (AdvancedIncSubtensor1(set_instead_of_inc=True)(x3, y3, ilist), lambda a3, a1, i, v3, v2, v0: _set_at(a3, i, v3)),
+        (
+            AdvancedIncSubtensor1(set_instead_of_inc=True)(x3, y3, ilist),
+            lambda a3, a1, i, v3, v2, v0: _set_at(a3, i, v3),
+        ),
         (AdvancedIncSubtensor1()(x3, y2, ilist), lambda a3, a1, i, v3, v2, v0: _add_at(a3, i, v2)),
-        (AdvancedIncSubtensor1(set_instead_of_inc=True)(x1, y0, ilist), lambda a3, a1, i, v3, v2, v0: _set_at(a1, i, v0)),
+        (
+            AdvancedIncSubtensor1(set_instead_of_inc=True)(x1, y0, ilist),
+            lambda a3, a1, i, v3, v2, v0: _set_at(a1, i, v0),
+        ),
         (AdvancedIncSubtensor1()(x1, y0, ilist), lambda a3, a1, i, v3, v2, v0: _add_at(a1, i, v0)),
     ]
     ins = [x3, x1, ilist, y3, y2, y0]
@@ -220,7 +265,11 @@ def test_advanced_subtensor1_and_inc(xdt, ydt, idt):
                 continue
             i = np.array(iv, dtype=idt)
             for v3s in [(len(iv), 3, 4), (1, 3, 4), (len(iv), 1, 4), (2, 3, 4)]:
-                v3, v2, v0 = sample(ydt, v3s), sample(ydt, (3, 1) if len(iv) % 2 else (3, 4)), sample(ydt, ())
+                v3, v2, v0 = (
+                    sample(ydt, v3s),
+                    sample(ydt, (3, 1) if len(iv) % 2 else (3, 4)),
+                    sample(ydt, ()),
+                )
                 args = [a3, a1, i, v3, v2, v0]
                 expected = [_numpy_or_error(fn, *args) for _, fn in cases]
                 if not any(isinstance(e, Exception) for e in expected):
@@ -255,7 +304,9 @@ def test_advanced_index_errors_and_inplace_alias():
     x = T.dmatrix("x")
     ilist = T.lvector("ilist")
     run = compile_c([x, ilist], [advanced_subtensor1(x, ilist)])
-    with pytest.raises(IndexError, match=r"(?s)AdvancedSubtensor1.*index 4 is out of bounds for axis 0 with size 4"):
+    with pytest.raises(
+        IndexError, match=r"(?s)AdvancedSubtensor1.*index 4 is out of bounds for axis 0 with size 4"
+    ):
         run([np.zeros((4, 2)), np.array([0, 4])])
     run_inc = compile_c([x, ilist], [AdvancedIncSubtensor1(inplace=True)(x, x[1:3], ilist)])
     with pytest.raises(IndexError, match="index -5 is out of bounds"):

@@ -12,11 +12,26 @@ from sym_backend_c.codegen.context import NodeContext, c_type
 
 #: dtypes the generated loops handle natively (float16 and complex run their ``perform``).
 NATIVE_DTYPES = frozenset(
-    ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"]
+    [
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float32",
+        "float64",
+    ]
 )
 
 _UNSIGNED = {
-    "int8": "npy_uint8", "int16": "npy_uint16", "int32": "npy_uint32", "int64": "npy_uint64",
+    "int8": "npy_uint8",
+    "int16": "npy_uint16",
+    "int32": "npy_uint32",
+    "int64": "npy_uint64",
 }
 
 _LIMITS = {
@@ -118,7 +133,8 @@ static PyObject* symc_view(PyObject* base, int nd, npy_intp* dims, npy_intp* str
     if (!v) return NULL;
     Py_INCREF(base);
     if (PyArray_SetBaseObject((PyArrayObject*)v, base) < 0) { Py_DECREF(v); return NULL; }
-    PyArray_UpdateFlags((PyArrayObject*)v, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_F_CONTIGUOUS | NPY_ARRAY_ALIGNED);
+    PyArray_UpdateFlags((PyArrayObject*)v, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_F_CONTIGUOUS |
+        NPY_ARRAY_ALIGNED);
     return v;
 }
 """

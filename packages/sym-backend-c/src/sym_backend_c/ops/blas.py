@@ -66,7 +66,8 @@ static PyArrayObject* symc_blas_ready_@T@(PyArrayObject* a) {
 }
 
 /* C = alpha * A @ B + beta * C for 2-d arrays (row-major semantics, any layouts). */
-static int symc_xgemm_@T@(@CT@ alpha, PyArrayObject* A, PyArrayObject* B, @CT@ beta, PyArrayObject* C) {
+static int symc_xgemm_@T@(@CT@ alpha, PyArrayObject* A, PyArrayObject* B, @CT@ beta,
+    PyArrayObject* C) {
     const npy_intp M = PyArray_DIM(C, 0), N = PyArray_DIM(C, 1), K = PyArray_DIM(A, 1);
     if (M == 0 || N == 0) return 0;
     if (K == 0 || alpha == 0) {  /* C = beta * C, without reading C when beta == 0 */
@@ -74,7 +75,8 @@ static int symc_xgemm_@T@(@CT@ alpha, PyArrayObject* A, PyArrayObject* B, @CT@ b
         char* base = PyArray_BYTES(C);
         const npy_intp s0 = PyArray_STRIDE(C, 0), s1 = PyArray_STRIDE(C, 1);
         for (npy_intp i = 0; i < M; i++)
-            for (npy_intp j = 0; j < N; j++) { @CT@* e = (@CT@*)(base + i * s0 + j * s1); *e = beta == 0 ? 0 : *e * beta; }
+            for (npy_intp j = 0; j < N; j++) { @CT@* e = (@CT@*)(base + i * s0 + j * s1); *e =
+                beta == 0 ? 0 : *e * beta; }
         return 0;
     }
     char tc; int ldc;
@@ -93,12 +95,14 @@ static int symc_xgemm_@T@(@CT@ alpha, PyArrayObject* A, PyArrayObject* B, @CT@ b
     symc_gemm_@T@ gemm = (symc_gemm_@T@)symc_ptrs[@GEMM@];
     if (tc == 'N') {
         /* C's memory is C^T col-major: C^T = B^T A^T */
-        gemm(&tb, &ta, &n, &m, &k, &alpha, (@CT@*)PyArray_DATA(Br), &ldb, (@CT@*)PyArray_DATA(Ar), &lda,
+        gemm(&tb, &ta, &n, &m, &k, &alpha, (@CT@*)PyArray_DATA(Br), &ldb, (@CT@*)PyArray_DATA(Ar),
+            &lda,
              &beta, (@CT@*)PyArray_DATA(Cw), &ldc);
     } else {
         /* C's memory is C col-major: C = A B, each operand's flag flipped */
         char fa = ta == 'N' ? 'T' : 'N', fb = tb == 'N' ? 'T' : 'N';
-        gemm(&fa, &fb, &m, &n, &k, &alpha, (@CT@*)PyArray_DATA(Ar), &lda, (@CT@*)PyArray_DATA(Br), &ldb,
+        gemm(&fa, &fb, &m, &n, &k, &alpha, (@CT@*)PyArray_DATA(Ar), &lda, (@CT@*)PyArray_DATA(Br),
+            &ldb,
              &beta, (@CT@*)PyArray_DATA(Cw), &ldc);
     }
     Py_DECREF(Ar); Py_DECREF(Br);
@@ -107,14 +111,16 @@ static int symc_xgemm_@T@(@CT@ alpha, PyArrayObject* A, PyArrayObject* B, @CT@ b
 }
 
 /* y = alpha * op(A) @ x + beta * y, op(A) = A (trans=0) or A.T (trans=1). */
-static int symc_xgemv_@T@(@CT@ alpha, PyArrayObject* A, int trans, PyArrayObject* x, @CT@ beta, PyArrayObject* y) {
+static int symc_xgemv_@T@(@CT@ alpha, PyArrayObject* A, int trans, PyArrayObject* x, @CT@ beta,
+    PyArrayObject* y) {
     const npy_intp R = PyArray_DIM(A, 0), Cc = PyArray_DIM(A, 1);
     const npy_intp M = trans ? Cc : R, K = trans ? R : Cc;
     if (M == 0) return 0;
     if (K == 0 || alpha == 0) {  /* y = beta * y, without reading y when beta == 0 */
         if (beta == 1) return 0;
         char* base = PyArray_BYTES(y); const npy_intp st = PyArray_STRIDE(y, 0);
-        for (npy_intp i = 0; i < M; i++) { @CT@* e = (@CT@*)(base + i * st); *e = beta == 0 ? 0 : *e * beta; }
+        for (npy_intp i = 0; i < M; i++) { @CT@* e = (@CT@*)(base + i * st); *e = beta == 0 ? 0 :
+            *e * beta; }
         return 0;
     }
     PyArrayObject* yw = y; @CT@* yp; int incy;
@@ -193,9 +199,14 @@ def blas_support(ctx: NodeContext, dtype: str) -> str:
     ctx.add_support("blas_decls", C_DECLS)
     ctx.add_support("blas_aliases", _TYPEDEF_ALIASES)
     code = _BLAS_TEMPLATE
-    for k, v in {"@T@": t, "@CT@": c_type(dtype), "@GEMM@": str(index(t + "gemm")),
-                 "@GEMV@": str(index(t + "gemv")), "@DOT@": str(index(t + "dot")),
-                 "@GER@": str(index(t + "ger"))}.items():
+    for k, v in {
+        "@T@": t,
+        "@CT@": c_type(dtype),
+        "@GEMM@": str(index(t + "gemm")),
+        "@GEMV@": str(index(t + "gemv")),
+        "@DOT@": str(index(t + "dot")),
+        "@GER@": str(index(t + "ger")),
+    }.items():
         code = code.replace(k, v)
     ctx.add_support(f"blas_helpers_{t}", code)
     return t
@@ -206,9 +217,11 @@ def cast_to(ctx: NodeContext, src: str, var, dtype: str, dst: str) -> list[str]:
     ``dtype`` (a copy only when its dtype differs)."""
     if var.type.dtype == dtype:
         return [f"        PyArrayObject* {dst} = SYMC_A({src}); Py_INCREF({dst});"]
-    return [f"        PyArrayObject* {dst} = (PyArrayObject*)PyArray_CastToType(SYMC_A({src}),"
-            f" PyArray_DescrFromType({npy_typenum(dtype)}), 0);",
-            f"        if (!{dst}) {ctx.fail}"]
+    return [
+        f"        PyArrayObject* {dst} = (PyArrayObject*)PyArray_CastToType(SYMC_A({src}),"
+        f" PyArray_DescrFromType({npy_typenum(dtype)}), 0);",
+        f"        if (!{dst}) {ctx.fail}",
+    ]
 
 
 def _int_loops(out_dtype: str) -> str:
@@ -248,21 +261,35 @@ def dot_c(op: Dot, node, ctx: NodeContext) -> str | None:
     out = ctx.outputs[0]
     L: list[str] = []
     w = L.append
-    w(f"        const npy_intp kx = PyArray_DIM(SYMC_A({xi}), {nx - 1}), ky = PyArray_DIM(SYMC_A({yi}), 0);")
-    w(f"        if (kx != ky) {{ char b1[128], b2[128]; PyErr_Format(PyExc_ValueError, \"%s: shapes %s "
-      f"({x.type.dtype}) and %s ({y.type.dtype}) are not aligned: %ld (dim {nx - 1}) != %ld (dim 0)\", "
-      f"{ctx.desc}, symc_shape_str({xi}, b1, 128), symc_shape_str({yi}, b2, 128), (long)kx, (long)ky); {ctx.fail} }}")
+    w(
+        f"        const npy_intp kx = PyArray_DIM(SYMC_A({xi}), {nx - 1}), ky = "
+        f"PyArray_DIM(SYMC_A({yi}), 0);"
+    )
+    w(
+        f'        if (kx != ky) {{ char b1[128], b2[128]; PyErr_Format(PyExc_ValueError, "%s: '
+        "shapes %s "
+        f"({x.type.dtype}) and %s ({y.type.dtype}) are not aligned: %ld (dim {nx - 1}) != %ld "
+        '(dim 0)", '
+        f"{ctx.desc}, symc_shape_str({xi}, b1, 128), symc_shape_str({yi}, b2, 128), (long)kx, "
+        f"(long)ky); {ctx.fail} }}"
+    )
     out_nd = nx + ny - 2
-    w(f"        npy_intp odims[2];")
+    w("        npy_intp odims[2];")
     k = 0
     if nx == 2:
         w(f"        odims[{k}] = PyArray_DIM(SYMC_A({xi}), 0);")
         k += 1
     if ny == 2:
         w(f"        odims[{k}] = PyArray_DIM(SYMC_A({yi}), 1);")
-    w(f"        {out} = PyArray_EMPTY({out_nd}, odims, {npy_typenum(out_dt)}, 0); if (!{out}) {ctx.fail}")
+    w(
+        f"        {out} = PyArray_EMPTY({out_nd}, odims, {npy_typenum(out_dt)}, 0); if (!{out}) "
+        f"{ctx.fail}"
+    )
     L += cast_to(ctx, xi, x, out_dt, "xa")
-    L += [ln.replace(ctx.fail, f"{{ Py_DECREF(xa); {ctx.fail} }}") for ln in cast_to(ctx, yi, y, out_dt, "ya")]
+    L += [
+        ln.replace(ctx.fail, f"{{ Py_DECREF(xa); {ctx.fail} }}")
+        for ln in cast_to(ctx, yi, y, out_dt, "ya")
+    ]
     if use_blas:
         t = blas_support(ctx, out_dt)
         CT = c_type(out_dt)
@@ -282,11 +309,17 @@ def dot_c(op: Dot, node, ctx: NodeContext) -> str | None:
     w("        const char* xp = PyArray_BYTES(xa); const char* yp = PyArray_BYTES(ya);")
     w("        const npy_intp K = kx;")
     if nx == 2:
-        w("        const npy_intp M = PyArray_DIM(xa, 0), sx0 = PyArray_STRIDE(xa, 0), sx1 = PyArray_STRIDE(xa, 1);")
+        w(
+            "        const npy_intp M = PyArray_DIM(xa, 0), sx0 = PyArray_STRIDE(xa, 0), sx1 = "
+            "PyArray_STRIDE(xa, 1);"
+        )
     else:
         w("        const npy_intp M = 1, sx0 = 0, sx1 = PyArray_STRIDE(xa, 0);")
     if ny == 2:
-        w("        const npy_intp N = PyArray_DIM(ya, 1), sy0 = PyArray_STRIDE(ya, 0), sy1 = PyArray_STRIDE(ya, 1);")
+        w(
+            "        const npy_intp N = PyArray_DIM(ya, 1), sy0 = PyArray_STRIDE(ya, 0), sy1 = "
+            "PyArray_STRIDE(ya, 1);"
+        )
     else:
         w("        const npy_intp N = 1, sy0 = PyArray_STRIDE(ya, 0), sy1 = 0;")
     w(f"        PyObject* const out = {out};")
@@ -314,12 +347,18 @@ def _accumulator(ctx: NodeContext, inplace: bool, acc: str, out: str, copy: str)
     """C lines making ``out`` the array to accumulate into: the input ``acc`` itself when
     the Op is in place and ``acc`` is writeable, else a new C-contiguous array (holding a
     copy of ``acc`` when ``copy`` is a C condition that is true)."""
-    fresh = (f"{out} = PyArray_NewLikeArray(SYMC_A({acc}), NPY_CORDER, NULL, 0); if (!{out}) {ctx.fail}\n"
-             f"            if (({copy}) && PyArray_CopyInto(SYMC_A({out}), SYMC_A({acc})) < 0) {ctx.fail}")
+    fresh = (
+        f"{out} = PyArray_NewLikeArray(SYMC_A({acc}), NPY_CORDER, NULL, 0); if (!{out}) "
+        f"{ctx.fail}\n"
+        f"            if (({copy}) && PyArray_CopyInto(SYMC_A({out}), SYMC_A({acc})) < 0) "
+        f"{ctx.fail}"
+    )
     if not inplace:
         return [f"        {{ {fresh} }}"]
-    return [f"        if (PyArray_ISWRITEABLE(SYMC_A({acc}))) {{ {out} = {acc}; Py_INCREF({out}); }}",
-            f"        else {{ {fresh} }}"]
+    return [
+        f"        if (PyArray_ISWRITEABLE(SYMC_A({acc}))) {{ {out} = {acc}; Py_INCREF({out}); }}",
+        f"        else {{ {fresh} }}",
+    ]
 
 
 def _unalias(ctx: NodeContext, inplace: bool, out: str, pairs: list[tuple[str, str]]) -> list[str]:
@@ -330,16 +369,20 @@ def _unalias(ctx: NodeContext, inplace: bool, out: str, pairs: list[tuple[str, s
     for src, nm in pairs:
         L.append(f"        PyObject* {nm} = {src}; Py_INCREF({nm});")
         if inplace:
-            L.append(f"        if (symc_may_overlap({src}, {out})) {{ Py_DECREF({nm});"
-                     f" {nm} = PyArray_NewCopy(SYMC_A({src}), NPY_CORDER); if (!{nm}) {ctx.fail} }}")
+            L.append(
+                f"        if (symc_may_overlap({src}, {out})) {{ Py_DECREF({nm});"
+                f" {nm} = PyArray_NewCopy(SYMC_A({src}), NPY_CORDER); if (!{nm}) {ctx.fail} }}"
+            )
     return L
 
 
 def _shape_error(ctx: NodeContext, cond: str, msg: str, arrays: list[str], dtype: str) -> str:
     bufs = " ".join(f"char b{k}[128];" for k in range(len(arrays)))
     args = ", ".join(f"symc_shape_str({a}, b{k}, 128)" for k, a in enumerate(arrays))
-    return (f"        if ({cond}) {{ {bufs} PyErr_Format(PyExc_ValueError, \"%s: {msg} (dtype {dtype})\","
-            f" {ctx.desc}, {args}); {ctx.fail} }}")
+    return (
+        f'        if ({cond}) {{ {bufs} PyErr_Format(PyExc_ValueError, "%s: {msg} (dtype {dtype})",'
+        f" {ctx.desc}, {args}); {ctx.fail} }}"
+    )
 
 
 def _dot22_code(op, node, ctx: NodeContext, scaled: bool) -> str | None:
@@ -352,13 +395,22 @@ def _dot22_code(op, node, ctx: NodeContext, scaled: bool) -> str | None:
     out = ctx.outputs[0]
     alpha = f"*({CT}*)SYMC_DATA({ctx.inputs[2]})" if scaled else "1"
     name = type(op).__name__
-    return "\n".join([
-        _shape_error(ctx, f"PyArray_DIM(SYMC_A({x}), 1) != PyArray_DIM(SYMC_A({y}), 0)",
-                     f"{name}: shapes %s and %s are not aligned", [x, y], dt),
-        f"        npy_intp dims[2] = {{PyArray_DIM(SYMC_A({x}), 0), PyArray_DIM(SYMC_A({y}), 1)}};",
-        f"        {out} = PyArray_EMPTY(2, dims, {npy_typenum(dt)}, 0); if (!{out}) {ctx.fail}",
-        f"        if (symc_xgemm_{t}({alpha}, SYMC_A({x}), SYMC_A({y}), 0, SYMC_A({out})) < 0) {ctx.fail}",
-    ])
+    return "\n".join(
+        [
+            _shape_error(
+                ctx,
+                f"PyArray_DIM(SYMC_A({x}), 1) != PyArray_DIM(SYMC_A({y}), 0)",
+                f"{name}: shapes %s and %s are not aligned",
+                [x, y],
+                dt,
+            ),
+            f"        npy_intp dims[2] = {{PyArray_DIM(SYMC_A({x}), 0), PyArray_DIM(SYMC_A({y}), "
+            f"1)}};",
+            f"        {out} = PyArray_EMPTY(2, dims, {npy_typenum(dt)}, 0); if (!{out}) {ctx.fail}",
+            f"        if (symc_xgemm_{t}({alpha}, SYMC_A({x}), SYMC_A({y}), 0, SYMC_A({out})) < "
+            f"0) {ctx.fail}",
+        ]
+    )
 
 
 @register_c_impl(Dot22)
@@ -380,11 +432,18 @@ def gemm_c(op, node, ctx: NodeContext) -> str | None:
     CT = c_type(dt)
     z, a, x, y, b = ctx.inputs
     out = ctx.outputs[0]
-    L = [_shape_error(ctx, f"PyArray_DIM(SYMC_A({x}), 1) != PyArray_DIM(SYMC_A({y}), 0) || "
-                           f"PyArray_DIM(SYMC_A({z}), 0) != PyArray_DIM(SYMC_A({x}), 0) || "
-                           f"PyArray_DIM(SYMC_A({z}), 1) != PyArray_DIM(SYMC_A({y}), 1)",
-                      f"{op}: shapes z %s, x %s, y %s do not fit z = b*z + a*(x @ y)", [z, x, y], dt),
-         f"        const {CT} av = *({CT}*)SYMC_DATA({a}), bv = *({CT}*)SYMC_DATA({b});"]
+    L = [
+        _shape_error(
+            ctx,
+            f"PyArray_DIM(SYMC_A({x}), 1) != PyArray_DIM(SYMC_A({y}), 0) || "
+            f"PyArray_DIM(SYMC_A({z}), 0) != PyArray_DIM(SYMC_A({x}), 0) || "
+            f"PyArray_DIM(SYMC_A({z}), 1) != PyArray_DIM(SYMC_A({y}), 1)",
+            f"{op}: shapes z %s, x %s, y %s do not fit z = b*z + a*(x @ y)",
+            [z, x, y],
+            dt,
+        ),
+        f"        const {CT} av = *({CT}*)SYMC_DATA({a}), bv = *({CT}*)SYMC_DATA({b});",
+    ]
     L += _accumulator(ctx, op.inplace, z, out, "bv != 0")
     L += _unalias(ctx, op.inplace, out, [(x, "xr"), (y, "yr")])
     L.append(f"        int rc = symc_xgemm_{t}(av, SYMC_A(xr), SYMC_A(yr), bv, SYMC_A({out}));")
@@ -401,10 +460,17 @@ def gemv_c(op, node, ctx: NodeContext) -> str | None:
     CT = c_type(dt)
     y, alpha, A, x, beta = ctx.inputs
     out = ctx.outputs[0]
-    L = [_shape_error(ctx, f"PyArray_DIM(SYMC_A({A}), 1) != PyArray_DIM(SYMC_A({x}), 0) || "
-                           f"PyArray_DIM(SYMC_A({y}), 0) != PyArray_DIM(SYMC_A({A}), 0)",
-                      f"{op}: shapes y %s, A %s, x %s do not fit y = beta*y + alpha*(A @ x)", [y, A, x], dt),
-         f"        const {CT} av = *({CT}*)SYMC_DATA({alpha}), bv = *({CT}*)SYMC_DATA({beta});"]
+    L = [
+        _shape_error(
+            ctx,
+            f"PyArray_DIM(SYMC_A({A}), 1) != PyArray_DIM(SYMC_A({x}), 0) || "
+            f"PyArray_DIM(SYMC_A({y}), 0) != PyArray_DIM(SYMC_A({A}), 0)",
+            f"{op}: shapes y %s, A %s, x %s do not fit y = beta*y + alpha*(A @ x)",
+            [y, A, x],
+            dt,
+        ),
+        f"        const {CT} av = *({CT}*)SYMC_DATA({alpha}), bv = *({CT}*)SYMC_DATA({beta});",
+    ]
     L += _accumulator(ctx, op.inplace, y, out, "bv != 0")
     L += _unalias(ctx, op.inplace, out, [(A, "Ar"), (x, "xr")])
     L.append(f"        int rc = symc_xgemv_{t}(av, SYMC_A(Ar), 0, SYMC_A(xr), bv, SYMC_A({out}));")
@@ -421,10 +487,17 @@ def ger_c(op, node, ctx: NodeContext) -> str | None:
     CT = c_type(dt)
     A, alpha, x, y = ctx.inputs
     out = ctx.outputs[0]
-    L = [_shape_error(ctx, f"PyArray_DIM(SYMC_A({A}), 0) != PyArray_DIM(SYMC_A({x}), 0) || "
-                           f"PyArray_DIM(SYMC_A({A}), 1) != PyArray_DIM(SYMC_A({y}), 0)",
-                      f"{op}: shapes A %s, x %s, y %s do not fit A = A + alpha*outer(x, y)", [A, x, y], dt),
-         f"        const {CT} av = *({CT}*)SYMC_DATA({alpha});"]
+    L = [
+        _shape_error(
+            ctx,
+            f"PyArray_DIM(SYMC_A({A}), 0) != PyArray_DIM(SYMC_A({x}), 0) || "
+            f"PyArray_DIM(SYMC_A({A}), 1) != PyArray_DIM(SYMC_A({y}), 0)",
+            f"{op}: shapes A %s, x %s, y %s do not fit A = A + alpha*outer(x, y)",
+            [A, x, y],
+            dt,
+        ),
+        f"        const {CT} av = *({CT}*)SYMC_DATA({alpha});",
+    ]
     L += _accumulator(ctx, op.inplace, A, out, "1")
     L += _unalias(ctx, op.inplace, out, [(x, "xr"), (y, "yr")])
     L.append(f"        int rc = symc_xger_{t}(av, SYMC_A(xr), SYMC_A(yr), SYMC_A({out}));")

@@ -19,7 +19,16 @@ from __future__ import annotations
 
 from symcore import scalar as S
 from symcore.tensor.reduction import (
-    All, Any, Argmax, Argmin, CAReduce, CAReduceDtype, MaxAndArgmax, Max, Min, ProdWithoutZeros,
+    All,
+    Any,
+    Argmax,
+    Argmin,
+    CAReduce,
+    CAReduceDtype,
+    Max,
+    MaxAndArgmax,
+    Min,
+    ProdWithoutZeros,
 )
 
 from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
@@ -85,8 +94,15 @@ static void symc_red_plan(PyArrayObject* x, const char* red, int keep_red_order,
 # What each reduction computes
 # ---------------------------------------------------------------------------------------
 
-_KIND_OF_SCALAR = {S.Add: "add", S.Mul: "mul", S.Maximum: "max", S.Minimum: "min",
-                   S.AND: "and", S.OR: "or", S.XOR: "xor"}
+_KIND_OF_SCALAR = {
+    S.Add: "add",
+    S.Mul: "mul",
+    S.Maximum: "max",
+    S.Minimum: "min",
+    S.AND: "and",
+    S.OR: "or",
+    S.XOR: "xor",
+}
 
 
 def _scalar_kind(scalar_op) -> str | None:
@@ -121,7 +137,11 @@ def _step(kind: str, a: str, v: str, in_dt: str, acc: str, b: str = "", i: str =
             return f"{a} = {a} {'|' if kind == 'add' else '&'} ({v} != 0);"
         op = "+" if kind == "add" else "*"
         w = wrap_type(acc)
-        expr = f"({a} {op} {cv})" if w == c_type(acc) else f"(({c_type(acc)})(({w}){a} {op} ({w}){cv}))"
+        expr = (
+            f"({a} {op} {cv})"
+            if w == c_type(acc)
+            else f"(({c_type(acc)})(({w}){a} {op} ({w}){cv}))"
+        )
         if kind == "mul_nz":
             return f"if ({v} != 0) {a} = {expr};"
         return f"{a} = {expr};"
@@ -153,8 +173,11 @@ def _row_fn(name: str, kind: str, in_dt: str, acc: str) -> str:
     arg = kind in ("argmax", "argmin")
     L: list[str] = []
     w = L.append
-    w(f"static inline void {name}(const char* ptr, npy_intp n, npy_intp s, {ACC}* pa, npy_int64* pb,"
-      " npy_int64 r, npy_intp rs) {")
+    w(
+        f"static inline void {name}(const char* ptr, npy_intp n, npy_intp s, {ACC}* pa, "
+        "npy_int64* pb,"
+        " npy_int64 r, npy_intp rs) {"
+    )
     w(f"    {ACC} a = *pa; npy_int64 ba = pb ? *pb : 0; (void)r; (void)rs;")
     w(f"    if (s == (npy_intp)sizeof({IN})) {{")
     w(f"        const {IN}* q = (const {IN}*)ptr;")
@@ -165,18 +188,23 @@ def _row_fn(name: str, kind: str, in_dt: str, acc: str) -> str:
         # extremum over lanes, NaN tracked apart; arg kinds then find the first position
         # holding it (the first NaN when there is one)
         mm = "max" if kind in ("max", "argmax") else "min"
-        cmp = ">" if mm == "max" else "<"
         init = lowest(in_dt) if mm == "max" else highest(in_dt)
         # lanes hold NaN-propagating extrema (one compare-select per value, as NumPy's
         # scalar maximum): ``m = (m >= v || m != m) ? m : v``
         fl = is_float(in_dt)
         ge = ">=" if mm == "max" else "<="
-        sel = (lambda m, v: f"{m} = ({m} {ge} {v} || {m} != {m}) ? {m} : {v};") if fl else \
-              (lambda m, v: f"{m} = ({m} {ge} {v}) ? {m} : {v};")
+        sel = (
+            (lambda m, v: f"{m} = ({m} {ge} {v} || {m} != {m}) ? {m} : {v};")
+            if fl
+            else (lambda m, v: f"{m} = ({m} {ge} {v}) ? {m} : {v};")
+        )
         w(f"        {IN} ml[8]; for (int k = 0; k < 8; k++) ml[k] = {init};")
         w("        npy_intp i = 0;")
         w("        for (; i + 8 <= n; i += 8)")
-        w(f"            for (int k = 0; k < 8; k++) {{ const {IN} v = q[i + k]; {sel('ml[k]', 'v')} }}")
+        w(
+            f"            for (int k = 0; k < 8; k++) {{ const {IN} v = q[i + k]; "
+            f"{sel('ml[k]', 'v')} }}"
+        )
         w(f"        {IN} m = {init};")
         w(f"        for (; i < n; i++) {{ const {IN} v = q[i]; {sel('m', 'v')} }}")
         w(f"        for (int k = 0; k < 8; k++) {{ const {IN} v = ml[k]; {sel('m', 'v')} }}")
@@ -191,13 +219,18 @@ def _row_fn(name: str, kind: str, in_dt: str, acc: str) -> str:
         else:
             w(f"        if (n > 0) {{ const {IN} v = m; {_step(kind, 'a', 'v', in_dt, acc)} }}")
     elif kind in ("copy", "mul_nz") or (kind == "mul" and is_float(acc)):
-        w(f"        for (npy_intp i = 0; i < n; i++) {{ const {IN} v = q[i]; {_step(kind, 'a', 'v', in_dt, acc)} }}")
+        w(
+            f"        for (npy_intp i = 0; i < n; i++) {{ const {IN} v = q[i]; "
+            f"{_step(kind, 'a', 'v', in_dt, acc)} }}"
+        )
     else:
         # lanes in the wrap-around type with plain compound assignments (GCC 12 with
         # -march=native mis-vectorizes the same loop written with casts back and forth)
         W = ACC if acc == "bool" else wrap_type(acc)
         if acc == "bool":
-            op = {"add": "|", "mul": "&", "all": "&", "any": "|"}.get(kind, {"and": "&", "or": "|", "xor": "^"}.get(kind))
+            op = {"add": "|", "mul": "&", "all": "&", "any": "|"}.get(
+                kind, {"and": "&", "or": "|", "xor": "^"}.get(kind)
+            )
             load = "(v != 0)"
         elif kind in ("all", "any"):
             op, load = ("&" if kind == "all" else "|"), "(v != 0)"
@@ -207,14 +240,19 @@ def _row_fn(name: str, kind: str, in_dt: str, acc: str) -> str:
         w(f"        {W} al[8]; for (int k = 0; k < 8; k++) al[k] = ({W}){_identity(kind, acc)};")
         w("        npy_intp i = 0;")
         w("        for (; i + 8 <= n; i += 8)")
-        w(f"            for (int k = 0; k < 8; k++) {{ const {IN} v = q[i + k]; al[k] {op}= {load}; }}")
+        w(
+            f"            for (int k = 0; k < 8; k++) {{ const {IN} v = q[i + k]; al[k] {op}= "
+            f"{load}; }}"
+        )
         w(f"        for (; i < n; i++) {{ const {IN} v = q[i]; al[0] {op}= {load}; }}")
         w(f"        al[0] {op}= al[1]; al[2] {op}= al[3]; al[4] {op}= al[5]; al[6] {op}= al[7];")
         w(f"        al[0] {op}= al[2]; al[4] {op}= al[6]; al[0] {op}= al[4];")
         w(f"        a = ({ACC})(({W})a {op} al[0]);")
     w("    } else {")
-    w(f"        for (npy_intp i = 0; i < n; i++) {{ const {IN} v = *(const {IN}*)(ptr + i * s); "
-      f"{_step(kind, 'a', 'v', in_dt, acc, 'ba', 'r + i * rs')} }}")
+    w(
+        f"        for (npy_intp i = 0; i < n; i++) {{ const {IN} v = *(const {IN}*)(ptr + i * s); "
+        f"{_step(kind, 'a', 'v', in_dt, acc, 'ba', 'r + i * rs')} }}"
+    )
     w("    }")
     w(f"    *pa = a; {'*pb = ba;' if arg else '(void)ba;'}")
     w("}")
@@ -247,14 +285,20 @@ def _kernel(name: str, kind: str, in_dt: str, acc: str, ctx: NodeContext) -> str
             w(f"    if (p->nd == 1 && p->red[0] && n > {mn}) {{")
             w(f"        {ACC} a = acc[0];")
             w(f"        #pragma omp parallel for simd reduction({omp_op}:a)")
-            w(f"        for (npy_intp i = 0; i < n; i++) {{ const {IN} v = *(const {IN}*)(data + i * s); {st('a', 'v')} }}")
+            w(
+                f"        for (npy_intp i = 0; i < n; i++) {{ const {IN} v = *(const {IN}*)(data "
+                f"+ i * s); {st('a', 'v')} }}"
+            )
             w("        acc[0] = a; return;")
             w("    }")
         w(f"    if (p->nd == 2 && p->red[1] && !p->red[0] && p->n[0] > 1 && p->n[0] * n > {mn}) {{")
         w("        const npy_intp n0 = p->n[0], s0 = p->is[0], o0 = p->os[0];")
         w("        #pragma omp parallel for")
         w("        for (npy_intp j = 0; j < n0; j++)")
-        w(f"            {row}(data + j * s0, n, s, acc + j * o0, arg ? arg + j * o0 : NULL, 0, rs);")
+        w(
+            f"            {row}(data + j * s0, n, s, acc + j * o0, arg ? arg + j * o0 : NULL, 0, "
+            "rs);"
+        )
         w("        return;")
         w("    }")
         w(f"    if (p->nd == 2 && !p->red[1] && p->red[0] && n > 1 && p->n[0] * n > {mn}) {{")
@@ -265,8 +309,11 @@ def _kernel(name: str, kind: str, in_dt: str, acc: str, ctx: NodeContext) -> str
         w("            const npy_intp lo = c * 256, hi = lo + 256 < n ? lo + 256 : n;")
         w("            for (npy_intp j = 0; j < n0; j++) {")
         w("                const char* ptr = data + j * s0;")
-        w(f"                for (npy_intp i = lo; i < hi; i++) {{ const {IN} v = *(const {IN}*)(ptr + i * s); "
-          f"{st('acc[i * os]', 'v', 'j * r0', 'arg[i * os]')} }}")
+        w(
+            f"                for (npy_intp i = lo; i < hi; i++) {{ const {IN} v = *(const "
+            f"{IN}*)(ptr + i * s); "
+            f"{st('acc[i * os]', 'v', 'j * r0', 'arg[i * os]')} }}"
+        )
         w("            }")
         w("        }")
         w("        return;")
@@ -281,14 +328,20 @@ def _kernel(name: str, kind: str, in_dt: str, acc: str, ctx: NodeContext) -> str
     w(f"            {ACC}* ao = acc + o;")
     if arg:
         w("            npy_int64* bo = arg + o;")
-    w(f"            for (npy_intp i = 0; i < n; i++) {{ const {IN} v = *(const {IN}*)(ptr + i * s); "
-      f"{st('ao[i * os]', 'v', 'r', 'bo[i * os]')} }}")
+    w(
+        f"            for (npy_intp i = 0; i < n; i++) {{ const {IN} v = *(const {IN}*)(ptr + i * "
+        "s); "
+        f"{st('ao[i * os]', 'v', 'r', 'bo[i * os]')} }}"
+    )
     w("        }")
     w("        int d = L - 1;")
     w("        for (; d >= 0; d--) {")
     w("            ptr += p->is[d]; o += p->os[d]; r += p->rs[d];")
     w("            if (++cnt[d] < p->n[d]) break;")
-    w("            ptr -= p->is[d] * p->n[d]; o -= p->os[d] * p->n[d]; r -= p->rs[d] * p->n[d]; cnt[d] = 0;")
+    w(
+        "            ptr -= p->is[d] * p->n[d]; o -= p->os[d] * p->n[d]; r -= p->rs[d] * p->n[d]; "
+        "cnt[d] = 0;"
+    )
     w("        }")
     w("        if (d < 0) break;")
     w("    }")
@@ -296,8 +349,16 @@ def _kernel(name: str, kind: str, in_dt: str, acc: str, ctx: NodeContext) -> str
     return "\n".join(L)
 
 
-def _reduction_code(node, ctx: NodeContext, kind: str, axes: tuple, acc: str, out_dtype: str,
-                    with_max: bool = False, needs_nonempty: str | None = None) -> str | None:
+def _reduction_code(
+    node,
+    ctx: NodeContext,
+    kind: str,
+    axes: tuple,
+    acc: str,
+    out_dtype: str,
+    with_max: bool = False,
+    needs_nonempty: str | None = None,
+) -> str | None:
     """Node code: allocate the output(s), run the kernel, convert accumulators."""
     x = node.inputs[0]
     in_dt = x.type.dtype
@@ -319,18 +380,29 @@ def _reduction_code(node, ctx: NodeContext, kind: str, axes: tuple, acc: str, ou
     w(f"        PyArrayObject* x = SYMC_A({xin});")
     if needs_nonempty and axes:
         cond = " || ".join(f"PyArray_DIM(x, {d}) == 0" for d in axes)
-        w(f"        if ({cond}) {{ char sb[128]; PyErr_Format(PyExc_ValueError, \"%s: cannot compute the "
-          f"{needs_nonempty} of an empty array (shape=%s dtype={in_dt}) along axis {tuple(axes)}: "
-          f"the {needs_nonempty} has no identity\", {ctx.desc}, symc_shape_str({xin}, sb, 128)); {ctx.fail} }}")
+        w(
+            f'        if ({cond}) {{ char sb[128]; PyErr_Format(PyExc_ValueError, "%s: cannot '
+            "compute the "
+            f"{needs_nonempty} of an empty array (shape=%s dtype={in_dt}) along axis "
+            f"{tuple(axes)}: "
+            f'the {needs_nonempty} has no identity", {ctx.desc}, symc_shape_str({xin}, sb, 128)); '
+            f"{ctx.fail} }}"
+        )
     w(f"        npy_intp odims[{max(len(kept), 1)}];")
     for k, d in enumerate(kept):
         w(f"        odims[{k}] = PyArray_DIM(x, {d});")
     if arg:
         # output 0 (MaxAndArgmax) or the only output holds indices
         idx_out = ctx.outputs[1] if with_max else out
-        w(f"        {idx_out} = PyArray_EMPTY({len(kept)}, odims, NPY_INT64, 0); if (!{idx_out}) {ctx.fail}")
+        w(
+            f"        {idx_out} = PyArray_EMPTY({len(kept)}, odims, NPY_INT64, 0); if "
+            f"(!{idx_out}) {ctx.fail}"
+        )
         if with_max:
-            w(f"        {out} = PyArray_EMPTY({len(kept)}, odims, {npy_typenum(out_dtype)}, 0); if (!{out}) {ctx.fail}")
+            w(
+                f"        {out} = PyArray_EMPTY({len(kept)}, odims, {npy_typenum(out_dtype)}, 0); "
+                f"if (!{out}) {ctx.fail}"
+            )
         w(f"        const npy_intp nout = PyArray_SIZE(SYMC_A({idx_out}));")
         w(f"        npy_int64* argp = (npy_int64*)SYMC_DATA({idx_out});")
         if with_max:
@@ -338,9 +410,16 @@ def _reduction_code(node, ctx: NodeContext, kind: str, axes: tuple, acc: str, ou
         else:
             w(f"        {ACC}* accp = ({ACC}*)malloc((nout > 0 ? nout : 1) * sizeof({ACC}));")
             w(f"        if (!accp) {{ PyErr_NoMemory(); {ctx.fail} }}")
-        w("        for (npy_intp i = 0; i < nout; i++) { accp[i] = " + _identity(kind, acc) + "; argp[i] = 0; }")
+        w(
+            "        for (npy_intp i = 0; i < nout; i++) { accp[i] = "
+            + _identity(kind, acc)
+            + "; argp[i] = 0; }"
+        )
     else:
-        w(f"        {out} = PyArray_EMPTY({len(kept)}, odims, {npy_typenum(out_dtype)}, 0); if (!{out}) {ctx.fail}")
+        w(
+            f"        {out} = PyArray_EMPTY({len(kept)}, odims, {npy_typenum(out_dtype)}, 0); if "
+            f"(!{out}) {ctx.fail}"
+        )
         w(f"        const npy_intp nout = PyArray_SIZE(SYMC_A({out}));")
         w("        npy_int64* argp = NULL;")
         if acc == out_dtype:
@@ -361,7 +440,10 @@ def _reduction_code(node, ctx: NodeContext, kind: str, axes: tuple, acc: str, ou
         if not arg:
             OUT = c_type(out_dtype)
             w(f"        {OUT}* op = ({OUT}*)SYMC_DATA({out});")
-            w(f"        for (npy_intp i = 0; i < nout; i++) op[i] = {convert('accp[i]', acc, out_dtype)};")
+            w(
+                "        for (npy_intp i = 0; i < nout; i++) op[i] = "
+                f"{convert('accp[i]', acc, out_dtype)};"
+            )
         w("        free(accp);")
     return "\n".join(L)
 
@@ -377,7 +459,9 @@ def careduce_c(op: CAReduce, node, ctx: NodeContext) -> str | None:
     in_dt = node.inputs[0].type.dtype
     out_dt = node.outputs[0].type.dtype
     if isinstance(op, (All, Any)):
-        return _reduction_code(node, ctx, "all" if isinstance(op, All) else "any", axes, "bool", "bool")
+        return _reduction_code(
+            node, ctx, "all" if isinstance(op, All) else "any", axes, "bool", "bool"
+        )
     kind = _scalar_kind(op.scalar_op)
     if kind is None:
         return None
@@ -405,4 +489,6 @@ def argreduce_c(op, node, ctx: NodeContext) -> str | None:
 def max_and_argmax_c(op: MaxAndArgmax, node, ctx: NodeContext) -> str | None:
     axes = tuple(op.axis or ())
     dt = node.inputs[0].type.dtype
-    return _reduction_code(node, ctx, "argmax", axes, dt, dt, with_max=True, needs_nonempty="maximum")
+    return _reduction_code(
+        node, ctx, "argmax", axes, dt, dt, with_max=True, needs_nonempty="maximum"
+    )

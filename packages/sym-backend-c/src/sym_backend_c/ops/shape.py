@@ -39,20 +39,25 @@ def _read_vector(ctx: NodeContext, src: str, dtype: str, n: int, dst: str) -> li
 def shape_c(op: Shape, node, ctx: NodeContext) -> str:
     x, out = ctx.inputs[0], ctx.outputs[0]
     nd = node.inputs[0].ndim
-    return "\n".join([
-        f"        npy_intp n = {nd};",
-        f"        {out} = PyArray_EMPTY(1, &n, NPY_INT64, 0); if (!{out}) {ctx.fail}",
-        f"        for (int k = 0; k < {nd}; k++) ((npy_int64*)SYMC_DATA({out}))[k] = PyArray_DIM(SYMC_A({x}), k);",
-    ])
+    return "\n".join(
+        [
+            f"        npy_intp n = {nd};",
+            f"        {out} = PyArray_EMPTY(1, &n, NPY_INT64, 0); if (!{out}) {ctx.fail}",
+            f"        for (int k = 0; k < {nd}; k++) ((npy_int64*)SYMC_DATA({out}))[k] = "
+            f"PyArray_DIM(SYMC_A({x}), k);",
+        ]
+    )
 
 
 @register_c_impl(Shape_i)
 def shape_i_c(op: Shape_i, node, ctx: NodeContext) -> str:
     x, out = ctx.inputs[0], ctx.outputs[0]
-    return "\n".join([
-        f"        {out} = PyArray_EMPTY(0, NULL, NPY_INT64, 0); if (!{out}) {ctx.fail}",
-        f"        *(npy_int64*)SYMC_DATA({out}) = PyArray_DIM(SYMC_A({x}), {op.i});",
-    ])
+    return "\n".join(
+        [
+            f"        {out} = PyArray_EMPTY(0, NULL, NPY_INT64, 0); if (!{out}) {ctx.fail}",
+            f"        *(npy_int64*)SYMC_DATA({out}) = PyArray_DIM(SYMC_A({x}), {op.i});",
+        ]
+    )
 
 
 @register_c_impl(MakeVector)
@@ -63,10 +68,12 @@ def make_vector_c(op: MakeVector, node, ctx: NodeContext) -> str | None:
     if not native(dt, *ins) or not all(np.can_cast(d, dt, "safe") for d in ins):
         return None
     out = ctx.outputs[0]
-    L = [f"        npy_intp n = {len(ins)};",
-         f"        {out} = PyArray_EMPTY(1, &n, {npy_typenum(dt)}, 0); if (!{out}) {ctx.fail}",
-         f"        {c_type(dt)}* p = ({c_type(dt)}*)SYMC_DATA({out});"]
-    for k, (v, d) in enumerate(zip(ctx.inputs, ins)):
+    L = [
+        f"        npy_intp n = {len(ins)};",
+        f"        {out} = PyArray_EMPTY(1, &n, {npy_typenum(dt)}, 0); if (!{out}) {ctx.fail}",
+        f"        {c_type(dt)}* p = ({c_type(dt)}*)SYMC_DATA({out});",
+    ]
+    for k, (v, d) in enumerate(zip(ctx.inputs, ins, strict=True)):
         L.append(f"        p[{k}] = ({c_type(dt)})*({c_type(d)}*)SYMC_DATA({v});")
     return "\n".join(L)
 
@@ -80,13 +87,18 @@ def reshape_c(op: Reshape, node, ctx: NodeContext) -> str | None:
     if not native(sdt):
         return None
     ctx.add_support("symc_dims_str", DIMS_STR_C)
-    L = [f"        if (PyArray_DIM(SYMC_A({shp}), 0) != {n}) {{",
-         f"            npy_intp e[64]; const npy_intp ns = PyArray_DIM(SYMC_A({shp}), 0); char b[512];",
-         "            for (int k = 0; k < ns && k < 64; k++)",
-         f"                e[k] = (npy_intp)*({c_type(sdt)}*)(SYMC_DATA({shp}) + k * PyArray_STRIDE(SYMC_A({shp}), 0));",
-         f'            PyErr_Format(PyExc_ValueError, "%s: {op}: the shape argument %s has length %ld, expected {n}",'
-         f" {ctx.desc}, symc_dims_str(e, ns < 64 ? (int)ns : 64, b, 512), (long)ns); {ctx.fail}",
-         "        }"]
+    L = [
+        f"        if (PyArray_DIM(SYMC_A({shp}), 0) != {n}) {{",
+        f"            npy_intp e[64]; const npy_intp ns = PyArray_DIM(SYMC_A({shp}), 0); char "
+        "b[512];",
+        "            for (int k = 0; k < ns && k < 64; k++)",
+        f"                e[k] = (npy_intp)*({c_type(sdt)}*)(SYMC_DATA({shp}) + k * "
+        f"PyArray_STRIDE(SYMC_A({shp}), 0));",
+        f'            PyErr_Format(PyExc_ValueError, "%s: {op}: the shape argument %s has length '
+        f'%ld, expected {n}",'
+        f" {ctx.desc}, symc_dims_str(e, ns < 64 ? (int)ns : 64, b, 512), (long)ns); {ctx.fail}",
+        "        }",
+    ]
     L += _read_vector(ctx, shp, sdt, n, "d")
     L += [
         "        int unknown = -1, bad = 0; npy_intp known = 1;",
@@ -97,11 +109,14 @@ def reshape_c(op: Reshape, node, ctx: NodeContext) -> str | None:
         f"        PyArrayObject* xa = SYMC_A({x});",
         "        const npy_intp size = PyArray_SIZE(xa);",
         "        char b1[256], b2[128];",
-        f"        if (bad) {{ PyErr_Format(PyExc_ValueError, \"%s: {op}: invalid target shape %s (at most one -1,"
-        f" no other negative sizes)\", {ctx.desc}, symc_dims_str(d, {n}, b1, 256)); {ctx.fail} }}",
+        f'        if (bad) {{ PyErr_Format(PyExc_ValueError, "%s: {op}: invalid target shape %s '
+        "(at most one -1,"
+        f' no other negative sizes)", {ctx.desc}, symc_dims_str(d, {n}, b1, 256)); {ctx.fail} }}',
         "        if (unknown >= 0 ? (known == 0 || size % known != 0) : known != size) {",
-        f"            PyErr_Format(PyExc_ValueError, \"%s: {op}: cannot reshape an array of shape %s (size %ld)"
-        f" into shape %s\", {ctx.desc}, symc_shape_str({x}, b2, 128), (long)size, symc_dims_str(d, {n}, b1, 256));",
+        f'            PyErr_Format(PyExc_ValueError, "%s: {op}: cannot reshape an array of shape '
+        "%s (size %ld)"
+        f' into shape %s", {ctx.desc}, symc_shape_str({x}, b2, 128), (long)size, symc_dims_str(d, '
+        f"{n}, b1, 256));",
         f"            {ctx.fail}",
         "        }",
         "        if (unknown >= 0) d[unknown] = size / known;",
@@ -125,13 +140,16 @@ def specify_shape_c(op: SpecifyShape, node, ctx: NodeContext) -> str | None:
         f"        const npy_intp ns = PyArray_DIM(SYMC_A({shp}), 0);",
         "        npy_intp d[64]; const int nr = ns < 64 ? (int)ns : 64;",
         "        for (int k = 0; k < nr; k++)",
-        f"            d[k] = (npy_intp)*({c_type(sdt)}*)(SYMC_DATA({shp}) + k * PyArray_STRIDE(SYMC_A({shp}), 0));",
+        f"            d[k] = (npy_intp)*({c_type(sdt)}*)(SYMC_DATA({shp}) + k * "
+        f"PyArray_STRIDE(SYMC_A({shp}), 0));",
         f"        int ok = ns == {nd};",
         f"        for (int k = 0; ok && k < {nd}; k++) ok = d[k] == PyArray_DIM(SYMC_A({x}), k);",
         "        if (!ok) {",
         "            char b1[128], b2[512];",
-        f"            PyErr_Format(PyExc_ValueError, \"%s: SpecifyShape: the input has shape %s (dtype {xdt}) but the"
-        f" specified shape is %s\", {ctx.desc}, symc_shape_str({x}, b1, 128), symc_dims_str(d, nr, b2, 512));",
+        '            PyErr_Format(PyExc_ValueError, "%s: SpecifyShape: the input has shape %s '
+        f"(dtype {xdt}) but the"
+        f' specified shape is %s", {ctx.desc}, symc_shape_str({x}, b1, 128), symc_dims_str(d, nr, '
+        "b2, 512));",
         f"            {ctx.fail}",
         "        }",
         f"        Py_INCREF({x}); {out} = {x};",
@@ -147,8 +165,10 @@ def rebroadcast_c(op: Rebroadcast, node, ctx: NodeContext) -> str:
     for a, b in op.axis:
         if b:
             L.append(
-                f"        if (PyArray_DIM(SYMC_A({x}), {a}) != 1) {{ char b1[128]; PyErr_Format(PyExc_ValueError,"
-                f' "%s: {op}: dimension {a} of the input has length %ld but is declared broadcastable (length 1);'
+                f"        if (PyArray_DIM(SYMC_A({x}), {a}) != 1) {{ char b1[128]; "
+                "PyErr_Format(PyExc_ValueError,"
+                f' "%s: {op}: dimension {a} of the input has length %ld but is declared '
+                "broadcastable (length 1);"
                 f' input shape %s, dtype {xdt}", {ctx.desc}, (long)PyArray_DIM(SYMC_A({x}), {a}),'
                 f" symc_shape_str({x}, b1, 128)); {ctx.fail} }}"
             )

@@ -22,9 +22,11 @@ static npy_intp symc_slice(npy_intp n, int has_start, npy_int64 start, int has_s
                            npy_int64 step, npy_intp* first) {
     npy_int64 a, b;
     if (!has_start) a = step < 0 ? n - 1 : 0;
-    else { a = start; if (a < 0) { a += n; if (a < 0) a = step < 0 ? -1 : 0; } else if (a >= n) a = step < 0 ? n - 1 : n; }
+    else { a = start; if (a < 0) { a += n; if (a < 0) a = step < 0 ? -1 : 0; } else if (a >= n) a
+        = step < 0 ? n - 1 : n; }
     if (!has_stop) b = step < 0 ? -1 : n;
-    else { b = stop; if (b < 0) { b += n; if (b < 0) b = step < 0 ? -1 : 0; } else if (b >= n) b = step < 0 ? n - 1 : n; }
+    else { b = stop; if (b < 0) { b += n; if (b < 0) b = step < 0 ? -1 : 0; } else if (b >= n) b =
+        step < 0 ? n - 1 : n; }
     *first = (npy_intp)a;
     if (step < 0) return b < a ? (npy_intp)((a - b - 1) / (-step) + 1) : 0;
     return a < b ? (npy_intp)((b - a - 1) / step + 1) : 0;
@@ -32,7 +34,9 @@ static npy_intp symc_slice(npy_intp n, int has_start, npy_int64 start, int has_s
 """
 
 
-def index_region(op, node, ctx: NodeContext, base: str, first_index_input: int, idx_list=None) -> tuple[list[str], int]:
+def index_region(
+    op, node, ctx: NodeContext, base: str, first_index_input: int, idx_list=None
+) -> tuple[list[str], int]:
     """C lines computing ``rdims``/``rstrides``/``rdata``: the region ``base[idx]`` of the
     array ``base`` (a ``PyObject*`` with ``x``'s type); returns (lines, region ndim)."""
     ctx.add_support("symc_slice", SLICE_C)
@@ -43,9 +47,11 @@ def index_region(op, node, ctx: NodeContext, base: str, first_index_input: int, 
     used = sum(1 for e in idx_list if e is not None)
     entries = list(idx_list) + [slice(None)] * (x.ndim - used)
     out_nd = sum(1 for e in entries if e is None or isinstance(e, slice))
-    L = [f"        npy_intp rdims[{max(out_nd, 1)}], rstrides[{max(out_nd, 1)}];",
-         f"        char* rdata = PyArray_BYTES(SYMC_A({base}));",
-         "        int rempty = 0; (void)rempty;"]
+    L = [
+        f"        npy_intp rdims[{max(out_nd, 1)}], rstrides[{max(out_nd, 1)}];",
+        f"        char* rdata = PyArray_BYTES(SYMC_A({base}));",
+        "        int rempty = 0; (void)rempty;",
+    ]
     od = 0
     d = 0
     ndesc = f"{op}".replace('"', "'").replace("%", "%%")
@@ -72,10 +78,16 @@ def index_region(op, node, ctx: NodeContext, base: str, first_index_input: int, 
             L.append("        {")
             L.append(f"            const npy_int64 step = {step or 1};")
             if step is not None:
-                L.append(f"            if (step == 0) {{ PyErr_Format(PyExc_ValueError, \"%s: {ndesc}: slice step "
-                         f"cannot be zero\", {ctx.desc}); {ctx.fail} }}")
-            L.append(f"            npy_intp first; const npy_intp len = symc_slice({n}, {int(start is not None)}, "
-                     f"{start or 0}, {int(stop is not None)}, {stop or 0}, step, &first);")
+                L.append(
+                    f'            if (step == 0) {{ PyErr_Format(PyExc_ValueError, "%s: {ndesc}: '
+                    "slice step "
+                    f'cannot be zero", {ctx.desc}); {ctx.fail} }}'
+                )
+            L.append(
+                f"            npy_intp first; const npy_intp len = symc_slice({n}, "
+                f"{int(start is not None)}, "
+                f"{start or 0}, {int(stop is not None)}, {stop or 0}, step, &first);"
+            )
             L.append(f"            rdims[{od}] = len; rstrides[{od}] = {st} * step;")
             L.append(f"            if (len > 0) rdata += first * {st}; else rempty = 1;")
             L.append("        }")
@@ -85,9 +97,14 @@ def index_region(op, node, ctx: NodeContext, base: str, first_index_input: int, 
             L.append(f"            npy_int64 i = {val(k)}; const npy_intp n = {n};")
             k += 1
             L.append("            if (i < 0) i += n;")
-            L.append(f"            if (i < 0 || i >= n) {{ char sb[128]; PyErr_Format(PyExc_IndexError, \"%s: {ndesc}: "
-                     f"index %lld is out of bounds for axis {d} with size %ld (input shape %s)\", {ctx.desc}, "
-                     f"(long long)(i < 0 ? i - n : i), (long)n, symc_shape_str({base}, sb, 128)); {ctx.fail} }}")
+            L.append(
+                f"            if (i < 0 || i >= n) {{ char sb[128]; "
+                f'PyErr_Format(PyExc_IndexError, "%s: {ndesc}: '
+                f'index %lld is out of bounds for axis {d} with size %ld (input shape %s)", '
+                f"{ctx.desc}, "
+                f"(long long)(i < 0 ? i - n : i), (long)n, symc_shape_str({base}, sb, 128)); "
+                f"{ctx.fail} }}"
+            )
             L.append(f"            rdata += i * {st};")
             L.append("        }")
         d += 1
@@ -101,39 +118,57 @@ def subtensor_c(op: Subtensor, node, ctx: NodeContext) -> str | None:
     ctx.add_support("symc_common", COMMON_C)
     x, out = ctx.inputs[0], ctx.outputs[0]
     L, nd = index_region(op, node, ctx, x, 1)
-    L.append(f"        {out} = symc_view({x}, {nd}, rdims, rstrides, rdata); if (!{out}) {ctx.fail}")
+    L.append(
+        f"        {out} = symc_view({x}, {nd}, rdims, rstrides, rdata); if (!{out}) {ctx.fail}"
+    )
     return "\n".join(L)
 
 
-def apply_region(ctx: NodeContext, nd: int, ydt: str, xdt: str, y_nd: int,
-                 set_: bool) -> tuple[list[str], list[str]]:
+def apply_region(
+    ctx: NodeContext, nd: int, ydt: str, xdt: str, y_nd: int, set_: bool
+) -> tuple[list[str], list[str]]:
     """C lines storing/adding the array ``yv`` (``y_nd`` dims, broadcast on the trailing
     dims) into the region ``rdims``/``rstrides``/``rdata`` (``nd`` dims, dtype ``xdt``):
     (lines checking ``yv``'s shape, raising ValueError; lines of the loops)."""
     X, Y = c_type(xdt), c_type(ydt)
     common = np.result_type(xdt, ydt).name
-    L = [f"        npy_intp ys[{max(nd, 1)}];",
-         "        { int ybad = 0;"]
+    L = [f"        npy_intp ys[{max(nd, 1)}];", "        { int ybad = 0;"]
     for j in range(nd):
         yj = j - (nd - y_nd)
         if yj < 0:
             L.append(f"        ys[{j}] = 0;")
         else:
-            L.append(f"        if (PyArray_DIM(SYMC_A(yv), {yj}) == rdims[{j}]) ys[{j}] = "
-                     f"rdims[{j}] == 1 ? 0 : PyArray_STRIDE(SYMC_A(yv), {yj});")
-            L.append(f"        else if (PyArray_DIM(SYMC_A(yv), {yj}) == 1) ys[{j}] = 0; else ybad = 1;")
-    L.append("        if (ybad) { char b1[128], b2[128]; PyObject* rs = PyTuple_New(" + str(nd) + ");")
-    L.append(f"            for (int k = 0; rs && k < {nd}; k++) PyTuple_SET_ITEM(rs, k, PyLong_FromSsize_t(rdims[k]));")
+            L.append(
+                f"        if (PyArray_DIM(SYMC_A(yv), {yj}) == rdims[{j}]) ys[{j}] = "
+                f"rdims[{j}] == 1 ? 0 : PyArray_STRIDE(SYMC_A(yv), {yj});"
+            )
+            L.append(
+                f"        else if (PyArray_DIM(SYMC_A(yv), {yj}) == 1) ys[{j}] = 0; else ybad = 1;"
+            )
+    L.append(
+        "        if (ybad) { char b1[128], b2[128]; PyObject* rs = PyTuple_New(" + str(nd) + ");"
+    )
+    L.append(
+        f"            for (int k = 0; rs && k < {nd}; k++) PyTuple_SET_ITEM(rs, k, "
+        "PyLong_FromSsize_t(rdims[k]));"
+    )
     L.append("            PyObject* rr = rs ? PyObject_Repr(rs) : NULL; Py_XDECREF(rs);")
-    L.append(f"            if (rr) PyErr_Format(PyExc_ValueError, \"%s: a value of shape %s cannot be broadcast to "
-             f"the indexed region of shape %U (x has shape %s)\", {ctx.desc}, symc_shape_str(yv, b1, 128), rr, "
-             f"symc_shape_str(xo, b2, 128));")
+    L.append(
+        '            if (rr) PyErr_Format(PyExc_ValueError, "%s: a value of shape %s cannot be '
+        "broadcast to "
+        f'the indexed region of shape %U (x has shape %s)", {ctx.desc}, symc_shape_str(yv, b1, '
+        "128), rr, "
+        f"symc_shape_str(xo, b2, 128));"
+    )
     L.append(f"            Py_XDECREF(rr); {ctx.fail} }} }}")
     check = L
     L = []
     if set_:
-        expr = f"*({Y}*)(yb)" if ydt == xdt else (
-            f"(*({Y}*)(yb) != 0)" if xdt == "bool" else f"({X})*({Y}*)(yb)")
+        expr = (
+            f"*({Y}*)(yb)"
+            if ydt == xdt
+            else (f"(*({Y}*)(yb) != 0)" if xdt == "bool" else f"({X})*({Y}*)(yb)")
+        )
     elif xdt == "bool":
         expr = f"(*({X}*)(xb) | (*({Y}*)(yb) != 0))"
     else:
@@ -146,11 +181,14 @@ def apply_region(ctx: NodeContext, nd: int, ydt: str, xdt: str, y_nd: int,
     for j in range(nd):
         ind += "    "
         L.append(f"{ind}for (npy_intp i{j} = 0; i{j} < rdims[{j}]; i{j}++) {{")
-        L.append(f"{ind}    char* xb{j + 1} = xb{j} + i{j} * rstrides[{j}]; const char* yb{j + 1} = yb{j} + i{j} * ys[{j}];")
+        L.append(
+            f"{ind}    char* xb{j + 1} = xb{j} + i{j} * rstrides[{j}]; const char* yb{j + 1} = "
+            f"yb{j} + i{j} * ys[{j}];"
+        )
     ind += "    "
     L.append(f"{ind}char* xb = xb{nd}; const char* yb = yb{nd};")
     L.append(f"{ind}*({X}*)(xb) = {expr};")
-    for j in range(nd):
+    for _ in range(nd):
         ind = ind[:-4]
         L.append(f"{ind}}}")
     L.append("        }")
@@ -169,15 +207,19 @@ def inc_subtensor_c(op: IncSubtensor, node, ctx: NodeContext) -> str | None:
     if op.inplace:
         L.append(f"        {out} = {x}; Py_INCREF({out});")
     else:
-        L.append(f"        {out} = PyArray_NewCopy(SYMC_A({x}), NPY_CORDER); if (!{out}) {ctx.fail}")
+        L.append(
+            f"        {out} = PyArray_NewCopy(SYMC_A({x}), NPY_CORDER); if (!{out}) {ctx.fail}"
+        )
     L.append(f"        PyObject* const xo = {out};")
     R, nd = index_region(op, node, ctx, "xo", 2)
     L += R
     # a value sharing memory with the destination is read from a copy first
     L.append(f"        PyObject* yv = {y}; Py_INCREF(yv);")
     if op.inplace:
-        L.append("        if (symc_may_overlap(yv, xo)) { Py_DECREF(yv); yv = PyArray_NewCopy(SYMC_A("
-                 f"{y}), NPY_CORDER); if (!yv) {ctx.fail} }}")
+        L.append(
+            "        if (symc_may_overlap(yv, xo)) { Py_DECREF(yv); yv = PyArray_NewCopy(SYMC_A("
+            f"{y}), NPY_CORDER); if (!yv) {ctx.fail} }}"
+        )
     check, loops = apply_region(ctx, nd, ydt, xdt, node.inputs[1].ndim, op.set_instead_of_inc)
     body = [ln.replace(ctx.fail, f"{{ Py_DECREF(yv); {ctx.fail} }}") for ln in check + loops]
     L += body

@@ -53,18 +53,21 @@ static void symc_copy_block(char* dst, const char* src, int nd, const npy_intp* 
 def _check_indices(ctx: NodeContext, node, idx: str, base: str, who: str) -> list[str]:
     """C lines: ``ni`` / ``ip(k)`` (k-th index, wrapped) and a bounds check of all indices."""
     idt = node.inputs[-1].type.dtype
-    I = c_type(idt)
+    IT = c_type(idt)
     return [
         f"        const npy_intp ni = PyArray_DIM(SYMC_A({idx}), 0);",
         f"        const npy_intp n0 = PyArray_DIM(SYMC_A({base}), 0);",
-        f"        const char* ib = SYMC_DATA({idx}); const npy_intp is = PyArray_STRIDE(SYMC_A({idx}), 0);",
-        f"        #define ip(k) ((npy_int64)*(const {I}*)(ib + (k) * is))",
+        f"        const char* ib = SYMC_DATA({idx}); const npy_intp is = "
+        f"PyArray_STRIDE(SYMC_A({idx}), 0);",
+        f"        #define ip(k) ((npy_int64)*(const {IT}*)(ib + (k) * is))",
         "        for (npy_intp k = 0; k < ni; k++) {",
         "            const npy_int64 v = ip(k);",
         "            if (v < -(npy_int64)n0 || v >= (npy_int64)n0) {",
         "                char sb[128];",
-        f"                PyErr_Format(PyExc_IndexError, \"%s: {who}: index %lld is out of bounds for axis 0 with "
-        f"size %ld (input shape %s)\", {ctx.desc}, (long long)v, (long)n0, symc_shape_str({base}, sb, 128));",
+        f'                PyErr_Format(PyExc_IndexError, "%s: {who}: index %lld is out of bounds '
+        "for axis 0 with "
+        f'size %ld (input shape %s)", {ctx.desc}, (long long)v, (long)n0, symc_shape_str({base}, '
+        "sb, 128));",
         f"                {ctx.fail}",
         "            }",
         "        }",
@@ -96,13 +99,17 @@ def advanced_subtensor1_c(op: AdvancedSubtensor1, node, ctx: NodeContext) -> str
     ]
     if nd == 1:
         CT = c_type(x.type.dtype)
-        L += [f"            for (npy_intp k = 0; k < ni; k++) {{ npy_int64 v = ip(k); if (v < 0) v += n0;",
-              f"                (({CT}*)dst)[k] = *(const {CT}*)(src + v * s0); }}"]
+        L += [
+            "            for (npy_intp k = 0; k < ni; k++) { npy_int64 v = ip(k); if (v < 0) v += "
+            "n0;",
+            f"                (({CT}*)dst)[k] = *(const {CT}*)(src + v * s0); }}",
+        ]
     else:
         L += [
             "            for (npy_intp k = 0; k < ni; k++) {",
             "                npy_int64 v = ip(k); if (v < 0) v += n0;",
-            f"                symc_copy_block(dst + k * row, src + v * s0, {nd - 1}, PyArray_DIMS(xa) + 1,"
+            f"                symc_copy_block(dst + k * row, src + v * s0, {nd - 1}, "
+            "PyArray_DIMS(xa) + 1,"
             " PyArray_STRIDES(xa) + 1, isz);",
             "            }",
         ]
@@ -124,25 +131,40 @@ def advanced_inc_subtensor1_c(op: AdvancedIncSubtensor1, node, ctx: NodeContext)
     if op.inplace:
         L.append(f"        {out} = {xi}; Py_INCREF({out});")
     else:
-        L.append(f"        {out} = PyArray_NewCopy(SYMC_A({xi}), NPY_CORDER); if (!{out}) {ctx.fail}")
+        L.append(
+            f"        {out} = PyArray_NewCopy(SYMC_A({xi}), NPY_CORDER); if (!{out}) {ctx.fail}"
+        )
     L.append(f"        PyObject* const xo = {out};")
     L.append(f"        const npy_intp ni = PyArray_DIM(SYMC_A({ii}), 0);")
     L.append(f"        PyObject* yv = {yi}; Py_INCREF(yv);")
     if op.inplace:
-        L.append(f"        if (symc_may_overlap(yv, xo)) {{ Py_DECREF(yv); yv = PyArray_NewCopy(SYMC_A({yi}), NPY_CORDER);"
-                 f" if (!yv) {{ {ctx.fail} }} }}")
+        L.append(
+            f"        if (symc_may_overlap(yv, xo)) {{ Py_DECREF(yv); yv = "
+            f"PyArray_NewCopy(SYMC_A({yi}), NPY_CORDER);"
+            f" if (!yv) {{ {ctx.fail} }} }}"
+        )
     # the region is x[indices] of shape (ni,) + x.shape[1:]: dimension 0 walks the indices
-    L.append(f"        npy_intp rdims[{nd}], rstrides[{nd}]; char* rdata = PyArray_BYTES(SYMC_A(xo)); int rempty = 0;")
+    L.append(
+        f"        npy_intp rdims[{nd}], rstrides[{nd}]; char* rdata = PyArray_BYTES(SYMC_A(xo)); "
+        "int rempty = 0;"
+    )
     L.append("        rdims[0] = ni; rstrides[0] = 0;")
     for d in range(1, nd):
-        L.append(f"        rdims[{d}] = PyArray_DIM(SYMC_A(xo), {d}); rstrides[{d}] = PyArray_STRIDE(SYMC_A(xo), {d});")
+        L.append(
+            f"        rdims[{d}] = PyArray_DIM(SYMC_A(xo), {d}); rstrides[{d}] = "
+            f"PyArray_STRIDE(SYMC_A(xo), {d});"
+        )
     L.append("        for (int d = 0; d < " + str(nd) + "; d++) if (rdims[d] == 0) rempty = 1;")
     check, loops = apply_region(ctx, nd, ydt, xdt, y.ndim, op.set_instead_of_inc)
     # row k of the region starts at row ip(k) of x
     s0 = "PyArray_STRIDE(SYMC_A(xo), 0)"
-    loops = [ln.replace("char* xb1 = xb0 + i0 * rstrides[0];",
-                        f"npy_int64 v0 = ip(i0); if (v0 < 0) v0 += n0; char* xb1 = xb0 + v0 * {s0};")
-             for ln in loops]
+    loops = [
+        ln.replace(
+            "char* xb1 = xb0 + i0 * rstrides[0];",
+            f"npy_int64 v0 = ip(i0); if (v0 < 0) v0 += n0; char* xb1 = xb0 + v0 * {s0};",
+        )
+        for ln in loops
+    ]
     indices = _check_indices(ctx, node, ii, "xo", str(op))[1:]
     # NumPy's order: x[i] = y checks the value's shape first, np.add.at the indices first
     body = check + indices if op.set_instead_of_inc else indices + check
