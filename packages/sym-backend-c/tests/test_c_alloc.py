@@ -201,3 +201,29 @@ def test_concatenate_constant_axis_and_stack():
     got = run([a, b])
     np.testing.assert_array_equal(got[0], np.concatenate([a, b], axis=1))
     np.testing.assert_array_equal(got[1], np.stack([a, b]))
+
+
+def test_split_gives_views_like_numpy_split():
+    from symcore.tensor.join import Split
+
+    x = T.dmatrix("x")
+    ax = T.bscalar("ax")
+    sizes = T.lvector("sizes")
+    run = compile_c([x, ax, sizes], Split(3)(x, ax, sizes))
+    a = np.arange(20.0).reshape(4, 5)
+    for axis, split in [(0, [1, 0, 3]), (1, [2, 2, 1]), (-1, [5, 0, 0])]:
+        for xv in [a, a[::-1, ::-1], np.asfortranarray(a)]:
+            got = run([xv, np.array(axis, "int8"), np.array(split)])
+            expected = np.split(xv, np.cumsum(split)[:-1], axis=axis)
+            for g, e in zip(got, expected, strict=True):
+                assert g.shape == e.shape
+                np.testing.assert_array_equal(g, e)
+                assert np.shares_memory(g, xv) == (e.size > 0)
+    for axis, split, message in [
+        (0, [1, 1, 1], r"split sizes \(1, 1, 1\) add up to 3, not to the length 4 of axis 0"),
+        (2, [1, 1, 2], r"axis 2 is out of range for an array of shape \(4, 5\)"),
+        (0, [1, 4, -1], r"negative split size in \(1, 4, -1\)"),
+        (0, [4], "expected 3 split sizes, got 1"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            run([a, np.array(axis, "int8"), np.array(split)])

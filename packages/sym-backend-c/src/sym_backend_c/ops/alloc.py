@@ -1,12 +1,12 @@
 """C code for the Ops that make arrays: ``Alloc`` (a value broadcast to a shape),
 ``AllocEmpty``, ``ARange`` (NumPy's own ``arange`` routine, so values and lengths are
-exactly ``numpy.arange``'s), ``Eye``, ``Tri``, ``TriangularPart`` (``tril``/``triu``) and
-``Join`` (``concatenate``)."""
+exactly ``numpy.arange``'s), ``Eye``, ``Tri``, ``TriangularPart`` (``tril``/``triu``),
+``Join`` (``concatenate``) and its inverse ``Split`` (views of the input)."""
 
 from __future__ import annotations
 
 from symcore.tensor.alloc import Alloc, AllocEmpty, ARange, Eye, Tri, TriangularPart
-from symcore.tensor.join import Join
+from symcore.tensor.join import Join, Split
 
 from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
 from sym_backend_c.codegen.registry import register_c_impl
@@ -259,4 +259,57 @@ def join_c(op: Join, node, ctx: NodeContext) -> str | None:
         "            dst += len * PyArray_STRIDE(oa, ax);",
         "        }",
     ]
+    return "\n".join(L)
+
+
+@register_c_impl(Split)
+def split_c(op: Split, node, ctx: NodeContext) -> str | None:
+    x, axis, splits = node.inputs
+    if not native(axis.type.dtype, splits.type.dtype):
+        return None
+    ctx.add_support("symc_common", COMMON_C)
+    ctx.add_support("symc_dims_str", DIMS_STR_C)
+    xi, ai, si = ctx.inputs
+    nd, n = x.ndim, op.len_splits
+    S = c_type(splits.type.dtype)
+    L = [
+        f"        npy_int64 ax = {read_int(ai, axis.type.dtype)};",
+        "        char sb[128], db[512];",
+        f'        if (ax < -{nd} || ax >= {nd}) {{ PyErr_Format(PyExc_ValueError, "%s: Split: '
+        "axis %lld is out"
+        f' of range for an array of shape %s", {ctx.desc}, (long long)ax, symc_shape_str({xi}, '
+        "sb, 128));"
+        f" {ctx.fail} }}",
+        f"        if (ax < 0) ax += {nd};",
+        f"        const npy_intp ns = PyArray_DIM(SYMC_A({si}), 0);",
+        "        npy_intp sz[64]; npy_intp total = 0; int neg = 0;",
+        "        for (npy_intp k = 0; k < ns && k < 64; k++) {",
+        f"            sz[k] = (npy_intp)*(const {S}*)(SYMC_DATA({si}) + k * "
+        f"PyArray_STRIDE(SYMC_A({si}), 0));",
+        "            total += sz[k]; neg |= sz[k] < 0;",
+        "        }",
+        f'        if (ns != {n}) {{ PyErr_Format(PyExc_ValueError, "%s: Split: expected {n} split '
+        "sizes, got"
+        f' %ld", {ctx.desc}, (long)ns); {ctx.fail} }}',
+        f'        if (neg) {{ PyErr_Format(PyExc_ValueError, "%s: Split: negative split size in '
+        f'%s", {ctx.desc},'
+        f" symc_dims_str(sz, {n}, db, 512)); {ctx.fail} }}",
+        f"        if (total != PyArray_DIM(SYMC_A({xi}), ax)) {{ PyErr_Format(PyExc_ValueError, "
+        '"%s: Split: split'
+        ' sizes %s add up to %ld, not to the length %ld of axis %lld of an array of shape %s", '
+        f"{ctx.desc},"
+        f" symc_dims_str(sz, {n}, db, 512), (long)total, (long)PyArray_DIM(SYMC_A({xi}), ax), "
+        "(long long)ax,"
+        f" symc_shape_str({xi}, sb, 128)); {ctx.fail} }}",
+        f"        npy_intp dims[{nd}];",
+        f"        for (int d = 0; d < {nd}; d++) dims[d] = PyArray_DIM(SYMC_A({xi}), d);",
+        f"        char* base = SYMC_DATA({xi});",
+    ]
+    for k, out in enumerate(ctx.outputs):
+        L.append(f"        dims[ax] = sz[{k}];")
+        L.append(
+            f"        {out} = symc_view({xi}, {nd}, dims, PyArray_STRIDES(SYMC_A({xi})),"
+            f" sz[{k}] ? base : SYMC_DATA({xi})); if (!{out}) {ctx.fail}"
+        )
+        L.append(f"        base += sz[{k}] * PyArray_STRIDE(SYMC_A({xi}), ax);")
     return "\n".join(L)
