@@ -1,7 +1,8 @@
 """DimShuffle rewrites (``canonicalize``), so that elementwise chains meet directly.
 
 * ``local_useless_dimshuffle``: a DimShuffle that keeps every dimension in place → its input.
-* ``local_dimshuffle_dimshuffle``: two DimShuffles in a row → one.
+* ``local_dimshuffle_dimshuffle``: two DimShuffles in a row → one (also in ``specialize``,
+  for the DimShuffles the BLAS rewrites add).
 * ``local_dimshuffle_lift``: ``dimshuffle(f(a, b))`` → ``f(dimshuffle(a), dimshuffle(b))``
   when the elementwise result is read only by the DimShuffle; the DimShuffles sink to the
   leaves (where those of constants fold) and the elementwise nodes become adjacent, ready
@@ -13,7 +14,7 @@ Elementwise fusion itself is in ``symcore.tensor.rewriting.fusion``.
 from __future__ import annotations
 
 from symcore.rewriting.basic import node_rewriter
-from symcore.rewriting.register import register_canonicalize, register_useless
+from symcore.rewriting.register import register_canonicalize, register_specialize, register_useless
 from symcore.tensor.elemwise import DimShuffle, Elemwise
 from symcore.tensor.rewriting.utils import is_single_client
 
@@ -43,6 +44,7 @@ def local_useless_dimshuffle(fgraph, node):
 
 
 @register_canonicalize(name="local_dimshuffle_dimshuffle")
+@register_specialize(name="local_dimshuffle_dimshuffle")
 @node_rewriter([DimShuffle])
 def local_dimshuffle_dimshuffle(fgraph, node):
     """``dimshuffle(dimshuffle(x, o1), o2)`` → ``dimshuffle(x, o1∘o2)``."""
