@@ -472,3 +472,16 @@ def test_mlp_step_uses_gemm_and_matches_numpy(rw):
         W1v, b1v, W2v, b2v = W1v - lr * gW1, b1v - lr * gb1, W2v - lr * gW2, b2v - lr * gb2
         for p, ref in zip(params, [W1v, b1v, W2v, b2v], strict=True):
             np.testing.assert_allclose(p.get_value(), ref, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+def test_update_fold_in_other_dtypes(rw, dtype):
+    x, y, z = (T.tensor(dtype, (False, False), name=n) for n in "xyz")
+    lr = T.scalar("lr", dtype=dtype)
+    f = rw.function([x, y, z, lr], z - lr * T.dot(x, y))
+    assert _blas_names(rw, f) == ["Gemm"]
+    xv, yv, zv = _sample(rw.rng, dtype, 3, 4), _sample(rw.rng, dtype, 4, 2), _sample(rw.rng, dtype, 3, 2)
+    lv = np.asarray(0.3, dtype=dtype)
+    out = f(xv, yv, zv, lv)
+    assert out.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(out, zv - lv * (xv @ yv), **_tol(dtype))
