@@ -480,8 +480,20 @@ def test_update_fold_in_other_dtypes(rw, dtype):
     lr = T.scalar("lr", dtype=dtype)
     f = rw.function([x, y, z, lr], z - lr * T.dot(x, y))
     assert _blas_names(rw, f) == ["Gemm"]
-    xv, yv, zv = _sample(rw.rng, dtype, 3, 4), _sample(rw.rng, dtype, 4, 2), _sample(rw.rng, dtype, 3, 2)
+    xv, yv, zv = (_sample(rw.rng, dtype, *s) for s in [(3, 4), (4, 2), (3, 2)])
     lv = np.asarray(0.3, dtype=dtype)
     out = f(xv, yv, zv, lv)
     assert out.dtype == np.dtype(dtype)
     np.testing.assert_allclose(out, zv - lv * (xv @ yv), **_tol(dtype))
+
+
+def test_update_divided_by_a_scalar_folds(rw):
+    x, y, z = T.dmatrices("x", "y", "z")
+    lr, n = T.dscalars("lr", "n")
+    f = rw.function([x, y, z, lr, n], z - lr * T.dot(x, y) / n)
+    g = rw.function([x, y, z], z - T.dot(x, y) / 4)
+    assert _blas_names(rw, f) == ["Gemm"] and _blas_names(rw, g) == ["Gemm"]
+    xv, yv, zv = rw.rng.normal(size=(3, 4)), rw.rng.normal(size=(4, 2)), rw.rng.normal(size=(3, 2))
+    a, b = f(xv, yv, zv, 0.3, 7.0), g(xv, yv, zv)
+    np.testing.assert_allclose(a, zv - 0.3 * (xv @ yv) / 7.0)
+    np.testing.assert_allclose(b, zv - (xv @ yv) / 4)

@@ -10,7 +10,8 @@ SequenceDB, so ``mode.excluding("blas")`` turns them all off and
   ``dot(col, row)`` (``outer``) → ``Ger`` on zeros; ``dot(matrix, col)`` /
   ``dot(row, matrix)`` → ``Gemv`` and a DimShuffle.
 * ``local_blas_fold``: an elementwise sum of scaled terms containing one BLAS result read
-  only there folds the scale into ``alpha``/``beta`` and a term of the result's exact type
+  only there (scaled by products, quotients and negations of scalars) folds the scale
+  into ``alpha``/``beta`` and a term of the result's exact type
   into the accumulator: ``w - 0.1*dot(X, v)`` → ``Gemv(w, -0.1, X, v, 1)``,
   ``b*z + a*dot(x, y)`` → ``Gemm(z, a, x, y, b)``, ``A + a*outer(x, y)`` →
   ``Ger(A, a, x, y)``, ``a*dot(x, y)`` → ``Dot22Scalar(x, y, a)``.
@@ -170,12 +171,28 @@ def _as_scale(v: Variable, dtype: str) -> _Scale | None:
     return _Scale(1, (v,))
 
 
+def _reciprocal(s: _Scale) -> _Scale | None:
+    if not s.symbols and s.number == 0:
+        return None
+    return _Scale(1 / s.number, tuple(M.inv(v) for v in s.symbols))
+
+
 def _scaled_term(fgraph, var: Variable, scale: _Scale, out_type, dtype: str, terms: list) -> None:
-    """Append ``(scale, var)``, reading ``var`` through single-client neg and mul-by-scale."""
-    node = elemwise_node(var, S.Neg, S.Mul)
+    """Append ``(scale, var)``, reading ``var`` through single-client neg, mul-by-scale and
+    division by a scale."""
+    node = elemwise_node(var, S.Neg, S.Mul, S.TrueDiv)
     if node is not None and is_single_client(fgraph, var) and var.type == out_type:
         if isinstance(node.op.scalar_op, S.Neg):
             _scaled_term(fgraph, node.inputs[0], scale * _Scale(-1), out_type, dtype, terms)
+            return
+        if isinstance(node.op.scalar_op, S.TrueDiv):
+            num, den = node.inputs
+            d = _as_scale(den, dtype) if num.type == out_type else None
+            r = None if d is None else _reciprocal(d)
+            if r is not None:
+                _scaled_term(fgraph, num, scale * r, out_type, dtype, terms)
+                return
+            terms.append((scale, var))
             return
         split = _split_mul(node, out_type, dtype)
         if split is not None:
