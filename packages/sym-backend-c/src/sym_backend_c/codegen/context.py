@@ -46,6 +46,10 @@ class NodeContext:
       use it in error messages: ``PyErr_Format(PyExc_ValueError, "%s: ...", desc)``.
     - ``add_support(key, code)``: emit helper functions/macros once per module.
     - ``node_id``: the node's position, unique in the module (for unique C identifiers).
+    - ``out_cache``: None, or one C lvalue (``PyObject*``, owned by the caller) per output
+      where an implementation may keep the array it allocated for that output and reuse it
+      on the next run when nothing else holds it (the inlined loop of ``Scan`` runs a
+      node's code once per step). Implementations may ignore it.
     """
 
     node_id: int
@@ -56,6 +60,7 @@ class NodeContext:
     support: dict[str, str] = field(default_factory=dict)
     openmp: bool = False
     omp_min_size: int = 200000
+    out_cache: list[str] | None = None
 
     def add_support(self, key: str, code: str) -> None:
         self.support.setdefault(key, code)

@@ -84,6 +84,11 @@ def elemwise_c(op: Elemwise, node, ctx: NodeContext) -> str | None:
         tn = npy_typenum(out_dtypes[j])
         src = op.inplace_pattern.get(j)
         alloc = f"{o} = PyArray_EMPTY({nd}, dims, {tn}, 0); if (!{o}) {ctx.fail}"
+        if ctx.out_cache is not None:  # reuse last run's array when no one else holds it
+            c = ctx.out_cache[j]
+            same = "".join(f" && PyArray_DIM(SYMC_A({c}), {d}) == dims[{d}]" for d in range(nd))
+            alloc = (f"if ({c} && Py_REFCNT({c}) == 1{same}) {{ {o} = {c}; Py_INCREF({o}); }}"
+                     f" else {{ {alloc} Py_XSETREF({c}, {o}); Py_INCREF({o}); }}")
         if src is not None and in_dtypes[src] == out_dtypes[j]:
             s = ins[src]
             w(f"        if (PyArray_IS_C_CONTIGUOUS(SYMC_A({s})) && PyArray_SIZE(SYMC_A({s})) == n"

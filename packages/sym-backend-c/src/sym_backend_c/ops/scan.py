@@ -190,3 +190,7 @@ def _register() -> None:
 
 
 _register()
+
+# The whole loop in C with the step's code inlined, when the step graph allows it
+# (``Scan``'s registered C implementation); other scans run the driver above.
+from sym_backend_c.ops import scan_inline  # noqa: E402,F401

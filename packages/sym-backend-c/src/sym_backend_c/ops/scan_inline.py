@@ -1,0 +1,466 @@
+"""The whole loop of a ``Scan`` node in C, the step's code inlined (no call per step).
+
+The C implementation registered here for ``Scan`` emits, inside the Scan node's kernel:
+
+* setup: checks of ``n_steps``, sequence lengths and initial states; one buffer per traced
+  output (the ``L`` initial values then every step's result when all are returned, else a
+  ring of ``max(L + 1, store)`` rows; a nit_sot's buffer is made once its first step gave
+  its shape); the inner graph's constants; one read-only "row view" array object per
+  sequence / state tap;
+* the loop: per step the row views are pointed at their rows (their data pointer is
+  moved: no array is created), the inner graph's nodes run their registered C code
+  (``codegen`` implementations, one block each, as in a graph module), each result is
+  checked against its state's shape and copied into its buffer row. Elemwise outputs reuse
+  the array of the previous step (``NodeContext.out_cache``), so a step of elementwise
+  nodes calls no allocator;
+* the results: views of the full buffers, or the last ``store`` rows gathered from a ring.
+
+The step graph is the one the active mode compiled (``op.inner_function()``: the same
+rewrites as the per-step runner). The implementation returns None — and the node runs
+``Scan.perform`` (the per-step compiled runner, ``sym_backend_c.ops.scan``) — for mit_mot
+(backward) scans, while-loops, untraced (shared) states, nested scans, inner nodes without
+C code, non-tensor values, large constants, or an inner function not built by the C
+backend. Generated loops carry the marker ``INLINE_MARKER`` in their source.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from symcore.graph.basic import Constant, Variable
+from symcore.scan.op import Scan
+
+from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
+from sym_backend_c.codegen.registry import lookup, register_c_impl
+
+#: Present in the source of every module whose Scan loop is inlined.
+INLINE_MARKER = "symc-scan-inlined"
+
+#: Largest constant of the step graph copied into the generated source (bytes).
+MAX_CONST_BYTES = 1 << 16
+
+_SUPPORT = r"""
+/* Rows [start, start + count) of a's first axis, as a view (base: a). */
+static PyObject* symc_scan_rows(PyObject* a, npy_intp start, npy_intp count) {
+    PyArrayObject* b = (PyArrayObject*)a;
+    npy_intp dims[NPY_MAXDIMS];
+    int nd = PyArray_NDIM(b);
+    dims[0] = count;
+    for (int d = 1; d < nd; d++) dims[d] = PyArray_DIM(b, d);
+    PyArray_Descr* descr = PyArray_DESCR(b);
+    Py_INCREF(descr);
+    PyObject* v = PyArray_NewFromDescr(&PyArray_Type, descr, nd, dims, PyArray_STRIDES(b),
+        PyArray_BYTES(b) + start * PyArray_STRIDE(b, 0), PyArray_FLAGS(b) & NPY_ARRAY_WRITEABLE,
+        NULL);
+    if (!v) return NULL;
+    Py_INCREF(a);
+    if (PyArray_SetBaseObject((PyArrayObject*)v, a) < 0) { Py_DECREF(v); return NULL; }
+    return v;
+}
+
+/* a[row] as an array object whose data pointer the loop moves (base: a). */
+static PyObject* symc_scan_rowview(PyObject* a, npy_intp row, int writeable) {
+    PyArrayObject* b = (PyArrayObject*)a;
+    PyArray_Descr* descr = PyArray_DESCR(b);
+    Py_INCREF(descr);
+    PyObject* v = PyArray_NewFromDescr(&PyArray_Type, descr, PyArray_NDIM(b) - 1,
+        PyArray_DIMS(b) + 1, PyArray_STRIDES(b) + 1,
+        PyArray_BYTES(b) + row * PyArray_STRIDE(b, 0), writeable ? NPY_ARRAY_WRITEABLE : 0,
+        NULL);
+    if (!v) return NULL;
+    Py_INCREF(a);
+    if (PyArray_SetBaseObject((PyArrayObject*)v, a) < 0) { Py_DECREF(v); return NULL; }
+    PyArray_UpdateFlags((PyArrayObject*)v, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_F_CONTIGUOUS |
+        NPY_ARRAY_ALIGNED);
+    return v;
+}
+
+/* Point the row view *v at data (a fresh view when someone else still holds *v). */
+static inline int symc_scan_point(PyObject** v, PyObject* base, char* data, int writeable) {
+    if (Py_REFCNT(*v) != 1) {
+        Py_DECREF(*v);
+        *v = symc_scan_rowview(base, 0, writeable);
+        if (!*v) return -1;
+    }
+    ((PyArrayObject_fields*)(*v))->data = data;
+    return 0;
+}
+
+/* Does value v have the shape of the row view `row` (dims only: same ndim by type)? */
+static inline int symc_scan_same_shape(PyObject* v, PyObject* row) {
+    int nd = PyArray_NDIM((PyArrayObject*)row);
+    if (PyArray_NDIM((PyArrayObject*)v) != nd) return 0;
+    for (int d = 0; d < nd; d++)
+        if (PyArray_DIM((PyArrayObject*)v, d) != PyArray_DIM((PyArrayObject*)row, d)) return 0;
+    return 1;
+}
+
+/* Copy value v into the buffer row at dst (row view w gives shape and strides). */
+static inline int symc_scan_store(PyObject** w, PyObject* base, char* dst, npy_intp nbytes,
+                                  PyObject* v) {
+    if (PyArray_IS_C_CONTIGUOUS((PyArrayObject*)v)) {
+        if (nbytes) memmove(dst, PyArray_BYTES((PyArrayObject*)v), (size_t)nbytes);
+        return 0;
+    }
+    if (symc_scan_point(w, base, dst, 1) < 0) return -1;
+    return PyArray_CopyInto((PyArrayObject*)*w, (PyArrayObject*)v);
+}
+
+/* Rows p % R for p in [first, first + m) of buffer a, as a new (m, ...) array. */
+static PyObject* symc_scan_gather(PyObject* a, npy_intp first, npy_intp m, npy_intp R) {
+    PyArrayObject* b = (PyArrayObject*)a;
+    npy_intp dims[NPY_MAXDIMS];
+    int nd = PyArray_NDIM(b);
+    dims[0] = m;
+    for (int d = 1; d < nd; d++) dims[d] = PyArray_DIM(b, d);
+    PyObject* r = PyArray_EMPTY(nd, dims, PyArray_TYPE(b), 0);
+    if (!r) return NULL;
+    npy_intp rb = PyArray_STRIDE(b, 0);
+    for (npy_intp i = 0; i < m; i++)
+        if (rb) memcpy(PyArray_BYTES((PyArrayObject*)r) + i * rb,
+                       PyArray_BYTES(b) + ((first + i) % R) * rb, (size_t)rb);
+    return r;
+}
+
+/* The pending exception, re-raised with "(raised by step t of <op>)" (as the Python loop). */
+static void symc_scan_step_error(npy_intp t, const char* op) {
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyErr_NormalizeException(&et, &ev, &tb);
+    if (tb && ev) PyException_SetTraceback(ev, tb);
+    PyObject* mod = PyImport_ImportModule("sym_backend_c.ops.scan_inline");
+    PyObject* r = mod ? PyObject_CallMethod(mod, "_step_error", "Onz", ev ? ev : Py_None,
+                                            (Py_ssize_t)t, op) : NULL;
+    Py_XDECREF(mod);
+    if (!r) { Py_XDECREF(et); Py_XDECREF(ev); Py_XDECREF(tb); return; }
+    PyErr_SetObject((PyObject*)Py_TYPE(r), r);
+    Py_DECREF(r);
+    Py_XDECREF(et); Py_XDECREF(ev); Py_XDECREF(tb);
+}
+"""
+
+
+def _step_error(exc: BaseException, t: int, op: str) -> BaseException:
+    """``exc`` naming the failing step (called by the generated code on an error)."""
+    from symcore.scan.loop import _at_step
+
+    new = _at_step(exc, t, op)
+    if new is not exc:
+        new.__cause__ = exc
+    return new
+
+
+def _c_str(s: str) -> str:
+    out = []
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif 32 <= ord(ch) < 127:
+            out.append(ch)
+        else:
+            out.append("?")
+    return '"' + "".join(out) + '"'
+
+
+def _tensor(var: Variable) -> bool:
+    from symcore.tensor.type import TensorType
+
+    return isinstance(var.type, TensorType)
+
+
+def _native(dtype: str) -> bool:
+    from sym_backend_c.codegen.context import C_TYPES
+
+    return np.dtype(dtype).name in C_TYPES and np.dtype(dtype).kind in "biuf"
+
+
+def _inner_graph(op: Scan):
+    """The rewritten step graph the active mode compiled, or None when it cannot be used."""
+    try:
+        fn = op.inner_function()
+    except Exception:  # noqa: BLE001 - the node's perform reports it
+        return None
+    fg = fn.maker.fgraph
+    report = getattr(fg, "linker_report", None)
+    if report is None or report.backend != "c" or report.fallback_nodes:
+        return None
+    info = op.info
+    if len(fg.inputs) != info.n_inner_inputs or len(fg.outputs) != info.n_inner_outputs:
+        return None
+    return fg
+
+
+@register_c_impl(Scan)
+def scan_c(op: Scan, node, ctx: NodeContext) -> str | None:  # noqa: C901 - one generator
+    info = op.info
+    if info.n_mit_mot or info.as_while or info.n_shared:
+        return None
+    if not all(_tensor(v) for v in node.inputs) or not all(_tensor(v) for v in node.outputs):
+        return None
+    fg = _inner_graph(op)
+    if fg is None:
+        return None
+    if not all(_tensor(v) and _native(v.type.dtype) for v in fg.inputs + fg.outputs):
+        return None
+    return _generate(op, node, ctx, fg)
+
+
+def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
+    info = op.info
+    oi, ii, io = info.outer_in(), info.inner_in(), info.inner_out()
+    u = ctx.node_id
+    ins = ctx.inputs
+    opname = _c_str(str(op))
+    n_in = info.n_inner_inputs
+    n_traced = info.n_traced
+
+    # --- names of inner values -----------------------------------------------------------
+    names: dict[Variable, str] = {}
+    rv_base: dict[int, str] = {}  # inner input slot -> C expr of the buffer its rows come from
+    for slot, k in zip(ii["seqs"], oi["seqs"], strict=True):
+        names[fg.inputs[slot]] = f"sc_rv[{slot}]"
+        rv_base[slot] = ins[k]
+    for slot, k in zip(ii["non_seqs"], oi["non_seqs"], strict=True):
+        names[fg.inputs[slot]] = ins[k]
+    sot_reads: list[tuple[int, int, int]] = []  # (slot, state j, tap)
+    for j, grp in enumerate(info.sot_in_groups()):
+        for slot, tap in zip(grp, info.sot_taps[j], strict=True):
+            names[fg.inputs[slot]] = f"sc_rv[{slot}]"
+            rv_base[slot] = f"sc_buf[{j}]"
+            sot_reads.append((slot, j, tap))
+
+    consts: list[str] = []
+    const_code: list[str] = []
+
+    def name_of(var: Variable) -> str | None:
+        if var in names:
+            return names[var]
+        if isinstance(var, Constant) and _tensor(var):
+            data = var.data
+            if not isinstance(data, np.ndarray) or not _native(data.dtype.name):
+                return None
+            if data.dtype.name != var.type.dtype or data.ndim != var.type.ndim:
+                return None
+            if data.nbytes > MAX_CONST_BYTES or not data.dtype.isnative:
+                return None
+            k = len(consts)
+            nm = f"sc_c[{k}]"
+            consts.append(nm)
+            raw = np.ascontiguousarray(data).tobytes()
+            dims = ", ".join(str(int(d)) for d in data.shape) or "0"
+            byts = ", ".join(str(b) for b in raw) or "0"
+            const_code.append(
+                f"    {{ static const unsigned char cd[{max(len(raw), 1)}] = {{{byts}}};"
+                f" npy_intp cdims[{max(data.ndim, 1)}] = {{{dims}}};"
+                f" {nm} = PyArray_EMPTY({data.ndim}, cdims, {npy_typenum(var.type.dtype)}, 0);"
+                f" if (!{nm}) goto sc_err_{u};"
+                f" if ({len(raw)}) memcpy(PyArray_DATA(SYMC_A({nm})), cd, {len(raw)});"
+                f" PyArray_CLEARFLAGS(SYMC_A({nm}), NPY_ARRAY_WRITEABLE); }}"
+            )
+            names[var] = nm
+            return nm
+        return None
+
+    # --- the step's nodes ------------------------------------------------------------------
+    order = fg.toposort()
+    last_use: dict[Variable, int] = {}
+    for step, nd in enumerate(order):
+        for v in nd.inputs:
+            last_use[v] = step
+    inner_outs = set(fg.outputs)
+    n_slots = 0
+    n_cache = 0
+    blocks: list[str] = []
+    for step, nd in enumerate(order):
+        if isinstance(nd.op, Scan):
+            return None  # nested loops run their own (inlined) step function
+        impl = lookup(nd.op)
+        if impl is None:
+            return None
+        nd_ins = []
+        for v in nd.inputs:
+            nm = name_of(v)
+            if nm is None:
+                return None
+            nd_ins.append(nm)
+        outs = []
+        for v in nd.outputs:
+            nm = f"sc_v[{n_slots}]"
+            n_slots += 1
+            names[v] = nm
+            outs.append(nm)
+        cache = [f"sc_cache[{n_cache + j}]" for j in range(len(nd.outputs))]
+        n_cache += len(nd.outputs)
+        nctx = NodeContext(
+            u * 10000 + step + 1,
+            nd_ins,
+            outs,
+            f"goto sc_stepfail_{u};",
+            ctx.desc,
+            ctx.support,
+            ctx.openmp,
+            ctx.omp_min_size,
+            cache,
+        )
+        code = impl(nd.op, nd, nctx)
+        if code is None:
+            return None
+        blk = [f"        /* inner node {step}: {str(nd.op)[:50].replace('*/', '* /')} */\n"
+               f"        {{\n{code}\n        }}"]
+        for v in nd.inputs:
+            if (last_use.get(v) == step and v.owner is not None and v not in inner_outs):
+                blk.append(f"        Py_CLEAR({names[v]});")
+        for v, nm in zip(nd.outputs, outs, strict=True):
+            if v not in last_use and v not in inner_outs:
+                blk.append(f"        Py_CLEAR({nm});")
+        blocks.append("\n".join(blk))
+    out_names = []
+    for v in fg.outputs:
+        nm = name_of(v)
+        if nm is None:
+            return None
+        out_names.append(nm)
+
+    ctx.add_support("symc_scan_inline", _SUPPORT)
+
+    # --- traced outputs: (inner output slot, L, store, dtype) -----------------------------
+    traced = []
+    for j in range(info.n_sot):
+        traced.append((io["mit_sot"].start + j, info.init_len(j), op.store_steps[j],
+                       node.outputs[info.n_mit_mot + j].type.dtype))
+    for j, oslot in enumerate(io["nit_sot"]):
+        traced.append((oslot, 0, op.store_steps[info.n_sot + j],
+                       node.outputs[info.n_mit_mot + info.n_sot + j].type.dtype))
+    sot_outer = list(oi["mit_sot"]) + list(oi["sit_sot"])
+
+    L: list[str] = []
+    w = L.append
+    w(f"    /* {INLINE_MARKER}: the loop of {str(op)[:60].replace('*/', '* /')} */")
+    w(f"    PyObject* sc_buf[{max(n_traced, 1)}] = {{NULL}};")
+    w(f"    PyObject* sc_wv[{max(n_traced, 1)}] = {{NULL}};")
+    w(f"    PyObject* sc_rv[{max(n_in, 1)}] = {{NULL}};")
+    w(f"    PyObject* sc_c[{max(len(consts), 1)}] = {{NULL}};")
+    w(f"    PyObject* sc_v[{max(n_slots, 1)}] = {{NULL}};")
+    w(f"    PyObject* sc_cache[{max(n_cache, 1)}] = {{NULL}};")
+    w(f"    npy_intp sc_rows[{max(n_traced, 1)}] = {{0}};  /* rows of each buffer */")
+    w(f"    npy_intp sc_rb[{max(n_traced, 1)}] = {{0}};  /* bytes of one row */")
+    w("    npy_intp t = 0;")
+    w("    int sc_ok = 0;")
+    n_dt = node.inputs[0].type.dtype
+    w(f"    const npy_intp n = (npy_intp)(*({c_type(n_dt)}*)SYMC_DATA({ins[0]}));")
+    w(f"    if (n < 0) {{ PyErr_Format(PyExc_ValueError, \"%s: n_steps must be >= 0, got %ld"
+      f" (scan does not run backwards for negative n_steps; use go_backwards=True)\", {opname},"
+      f" (long)n); goto sc_err_{u}; }}")
+    # sequences long enough
+    for i, k in enumerate(oi["seqs"]):
+        w(f"    if (PyArray_DIM(SYMC_A({ins[k]}), 0) < n) {{ PyErr_Format(PyExc_ValueError,"
+          f" \"%s: sequence {i} (outer input {k}) has %ld entries but the loop runs %ld steps"
+          f" (n_steps is larger than the sequence)\", {opname},"
+          f" (long)PyArray_DIM(SYMC_A({ins[k]}), 0), (long)n); goto sc_err_{u}; }}")
+    # state buffers, filled with the initial values
+    for j, k in enumerate(sot_outer):
+        _, Lj, store, dt = traced[j]
+        taps = list(info.sot_taps[j])
+        init = ins[k]
+        rows = f"(n + {Lj})" if store == -1 else str(max(Lj + 1, store))
+        w(f"    if (PyArray_DIM(SYMC_A({init}), 0) < {Lj}) {{ PyErr_Format(PyExc_ValueError,"
+          f" \"%s: state {j} needs {Lj} initial values (taps {taps}), got %ld\", {opname},"
+          f" (long)PyArray_DIM(SYMC_A({init}), 0)); goto sc_err_{u}; }}")
+        w("    {")
+        w(f"        npy_intp bd[NPY_MAXDIMS]; const int bn = SYMC_NDIM({init});")
+        w(f"        bd[0] = {rows}; for (int d = 1; d < bn; d++) bd[d] = SYMC_DIMS({init})[d];")
+        w(f"        sc_buf[{j}] = PyArray_EMPTY(bn, bd, {npy_typenum(dt)}, 0);")
+        w(f"        if (!sc_buf[{j}]) goto sc_err_{u};")
+        w(f"        sc_rows[{j}] = bd[0]; sc_rb[{j}] = PyArray_STRIDE(SYMC_A(sc_buf[{j}]), 0);")
+        w(f"        PyObject* dst = symc_scan_rows(sc_buf[{j}], 0, {Lj});")
+        w(f"        PyObject* src = dst ? symc_scan_rows({init}, 0, {Lj}) : NULL;")
+        w("        int rc = src ? PyArray_CopyInto(SYMC_A(dst), SYMC_A(src)) : -1;")
+        w(f"        Py_XDECREF(dst); Py_XDECREF(src); if (rc < 0) goto sc_err_{u};")
+        w(f"        sc_wv[{j}] = symc_scan_rowview(sc_buf[{j}], 0, 1);")
+        w(f"        if (!sc_wv[{j}]) goto sc_err_{u};")
+        w("    }")
+    L.extend(const_code)
+    # read views (checked once against the step's input types)
+    w("    if (n > 0) {")
+    for slot, base in rv_base.items():
+        var = fg.inputs[slot]
+        bc = "".join("1" if b else "0" for b in var.type.broadcastable)
+        w(f"        sc_rv[{slot}] = symc_scan_rowview({base}, 0, 0);")
+        w(f"        if (!sc_rv[{slot}]) goto sc_err_{u};")
+        w(f"        if (symc_check_input(sc_rv[{slot}], {npy_typenum(var.type.dtype)},"
+          f" {var.type.ndim}, \"{bc}\", {slot}, \"of the scan step\") < 0) goto sc_err_{u};")
+    w("    }")
+
+    # --- the loop ----------------------------------------------------------------------------
+    w("    for (t = 0; t < n; t++) {")
+    for slot, k in zip(ii["seqs"], oi["seqs"], strict=True):
+        w(f"        if (symc_scan_point(&sc_rv[{slot}], {ins[k]}, SYMC_DATA({ins[k]})"
+          f" + t * SYMC_STRIDES({ins[k]})[0], 0) < 0) goto sc_stepfail_{u};")
+    for slot, j, tap in sot_reads:
+        _, Lj, store, _ = traced[j]
+        row = f"(t + {Lj + tap})" if store == -1 else f"((t + {Lj + tap}) % sc_rows[{j}])"
+        w(f"        if (symc_scan_point(&sc_rv[{slot}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}])"
+          f" + {row} * sc_rb[{j}], 0) < 0) goto sc_stepfail_{u};")
+    L.extend(blocks)
+    # store the results
+    for j, (oslot, Lj, store, dt) in enumerate(traced):
+        v = out_names[oslot]
+        is_nit = j >= info.n_sot
+        if is_nit:
+            rows = "n" if store == -1 else str(max(1, store))
+            w(f"        if (t == 0) {{  /* the first step gives output {oslot}'s shape */")
+            w(f"            npy_intp bd[NPY_MAXDIMS]; const int bn = SYMC_NDIM({v}) + 1;")
+            w(f"            bd[0] = {rows}; for (int d = 1; d < bn; d++) bd[d] = SYMC_DIMS({v})[d - 1];")
+            w(f"            sc_buf[{j}] = PyArray_EMPTY(bn, bd, {npy_typenum(dt)}, 0);")
+            w(f"            if (!sc_buf[{j}]) goto sc_stepfail_{u};")
+            w(f"            sc_rows[{j}] = bd[0]; sc_rb[{j}] = PyArray_STRIDE(SYMC_A(sc_buf[{j}]), 0);")
+            w(f"            sc_wv[{j}] = symc_scan_rowview(sc_buf[{j}], 0, 1);")
+            w(f"            if (!sc_wv[{j}]) goto sc_stepfail_{u};")
+            w("        }")
+        what = f"output {oslot}" if is_nit else f"state {j}"
+        w(f"        if (!symc_scan_same_shape({v}, sc_wv[{j}])) {{ char b1[128], b2[128];"
+          f" PyErr_Format(PyExc_ValueError, \"%s: at step %ld the step function returned {what}"
+          f" with shape %s, but the scan stores values of shape %s there (every step must return"
+          f" the shape of the initial state / of the first step's result)\", {opname}, (long)t,"
+          f" symc_shape_str({v}, b1, 128), symc_shape_str(sc_wv[{j}], b2, 128));"
+          f" goto sc_err_{u}; }}")
+        row = f"(t + {Lj})" if store == -1 else f"((t + {Lj}) % sc_rows[{j}])"
+        w(f"        if (symc_scan_store(&sc_wv[{j}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}]) + {row}"
+          f" * sc_rb[{j}], sc_rb[{j}], {v}) < 0) goto sc_stepfail_{u};")
+    w(f"        for (int q = 0; q < {max(n_slots, 1)}; q++) Py_CLEAR(sc_v[q]);")
+    w("    }")
+
+    # --- results ---------------------------------------------------------------------------
+    for j, (oslot, Lj, store, dt) in enumerate(traced):
+        o = ctx.outputs[j]
+        is_nit = j >= info.n_sot
+        if is_nit:
+            out_var = node.outputs[info.n_mit_mot + j]
+            guess = [s if s is not None else (1 if b else 0)
+                     for s, b in zip(out_var.type.shape[1:], out_var.type.broadcastable[1:],
+                                     strict=True)]
+            gd = ", ".join(["0", *(str(int(g)) for g in guess)])
+            w(f"    if (!sc_buf[{j}]) {{  /* no step ran */")
+            w(f"        npy_intp ed[{len(guess) + 1}] = {{{gd}}};")
+            w(f"        {o} = PyArray_EMPTY({len(guess) + 1}, ed, {npy_typenum(dt)}, 0);")
+            w(f"        if (!{o}) goto sc_err_{u};")
+            w("    } else {")
+        else:
+            w("    {")
+        if store == -1:
+            w(f"        {o} = symc_scan_rows(sc_buf[{j}], {Lj}, n);")
+        else:
+            w(f"        const npy_intp m = n < {store} ? n : {store};")
+            w(f"        {o} = symc_scan_gather(sc_buf[{j}], {Lj} + n - m, m, sc_rows[{j}]);")
+        w(f"        if (!{o}) goto sc_err_{u};")
+        w("    }")
+    w("    sc_ok = 1;")
+    w(f"    goto sc_done_{u};")
+    w(f"sc_stepfail_{u}:")
+    w(f"    symc_scan_step_error(t, {opname});")
+    w(f"sc_err_{u}:")
+    w(f"sc_done_{u}:")
+    for arr, size in (("sc_buf", n_traced), ("sc_wv", n_traced), ("sc_rv", n_in),
+                      ("sc_c", len(consts)), ("sc_v", n_slots), ("sc_cache", n_cache)):
+        w(f"    for (int q = 0; q < {max(size, 1)}; q++) Py_XDECREF({arr}[q]);")
+    w(f"    if (!sc_ok) {ctx.fail}")
+    return "\n".join(L)
