@@ -13,7 +13,11 @@ def _normal(*shape):
 
 CASES = [
     ("dot22", lambda x, y: Dot22()(x, y), [_normal(2, 3), _normal(3, 4)]),
-    ("dot22scalar", lambda x, y, a: Dot22Scalar()(x, y, a), [_normal(2, 3), _normal(3, 4), np.array(0.7)]),
+    (
+        "dot22scalar",
+        lambda x, y, a: Dot22Scalar()(x, y, a),
+        [_normal(2, 3), _normal(3, 4), np.array(0.7)],
+    ),
     (
         "gemm",
         lambda z, a, x, y, b: Gemm(False)(z, a, x, y, b),
@@ -32,7 +36,12 @@ CASES = [
     (
         "gemm_float32",
         lambda z, a, x, y, b: Gemm(False)(z, a, x, y, b),
-        [_normal(2, 2).astype("float32"), np.array(0.5, dtype="float32"), _normal(2, 3).astype("float32"),
-         _normal(3, 2).astype("float32"), np.array(2.0, dtype="float32")],
+        [
+            _normal(2, 2).astype("float32"),
+            np.array(0.5, dtype="float32"),
+            _normal(2, 3).astype("float32"),
+            _normal(3, 2).astype("float32"),
+            np.array(2.0, dtype="float32"),
+        ],
     ),
 ]
