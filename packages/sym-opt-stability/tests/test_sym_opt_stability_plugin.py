@@ -3,7 +3,6 @@ the stabilize phase of the rewrite database, with tags that modes can exclude.""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import symcore
@@ -12,31 +11,21 @@ from sym_opt_stability import plugin
 from symcore import plugins
 from symcore.compile.mode import Mode
 from symcore.rewriting import NodeRewriter, rewrite_db
+from symcore.testing.plugins import plugin_record
 
 DIST = "sym-opt-stability"
 README = Path(__file__).parents[1] / "README.md"
 
 
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _record() -> plugins.PluginRecord:
-    plugins.load_plugins()
-    found = [r for r in plugins.list_plugins() if _normalize(r.dist) == DIST]
-    assert len(found) == 1, f"{DIST} not discovered: {plugins.list_plugins()}"
-    return found[0]
-
-
 def test_discovered_through_entry_point_and_loads() -> None:
-    record = _record()
+    record = plugin_record(DIST)
     assert record.ok, record.error
     assert record.name == "stability"
     assert record.value == "sym_opt_stability.plugin"
 
 
 def test_registers_every_rewrite_and_only_rewrites() -> None:
-    record = _record()
+    record = plugin_record(DIST)
     names = [name for name, _, _ in plugin.REWRITES]
     assert len(set(names)) == len(names)
     assert record.registered() == {"rewrites": names}

@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from sym_sparse import plugin
 from symcore import plugins
+from symcore.testing.plugins import plugin_record
 
 DIST = "sym-sparse"
 
 
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _record() -> plugins.PluginRecord:
-    plugins.load_plugins()
-    found = [r for r in plugins.list_plugins() if _normalize(r.dist) == DIST]
-    assert len(found) == 1, f"{DIST} not discovered: {plugins.list_plugins()}"
-    return found[0]
-
-
 def test_discovered_through_entry_point_and_loads() -> None:
-    record = _record()
+    record = plugin_record(DIST)
     assert record.ok, record.error
     assert record.name == "sparse"
     assert record.value == "sym_sparse.plugin"
 
 
 def test_registers_nothing_and_says_so() -> None:
-    record = _record()
+    record = plugin_record(DIST)
     assert record.registered() == {}
     assert plugins.plugin_info()[record.name] == {"status": plugin.STATUS}
     assert plugin.STATUS.startswith("not implemented yet")
