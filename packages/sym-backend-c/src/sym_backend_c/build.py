@@ -9,8 +9,10 @@ costs about as much as calling a builtin.
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib.machinery
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -53,7 +55,13 @@ def module_key(source: str, toolchain: Toolchain) -> str:
 
     extra = config.c_key() if hasattr(config, "c_key") else ""
     return cache.make_key(
-        source, toolchain.key(), _numpy_abi(), sys.version, _dist_version("sym-backend-c"), str(extra)
+        source,
+        toolchain.key(),
+        " ".join(_compile_args(toolchain)),
+        _numpy_abi(),
+        sys.version,
+        _dist_version("sym-backend-c"),
+        str(extra),
     )
 
 
@@ -65,11 +73,26 @@ def _compile_args(toolchain: Toolchain) -> list[str]:
     # -fwrapv: signed integer overflow wraps, as in NumPy (and as CPython builds extensions).
     # A call of an undeclared function is an error (with -w it would link, then fail to
     # load); other warnings are captured and shown only when the build fails.
+    # -fopenmp-simd: the "omp simd" pragmas (vectorized loops, and libmvec's vector exp/log/
+    # sin... through "declare simd") work without -fopenmp, i.e. without threads.
     flags = [f for f in toolchain.cflags if f != "-w"]
+    simd = [] if toolchain.openmp or not _accepts_openmp_simd(toolchain.cc) else ["-fopenmp-simd"]
     return [
-        *flags, "-g0", "-fwrapv", "-fPIC", "-DNDEBUG", "-D_CFFI_NO_LIMITED_API",
+        *flags, *simd, "-g0", "-fwrapv", "-fPIC", "-DNDEBUG", "-D_CFFI_NO_LIMITED_API",
         "-Werror=implicit-function-declaration", *extra,
     ]
+
+
+@functools.lru_cache(maxsize=8)
+def _accepts_openmp_simd(cc: str) -> bool:
+    try:
+        r = subprocess.run(
+            [cc, "-fopenmp-simd", "-x", "c", "-E", "-", "-o", os.devnull],
+            input="int x;", capture_output=True, text=True, timeout=20,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return r.returncode == 0
 
 
 def _direct_build_supported() -> bool:

@@ -10,6 +10,9 @@ zero giving 0); transcendental functions may differ by a few ulp (glibc / libmve
 from __future__ import annotations
 
 import math
+import os
+import re
+import sys
 from typing import Callable
 
 import numpy as np
@@ -120,11 +123,36 @@ def _mod(a, dts, out):
     return f"symc_imod_{out}({_cast(a[0], out)}, {_cast(a[1], out)})"
 
 
+#: A float literal with an integer value, as ``c_literal`` writes it: ``((double)10.0)``.
+_INT_VALUED_LITERAL = re.compile(r"^\(\((?:double|float)\)(-?\d+)\.0f?\)$")
+
+
 @_reg(S.Pow)
 def _pow(a, dts, out):
     if not _is_float(out):
         return None  # integer powers (negative exponents raise in NumPy): use perform
+    m = _INT_VALUED_LITERAL.match(a[1])
+    if m and abs(int(m.group(1))) <= 64:
+        # a constant integer exponent (x**2, x**10 in fused code): straight-line
+        # multiplications by repeated squaring, which vectorize (NumPy calls pow: results
+        # are a few ulp apart); the compiler merges the repeated squares
+        return _powi(_cast(a[0], out), int(m.group(1)), out)
     return f"{_fn('pow', out)}({_cast(a[0], out)}, {_cast(a[1], out)})"
+
+
+def _powi(x: str, n: int, out: str) -> str:
+    """``x**n`` for a constant integer ``n`` as one C expression of multiplications."""
+    if n == 0:
+        return _cast("1", out)
+    terms, square, k = [], x, abs(n)
+    while k:
+        if k & 1:
+            terms.append(square)
+        k >>= 1
+        if k:
+            square = f"({square} * {square})"
+    prod = " * ".join(terms)
+    return f"({_cast('1', out)} / ({prod}))" if n < 0 else f"({prod})"
 
 
 @_reg(S.Neg)
@@ -361,16 +389,57 @@ static inline {t} symc_softplus_{d}({t} x) {{
     return "\n".join(parts)
 
 
-#: Declarations letting GCC call glibc's vector math (libmvec) from vectorized loops.
-SIMD_DECLS = "\n".join(
-    f"#pragma omp declare simd notinbranch\n{t} {n}{s}({t});"
-    for n in ("exp", "log", "sin", "cos", "expm1", "log1p", "log2", "log10", "exp2", "tanh",
-              "sinh", "cosh", "tan", "asin", "acos", "atan", "erf", "erfc", "asinh", "acosh", "atanh")
-    for t, s in (("double", ""), ("float", "f"))
-) + "\n#pragma omp declare simd notinbranch\ndouble pow(double, double);\n" \
-    "#pragma omp declare simd notinbranch\nfloat powf(float, float);\n" \
-    "#pragma omp declare simd notinbranch\ndouble atan2(double, double);\n" \
-    "#pragma omp declare simd notinbranch\nfloat atan2f(float, float);\n"
+def _glibc() -> tuple[int, int]:
+    """glibc's version, (0, 0) when the C library is not glibc (no libmvec)."""
+    try:
+        name, version = os.confstr("CS_GNU_LIBC_VERSION").split()
+        major, minor = version.split(".")[:2]
+        return (int(major), int(minor)) if name == "glibc" else (0, 0)
+    except (AttributeError, ValueError, OSError):
+        return (0, 0)
+
+
+#: libmvec's vector variants since glibc 2.22, and those added in 2.35.
+_MVEC_1 = ("exp", "log", "sin", "cos")
+_MVEC_2 = (
+    "expm1",
+    "log1p",
+    "log2",
+    "log10",
+    "exp2",
+    "tanh",
+    "sinh",
+    "cosh",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "erf",
+    "erfc",
+    "asinh",
+    "acosh",
+    "atanh",
+)
+
+
+def _simd_decls() -> str:
+    """Declarations letting GCC call glibc's vector math (libmvec) from vectorized loops
+    (``-fopenmp-simd``); only the functions the running glibc provides."""
+    glibc = _glibc()
+    if glibc < (2, 22) or not sys.platform.startswith("linux"):
+        return ""
+    unary = _MVEC_1 + (_MVEC_2 if glibc >= (2, 35) else ())
+    binary = ("pow",) + (("atan2",) if glibc >= (2, 35) else ())
+    decls = [
+        f"#pragma omp declare simd notinbranch\n{t} {n}{s}({', '.join([t] * k)});"
+        for names, k in ((unary, 1), (binary, 2))
+        for n in names
+        for t, s in (("double", ""), ("float", "f"))
+    ]
+    return "\n".join(decls) + "\n"
+
+
+SIMD_DECLS = _simd_decls()
 
 
 def support_code() -> str:
