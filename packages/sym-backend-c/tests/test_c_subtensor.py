@@ -116,13 +116,28 @@ def test_subtensor_error_messages():
     run = compile_c([x, I, K], [x[I, ::K]])
     with pytest.raises(
         IndexError,
-        match=r"(?s)Subtensor.*index 7 is out of bounds for axis 0 with size 3.*\(3, 4\)",
+        match=r"Subtensor.*index \[7, ::1\] is out of bounds for an input of shape \(3, 4\): "
+        r"index 7 is out"
+        r" of bounds for axis 0 with size 3",
     ):
         run([np.zeros((3, 4)), np.array(7), np.array(1)])
     with pytest.raises(IndexError, match="index -4 is out of bounds"):
         run([np.zeros((3, 4)), np.array(-4), np.array(1)])
-    with pytest.raises(ValueError, match="slice step cannot be zero"):
+    with pytest.raises(ValueError, match=r"invalid index \[0, ::0\] .*: slice step cannot be zero"):
         run([np.zeros((3, 4)), np.array(0), np.array(0)])
+
+
+def test_inc_subtensor_error_messages_like_perform():
+    x, y = T.dmatrix("x"), T.dvector("y")
+    run = compile_c([x, y, I], [T.set_subtensor(x[I, 1:], y)])
+    with pytest.raises(
+        ValueError,
+        match=r"SetSubtensor.*: a value of shape \(5,\) cannot be broadcast to x\[0, 1\] of shape"
+        r" \(3,\) \(x has shape \(2, 4\)\)",
+    ):
+        run([np.zeros((2, 4)), np.ones(5), np.array(0)])
+    with pytest.raises(IndexError, match=r"SetSubtensor.*index \[-3, 1\] is out of bounds"):
+        run([np.zeros((2, 4)), np.ones(3), np.array(-3)])
 
 
 @pytest.mark.parametrize(

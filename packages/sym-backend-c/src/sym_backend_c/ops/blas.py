@@ -267,7 +267,7 @@ def dot_c(op: Dot, node, ctx: NodeContext) -> str | None:
     )
     w(
         f'        if (kx != ky) {{ char b1[128], b2[128]; PyErr_Format(PyExc_ValueError, "%s: '
-        "shapes %s "
+        "Dot: shapes %s "
         f"({x.type.dtype}) and %s ({y.type.dtype}) are not aligned: %ld (dim {nx - 1}) != %ld "
         '(dim 0)", '
         f"{ctx.desc}, symc_shape_str({xi}, b1, 128), symc_shape_str({yi}, b2, 128), (long)kx, "

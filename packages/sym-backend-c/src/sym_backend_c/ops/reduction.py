@@ -379,10 +379,11 @@ def _reduction_code(
     w = L.append
     w(f"        PyArrayObject* x = SYMC_A({xin});")
     if needs_nonempty and axes:
+        who = str(node.op).replace("%", "%%").replace('"', '\\"')
         cond = " || ".join(f"PyArray_DIM(x, {d}) == 0" for d in axes)
         w(
-            f'        if ({cond}) {{ char sb[128]; PyErr_Format(PyExc_ValueError, "%s: cannot '
-            "compute the "
+            f'        if ({cond}) {{ char sb[128]; PyErr_Format(PyExc_ValueError, "%s: {who}: '
+            "cannot compute the "
             f"{needs_nonempty} of an empty array (shape=%s dtype={in_dt}) along axis "
             f"{tuple(axes)}: "
             f'the {needs_nonempty} has no identity", {ctx.desc}, symc_shape_str({xin}, sb, 128)); '

@@ -15,50 +15,122 @@ from symcore.tensor.subtensor import IncSubtensor, Subtensor
 from sym_backend_c.codegen.context import NodeContext, c_type
 from sym_backend_c.codegen.registry import register_c_impl
 from sym_backend_c.ops._common import COMMON_C, native, read_int, wrap_type
+from sym_backend_c.ops.shape import DIMS_STR_C
 
 SLICE_C = r"""
 /* Python's slice.indices for a dimension of length n; returns the slice's length. */
-static npy_intp symc_slice(npy_intp n, int has_start, npy_int64 start, int has_stop, npy_int64 stop,
-                           npy_int64 step, npy_intp* first) {
+static npy_intp symc_slice(npy_intp n, int has_start, npy_int64 start, int has_stop,
+                           npy_int64 stop, npy_int64 step, npy_intp* first) {
     npy_int64 a, b;
-    if (!has_start) a = step < 0 ? n - 1 : 0;
-    else { a = start; if (a < 0) { a += n; if (a < 0) a = step < 0 ? -1 : 0; } else if (a >= n) a
-        = step < 0 ? n - 1 : n; }
-    if (!has_stop) b = step < 0 ? -1 : n;
-    else { b = stop; if (b < 0) { b += n; if (b < 0) b = step < 0 ? -1 : 0; } else if (b >= n) b =
-        step < 0 ? n - 1 : n; }
+    if (!has_start) {
+        a = step < 0 ? n - 1 : 0;
+    } else {
+        a = start;
+        if (a < 0) { a += n; if (a < 0) a = step < 0 ? -1 : 0; }
+        else if (a >= n) a = step < 0 ? n - 1 : n;
+    }
+    if (!has_stop) {
+        b = step < 0 ? -1 : n;
+    } else {
+        b = stop;
+        if (b < 0) { b += n; if (b < 0) b = step < 0 ? -1 : 0; }
+        else if (b >= n) b = step < 0 ? n - 1 : n;
+    }
     *first = (npy_intp)a;
     if (step < 0) return b < a ? (npy_intp)((a - b - 1) / (-step) + 1) : 0;
     return a < b ? (npy_intp)((b - a - 1) / step + 1) : 0;
 }
+
+/* printf into buf at *pos, never past cap. */
+static void symc_catf(char* buf, size_t cap, size_t* pos, const char* fmt, ...) {
+    if (*pos >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vsnprintf(buf + *pos, cap - *pos, fmt, ap);
+    va_end(ap);
+    if (r > 0) *pos += (size_t)r;
+    if (*pos > cap) *pos = cap;
+}
+
+/* A slice as the core's describe_index spells it ("1:3", "::-1" -> "::-1", "1::" -> "1"). */
+static void symc_slice_desc(char* buf, size_t cap, size_t* pos, int ha, long long a, int hb,
+                            long long b, int hc, long long c) {
+    char t[96];
+    size_t n = 0;
+    t[0] = 0;
+    if (ha) symc_catf(t, 96, &n, "%lld", a);
+    symc_catf(t, 96, &n, ":");
+    if (hb) symc_catf(t, 96, &n, "%lld", b);
+    symc_catf(t, 96, &n, ":");
+    if (hc) symc_catf(t, 96, &n, "%lld", c);
+    while (n > 0 && t[n - 1] == ':') t[--n] = 0;
+    symc_catf(buf, cap, pos, "%s", n ? t : ":");
+}
 """
 
 
+def c_text(text: str) -> str:
+    """``text`` escaped for a C string literal used as a printf format."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("\n", "\\n")
+
+
+def _index_desc(idx_list, vals: list[str]) -> list[str]:
+    """C lines writing ``[i, 1:3, None]`` (the core's ``describe_index``) into ``idesc``."""
+    L = ["char idesc[256]; size_t ipos = 0;", 'symc_catf(idesc, 256, &ipos, "[");']
+    k = 0
+    for n, e in enumerate(idx_list):
+        if n:
+            L.append('symc_catf(idesc, 256, &ipos, ", ");')
+        if e is None:
+            L.append('symc_catf(idesc, 256, &ipos, "None");')
+        elif isinstance(e, slice):
+            args = []
+            for p in (e.start, e.stop, e.step):
+                if p is None:
+                    args.append("0, 0LL")
+                else:
+                    args.append(f"1, (long long){vals[k]}")
+                    k += 1
+            L.append(f"symc_slice_desc(idesc, 256, &ipos, {', '.join(args)});")
+        else:
+            L.append(f'symc_catf(idesc, 256, &ipos, "%lld", (long long){vals[k]});')
+            k += 1
+    L.append('symc_catf(idesc, 256, &ipos, "]");')
+    return L
+
+
 def index_region(
-    op, node, ctx: NodeContext, base: str, first_index_input: int, idx_list=None
-) -> tuple[list[str], int]:
+    op, node, ctx: NodeContext, base: str, first_index_input: int
+) -> tuple[list[str], int, list[str]]:
     """C lines computing ``rdims``/``rstrides``/``rdata``: the region ``base[idx]`` of the
-    array ``base`` (a ``PyObject*`` with ``x``'s type); returns (lines, region ndim)."""
+    array ``base`` (a ``PyObject*`` with ``x``'s type); returns (lines, region ndim, lines
+    writing the index description into ``idesc``)."""
     ctx.add_support("symc_slice", SLICE_C)
-    idx_list = op.idx_list if idx_list is None else idx_list
     x = node.inputs[0]
     ins = node.inputs
-    k = first_index_input
-    used = sum(1 for e in idx_list if e is not None)
-    entries = list(idx_list) + [slice(None)] * (x.ndim - used)
+    vals = [read_int(ctx.inputs[j], ins[j].type.dtype) for j in range(first_index_input, len(ins))]
+    desc = _index_desc(op.idx_list, vals)
+    who = c_text(str(op))
+    used = sum(1 for e in op.idx_list if e is not None)
+    entries = list(op.idx_list) + [slice(None)] * (x.ndim - used)
     out_nd = sum(1 for e in entries if e is None or isinstance(e, slice))
     L = [
         f"        npy_intp rdims[{max(out_nd, 1)}], rstrides[{max(out_nd, 1)}];",
         f"        char* rdata = PyArray_BYTES(SYMC_A({base}));",
         "        int rempty = 0; (void)rempty;",
     ]
-    od = 0
-    d = 0
-    ndesc = f"{op}".replace('"', "'").replace("%", "%%")
+    od = d = k = 0
 
-    def val(j: int) -> str:
-        return read_int(ctx.inputs[j], ins[j].type.dtype)
+    def fail(exc: str, message: str, *args: str) -> str:
+        """An error block: ``message`` may use %s for idesc (first) and the shape (second)."""
+        extra = "".join(f", {a}" for a in args)
+        return (
+            f'{{ {" ".join(desc)} char sb[128]; (void)sb; PyErr_Format({exc}, "%s: {who}: '
+            f'{message}",'
+            f" {ctx.desc}{extra}); {ctx.fail} }}"
+        )
 
+    shape = f"symc_shape_str({base}, sb, 128)"
     for e in entries:
         if e is None:
             L.append(f"        rdims[{od}] = 1; rstrides[{od}] = 0;")
@@ -69,24 +141,20 @@ def index_region(
         if isinstance(e, slice):
             parts = []
             for p in (e.start, e.stop, e.step):
-                if p is None:
-                    parts.append(None)
-                else:
-                    parts.append(val(k))
-                    k += 1
+                parts.append(None if p is None else vals[k])
+                k += p is not None
             start, stop, step = parts
             L.append("        {")
             L.append(f"            const npy_int64 step = {step or 1};")
             if step is not None:
+                msg = "invalid index %s for an input of shape %s: slice step cannot be zero"
                 L.append(
-                    f'            if (step == 0) {{ PyErr_Format(PyExc_ValueError, "%s: {ndesc}: '
-                    "slice step "
-                    f'cannot be zero", {ctx.desc}); {ctx.fail} }}'
+                    "            if (step == 0) " + fail("PyExc_ValueError", msg, "idesc", shape)
                 )
             L.append(
-                f"            npy_intp first; const npy_intp len = symc_slice({n}, "
-                f"{int(start is not None)}, "
-                f"{start or 0}, {int(stop is not None)}, {stop or 0}, step, &first);"
+                f"            npy_intp first; const npy_intp len = symc_slice({n},"
+                f" {int(start is not None)}, {start or 0}, {int(stop is not None)}, {stop or 0},"
+                " step, &first);"
             )
             L.append(f"            rdims[{od}] = len; rstrides[{od}] = {st} * step;")
             L.append(f"            if (len > 0) rdata += first * {st}; else rempty = 1;")
@@ -94,21 +162,28 @@ def index_region(
             od += 1
         else:
             L.append("        {")
-            L.append(f"            npy_int64 i = {val(k)}; const npy_intp n = {n};")
+            L.append(f"            npy_int64 i = {vals[k]}; const npy_intp n = {n};")
             k += 1
             L.append("            if (i < 0) i += n;")
+            msg = (
+                "index %s is out of bounds for an input of shape %s: index %lld is out of bounds"
+                f" for axis {d} with size %ld"
+            )
             L.append(
-                f"            if (i < 0 || i >= n) {{ char sb[128]; "
-                f'PyErr_Format(PyExc_IndexError, "%s: {ndesc}: '
-                f'index %lld is out of bounds for axis {d} with size %ld (input shape %s)", '
-                f"{ctx.desc}, "
-                f"(long long)(i < 0 ? i - n : i), (long)n, symc_shape_str({base}, sb, 128)); "
-                f"{ctx.fail} }}"
+                "            if (i < 0 || i >= n) "
+                + fail(
+                    "PyExc_IndexError",
+                    msg,
+                    "idesc",
+                    shape,
+                    "(long long)(i < 0 ? i - n : i)",
+                    "(long)n",
+                )
             )
             L.append(f"            rdata += i * {st};")
             L.append("        }")
         d += 1
-    return L, out_nd
+    return L, out_nd, desc
 
 
 @register_c_impl(Subtensor)
@@ -117,7 +192,7 @@ def subtensor_c(op: Subtensor, node, ctx: NodeContext) -> str | None:
         return None
     ctx.add_support("symc_common", COMMON_C)
     x, out = ctx.inputs[0], ctx.outputs[0]
-    L, nd = index_region(op, node, ctx, x, 1)
+    L, nd, _ = index_region(op, node, ctx, x, 1)
     L.append(
         f"        {out} = symc_view({x}, {nd}, rdims, rstrides, rdata); if (!{out}) {ctx.fail}"
     )
@@ -125,11 +200,19 @@ def subtensor_c(op: Subtensor, node, ctx: NodeContext) -> str | None:
 
 
 def apply_region(
-    ctx: NodeContext, nd: int, ydt: str, xdt: str, y_nd: int, set_: bool
+    ctx: NodeContext,
+    nd: int,
+    ydt: str,
+    xdt: str,
+    y_nd: int,
+    set_: bool,
+    who: str,
+    target: list[str],
 ) -> tuple[list[str], list[str]]:
     """C lines storing/adding the array ``yv`` (``y_nd`` dims, broadcast on the trailing
-    dims) into the region ``rdims``/``rstrides``/``rdata`` (``nd`` dims, dtype ``xdt``):
-    (lines checking ``yv``'s shape, raising ValueError; lines of the loops)."""
+    dims) into the region ``rdims``/``rstrides``/``rdata`` (``nd`` dims, dtype ``xdt``) of
+    ``xo``: (lines checking ``yv``'s shape, raising ValueError; lines of the loops).
+    ``target``: C lines writing how the region is spelled (``x[0, 1:]``) into ``idesc``."""
     X, Y = c_type(xdt), c_type(ydt)
     common = np.result_type(xdt, ydt).name
     L = [f"        npy_intp ys[{max(nd, 1)}];", "        { int ybad = 0;"]
@@ -145,22 +228,17 @@ def apply_region(
             L.append(
                 f"        else if (PyArray_DIM(SYMC_A(yv), {yj}) == 1) ys[{j}] = 0; else ybad = 1;"
             )
+    L.append("        if (ybad) {")
+    L.append("            char b1[128], b2[128], b3[256];")
+    L += ["            " + ln for ln in target]
     L.append(
-        "        if (ybad) { char b1[128], b2[128]; PyObject* rs = PyTuple_New(" + str(nd) + ");"
+        f'            PyErr_Format(PyExc_ValueError, "%s: {c_text(who)}: a value of shape %s cannot'
+        f' be broadcast to x%s of shape %s (x has shape %s)", {ctx.desc},'
+        f" symc_shape_str(yv, b1, 128), idesc, symc_dims_str(rdims, {nd}, b3, 256),"
+        " symc_shape_str(xo, b2, 128));"
     )
-    L.append(
-        f"            for (int k = 0; rs && k < {nd}; k++) PyTuple_SET_ITEM(rs, k, "
-        "PyLong_FromSsize_t(rdims[k]));"
-    )
-    L.append("            PyObject* rr = rs ? PyObject_Repr(rs) : NULL; Py_XDECREF(rs);")
-    L.append(
-        '            if (rr) PyErr_Format(PyExc_ValueError, "%s: a value of shape %s cannot be '
-        "broadcast to "
-        f'the indexed region of shape %U (x has shape %s)", {ctx.desc}, symc_shape_str(yv, b1, '
-        "128), rr, "
-        f"symc_shape_str(xo, b2, 128));"
-    )
-    L.append(f"            Py_XDECREF(rr); {ctx.fail} }} }}")
+    L.append(f"            {ctx.fail}")
+    L.append("        } }")
     check = L
     L = []
     if set_:
@@ -201,6 +279,7 @@ def inc_subtensor_c(op: IncSubtensor, node, ctx: NodeContext) -> str | None:
     if not native(xdt, ydt, *[v.type.dtype for v in node.inputs[2:]]):
         return None
     ctx.add_support("symc_common", COMMON_C)
+    ctx.add_support("symc_dims_str", DIMS_STR_C)
     x, y = ctx.inputs[0], ctx.inputs[1]
     out = ctx.outputs[0]
     L = []
@@ -211,7 +290,7 @@ def inc_subtensor_c(op: IncSubtensor, node, ctx: NodeContext) -> str | None:
             f"        {out} = PyArray_NewCopy(SYMC_A({x}), NPY_CORDER); if (!{out}) {ctx.fail}"
         )
     L.append(f"        PyObject* const xo = {out};")
-    R, nd = index_region(op, node, ctx, "xo", 2)
+    R, nd, desc = index_region(op, node, ctx, "xo", 2)
     L += R
     # a value sharing memory with the destination is read from a copy first
     L.append(f"        PyObject* yv = {y}; Py_INCREF(yv);")
@@ -220,7 +299,9 @@ def inc_subtensor_c(op: IncSubtensor, node, ctx: NodeContext) -> str | None:
             "        if (symc_may_overlap(yv, xo)) { Py_DECREF(yv); yv = PyArray_NewCopy(SYMC_A("
             f"{y}), NPY_CORDER); if (!yv) {ctx.fail} }}"
         )
-    check, loops = apply_region(ctx, nd, ydt, xdt, node.inputs[1].ndim, op.set_instead_of_inc)
+    check, loops = apply_region(
+        ctx, nd, ydt, xdt, node.inputs[1].ndim, op.set_instead_of_inc, str(op), desc
+    )
     body = [ln.replace(ctx.fail, f"{{ Py_DECREF(yv); {ctx.fail} }}") for ln in check + loops]
     L += body
     L.append("        Py_DECREF(yv);")

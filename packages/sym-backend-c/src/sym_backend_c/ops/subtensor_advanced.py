@@ -14,6 +14,7 @@ from symcore.tensor.subtensor_advanced import AdvancedIncSubtensor1, AdvancedSub
 from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
 from sym_backend_c.codegen.registry import register_c_impl
 from sym_backend_c.ops._common import COMMON_C, native
+from sym_backend_c.ops.shape import DIMS_STR_C
 from sym_backend_c.ops.subtensor import apply_region
 
 COPY_BLOCK_C = r"""
@@ -124,6 +125,7 @@ def advanced_inc_subtensor1_c(op: AdvancedIncSubtensor1, node, ctx: NodeContext)
     if not native(xdt, ydt, i.type.dtype):
         return None
     ctx.add_support("symc_common", COMMON_C)
+    ctx.add_support("symc_dims_str", DIMS_STR_C)
     xi, yi, ii = ctx.inputs
     out = ctx.outputs[0]
     nd = x.ndim
@@ -155,7 +157,8 @@ def advanced_inc_subtensor1_c(op: AdvancedIncSubtensor1, node, ctx: NodeContext)
             f"PyArray_STRIDE(SYMC_A(xo), {d});"
         )
     L.append("        for (int d = 0; d < " + str(nd) + "; d++) if (rdims[d] == 0) rempty = 1;")
-    check, loops = apply_region(ctx, nd, ydt, xdt, y.ndim, op.set_instead_of_inc)
+    target = ['char idesc[] = "[indices]";']
+    check, loops = apply_region(ctx, nd, ydt, xdt, y.ndim, op.set_instead_of_inc, str(op), target)
     # row k of the region starts at row ip(k) of x
     s0 = "PyArray_STRIDE(SYMC_A(xo), 0)"
     loops = [
