@@ -10,27 +10,13 @@ from symcore.gradient import grad, verify_grad
 from symcore.graph.fg import FunctionGraph
 from symcore.tensor.alloc import Alloc, AllocEmpty, ARange, Eye, Tri, TriangularPart
 from symcore.tensor.diagonal import AllocDiag, ExtractDiag, ExtractDiagGrad
+from symcore.testing.shapes import check_infer_shape
 
 rng = np.random.default_rng(11)
 
 
 def run(outputs, inputs, *values):
     return symcore.function(list(inputs), outputs)(*values)
-
-
-def check_infer_shape(out, inputs, values):
-    """The node's infer_shape, fed the real input shapes, gives the real output shape."""
-    node = out.owner
-    in_vals = symcore.function(list(inputs), list(node.inputs), on_unused_input="ignore")(*values)
-    syms = [[T.lscalar() for _ in range(v.ndim)] for v in node.inputs]
-    exprs = node.op.infer_shape(node, [tuple(s) for s in syms])[out.index]
-    flat = [s for ss in syms for s in ss]
-    exprs = [T.as_tensor_variable(e) for e in exprs]
-    f = symcore.function(list(inputs) + flat, exprs, on_unused_input="ignore")
-    shape_vals = [np.int64(d) for v in in_vals for d in np.shape(v)]
-    got = tuple(int(e) for e in f(*values, *shape_vals))
-    expected = np.shape(symcore.function(list(inputs), out, on_unused_input="ignore")(*values))
-    assert got == expected
 
 
 # ---------------------------------------------------------------------------------------
