@@ -10,7 +10,7 @@ import numpy as np
 
 from symcore.graph.basic import Constant, Variable
 from symcore.graph.utils import user_trace
-from symcore.tensor.type import TensorType, resolve_dtype
+from symcore.tensor.type import ALL_DTYPES, TensorType, resolve_dtype
 from symcore.tensor.variable import TensorConstant, TensorVariable
 
 
@@ -61,22 +61,7 @@ def constant(
     return TensorConstant(ttype, arr, name=name)
 
 
-_SUPPORTED = {
-    "bool",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "float16",
-    "float32",
-    "float64",
-    "complex64",
-    "complex128",
-}
+_SUPPORTED = set(ALL_DTYPES)
 
 
 def _fits(x: Any, arr: np.ndarray) -> bool:

@@ -13,7 +13,8 @@ dtype bool) in the same list.
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,17 @@ from symcore.graph.op import Op
 from symcore.graph.type import disconnected_type
 from symcore.tensor.basic import as_tensor_variable, constant
 from symcore.tensor.shape import (
-    _const_int, patternbroadcast, sh_add, sh_floordiv, sh_lt, sh_max, sh_min, sh_neg, sh_sub, sh_switch, sh_var,
+    _const_int,
+    patternbroadcast,
+    sh_add,
+    sh_floordiv,
+    sh_lt,
+    sh_max,
+    sh_min,
+    sh_neg,
+    sh_sub,
+    sh_switch,
+    sh_var,
 )
 from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType
 
@@ -74,7 +85,8 @@ def make_idx_list(entries: Sequence[Any]) -> tuple[tuple, list[Variable]]:
 
 
 def get_idx_list(inputs: Sequence[Any], idx_list: Sequence[Any]) -> list[Any]:
-    """``idx_list`` with its placeholders replaced, in order, by ``inputs`` (values or variables)."""
+    """``idx_list`` with its placeholders replaced, in order, by ``inputs`` (values or
+    variables)."""
     it = iter(inputs)
 
     def sub(p):
@@ -103,7 +115,9 @@ def count_placeholders(idx_list: Sequence[Any]) -> int:
 
 def idx_list_key(idx_list: Sequence[Any]) -> tuple:
     """A hashable form of ``idx_list`` (slices are unhashable before Python 3.12)."""
-    return tuple(("slice", e.start, e.stop, e.step) if isinstance(e, slice) else e for e in idx_list)
+    return tuple(
+        ("slice", e.start, e.stop, e.step) if isinstance(e, slice) else e for e in idx_list
+    )
 
 
 def _entry_str(p: Any) -> str:
@@ -136,7 +150,7 @@ def check_index_inputs(op: Op, idx_list: Sequence[Any], inputs: Sequence[Any]) -
     if len(inputs) != len(placeholders):
         raise TypeError(f"{op}: expected {len(placeholders)} index inputs, got {len(inputs)}")
     out = []
-    for k, (p, v) in enumerate(zip(placeholders, inputs)):
+    for k, (p, v) in enumerate(zip(placeholders, inputs, strict=True)):
         if not isinstance(v, Variable):
             v = constant(np.asarray(v), dtype=p.dtype)
         v = as_tensor_variable(v)
@@ -158,7 +172,9 @@ def runtime_index(idx_list: Sequence[Any], values: Sequence[Any]) -> tuple:
     out = []
     for e in get_idx_list(values, idx_list):
         if isinstance(e, slice):
-            out.append(slice(*(None if p is None else _index_value(p) for p in (e.start, e.stop, e.step))))
+            out.append(
+                slice(*(None if p is None else _index_value(p) for p in (e.start, e.stop, e.step)))
+            )
         elif e is None:
             out.append(None)
         else:
@@ -170,11 +186,18 @@ def runtime_index(idx_list: Sequence[Any], values: Sequence[Any]) -> tuple:
 def describe_index(index: tuple) -> str:
     def one(e):
         if isinstance(e, slice):
-            return ":".join("" if p is None else str(p) for p in (e.start, e.stop, e.step)).rstrip(":") or ":"
+            return (
+                ":".join("" if p is None else str(p) for p in (e.start, e.stop, e.step)).rstrip(":")
+                or ":"
+            )
         if e is None:
             return "None"
         if isinstance(e, np.ndarray) and e.ndim > 0:
-            return f"array(shape={e.shape}, dtype={e.dtype})" if e.size > 8 else np.array2string(e, separator=",")
+            return (
+                f"array(shape={e.shape}, dtype={e.dtype})"
+                if e.size > 8
+                else np.array2string(e, separator=",")
+            )
         return str(e)
 
     return "[" + ", ".join(one(e) for e in index) + "]"
@@ -193,8 +216,10 @@ def basic_output_type(x: Variable, entries: Sequence[Any], who: str) -> TensorTy
     """
     used = sum(1 for e in entries if e is not None)
     if used > x.ndim:
-        raise IndexError(f"{who}: too many indices for tensor {x}: it is {x.ndim}-dimensional, but {used} were "
-                         "indexed")
+        raise IndexError(
+            f"{who}: too many indices for tensor {x}: it is {x.ndim}-dimensional, but {used} were "
+            "indexed"
+        )
     bc: list[bool] = []
     static: list[int | None] = []
     d = 0
@@ -212,8 +237,10 @@ def basic_output_type(x: Variable, entries: Sequence[Any], who: str) -> TensorTy
         else:
             c = _const_int(e)
             if c is not None and n is not None and not -n <= c < n:
-                raise IndexError(f"{who}: index {c} is out of bounds for axis {d - 1} with size {n} "
-                                 f"({x} has static shape {x.type.shape})")
+                raise IndexError(
+                    f"{who}: index {c} is out of bounds for axis {d - 1} with size {n} "
+                    f"({x} has static shape {x.type.shape})"
+                )
     return TensorType(x.dtype, broadcastable=bc, shape=static)
 
 
@@ -221,7 +248,9 @@ def slice_static(e: slice, n: int | None, xb: bool, who: str) -> tuple[bool, int
     """(broadcastable, static length or None) of slicing a dimension of static length
     ``n`` (broadcastable when ``xb``) with the slice ``e`` of variables/None."""
     parts = [None if p is None else _const_int(p) for p in (e.start, e.stop, e.step)]
-    known = all(p is None or c is not None for p, c in zip((e.start, e.stop, e.step), parts))
+    known = all(
+        p is None or c is not None for p, c in zip((e.start, e.stop, e.step), parts, strict=True)
+    )
     if parts[2] == 0:
         raise ValueError(f"{who}: slice step cannot be zero")
     if known and n is not None:
@@ -294,30 +323,42 @@ def as_inc_value(y: Any, x: Variable, who: str) -> Variable:
     when they fit), others must cast to ``x``'s dtype with NumPy's same_kind rule."""
     if isinstance(y, (bool, int, float, complex)) and not isinstance(y, Variable):
         kind = np.dtype(x.dtype).kind
-        ok = (isinstance(y, bool) or (isinstance(y, int) and kind in "iufc")
-              or (isinstance(y, float) and kind in "fc") or (isinstance(y, complex) and kind == "c"))
+        ok = (
+            isinstance(y, bool)
+            or (isinstance(y, int) and kind in "iufc")
+            or (isinstance(y, float) and kind in "fc")
+            or (isinstance(y, complex) and kind == "c")
+        )
         if ok and isinstance(y, int) and not isinstance(y, bool) and kind in "iu":
             info = np.iinfo(x.dtype)
             ok = info.min <= y <= info.max
         if not ok:
-            raise TypeError(f"{who}: the Python value {y!r} cannot be stored in {x} of dtype {x.dtype}")
+            raise TypeError(
+                f"{who}: the Python value {y!r} cannot be stored in {x} of dtype {x.dtype}"
+            )
         return constant(y, dtype=x.dtype)
     y = as_tensor_variable(y)
     if not np.can_cast(np.dtype(y.dtype), np.dtype(x.dtype), "same_kind"):
-        raise TypeError(f"{who}: cannot store values of dtype {y.dtype} ({y}) into {x} of dtype {x.dtype} "
-                        "without changing their kind; cast them explicitly")
+        raise TypeError(
+            f"{who}: cannot store values of dtype {y.dtype} ({y}) into {x} of dtype {x.dtype} "
+            "without changing their kind; cast them explicitly"
+        )
     return y
 
 
 def check_inc_value(who: str, sub_type: TensorType, y: Variable) -> None:
     """``y`` must broadcast (statically, as far as known) to the indexed region."""
     if y.ndim > sub_type.ndim:
-        raise ValueError(f"{who}: trying to set or increment a {sub_type.ndim}-d subtensor with a {y.ndim}-d "
-                         f"value {y} (type {y.type})")
-    for ys, ss in zip(reversed(y.type.shape), reversed(sub_type.shape)):
+        raise ValueError(
+            f"{who}: trying to set or increment a {sub_type.ndim}-d subtensor with a {y.ndim}-d "
+            f"value {y} (type {y.type})"
+        )
+    for ys, ss in zip(reversed(y.type.shape), reversed(sub_type.shape), strict=False):
         if ys is not None and ss is not None and ys != ss and ys != 1:
-            raise ValueError(f"{who}: a value of static shape {y.type.shape} cannot be broadcast to the "
-                             f"indexed region of static shape {sub_type.shape}")
+            raise ValueError(
+                f"{who}: a value of static shape {y.type.shape} cannot be broadcast to the "
+                f"indexed region of static shape {sub_type.shape}"
+            )
 
 
 def sum_grad_over_broadcast_dims(y: Variable, gy: Variable) -> Variable:
@@ -342,8 +383,9 @@ def discrete_zeros(v: Variable) -> Variable:
     return _T().zeros_like(v, dtype=_floatX())
 
 
-def inc_grads(x: Variable, y: Variable, g: Variable, set_instead_of_inc: bool, rebuild_set, take,
-              winners=None) -> list:
+def inc_grads(
+    x: Variable, y: Variable, g: Variable, set_instead_of_inc: bool, rebuild_set, take, winners=None
+) -> list:
     """Gradients of ``x[idx] = y`` / ``x[idx] += y`` w.r.t. ``x`` and ``y``.
 
     ``rebuild_set(g, zero)`` sets the indexed region of ``g`` to zero; ``take(g)`` indexes it.
@@ -370,7 +412,52 @@ def inc_grads(x: Variable, y: Variable, g: Variable, set_instead_of_inc: bool, r
 # ---------------------------------------------------------------------------------------
 
 
-class Subtensor(Op):
+class IndexReadMixin:
+    """``connection_pattern``, ``grad`` and ``R_op`` of the Ops computing ``x[index]`` from
+    inputs ``(x, *index_inputs)``; the class names the Op scattering a gradient back in
+    ``grad_inc_op``."""
+
+    def grad_inc_op(self) -> Op:
+        """The Op adding ``g`` into ``x[index]``: called as ``op(x, g, *index_inputs)``."""
+        raise NotImplementedError
+
+    def connection_pattern(self, node):
+        """Only ``x`` is connected to the output; the index inputs are not."""
+        return [[True]] + [[False]] * (len(node.inputs) - 1)
+
+    def grad(self, inputs, output_grads):
+        """``g`` scattered into zeros shaped like ``x`` (zeros for a discrete ``x``)."""
+        x, rest = inputs[0], list(inputs[1:])
+        (g,) = output_grads
+        if x.dtype in DISCRETE_DTYPES:
+            first = discrete_zeros(x)
+        else:
+            first = self.grad_inc_op()(_T().zeros_like(x), g, *rest)
+        return [first] + [disconnected_type() for _ in rest]
+
+    def R_op(self, inputs, eval_points):
+        """The same indexing applied to ``x``'s evaluation point."""
+        if eval_points[0] is None:
+            return [None]
+        return self.make_node(eval_points[0], *inputs[1:]).outputs
+
+
+class IndexIncMixin:
+    """``connection_pattern`` and ``R_op`` of the Ops adding (or setting) ``y`` into
+    ``x[index]`` from inputs ``(x, y, *index_inputs)``."""
+
+    def connection_pattern(self, node):
+        """``x`` and ``y`` are connected to the output; the index inputs are not."""
+        return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
+
+    def R_op(self, inputs, eval_points):
+        """The same increment applied to the evaluation points of ``x`` and ``y``."""
+        if eval_points[0] is None or eval_points[1] is None:
+            return [None]
+        return self.make_node(eval_points[0], eval_points[1], *inputs[2:]).outputs
+
+
+class Subtensor(IndexReadMixin, Op):
     """Basic indexing ``x[idx]`` (integers, slices, newaxis); the output is a view of ``x``."""
 
     __props__ = ("idx_list",)
@@ -381,9 +468,13 @@ class Subtensor(Op):
         for e in idx_list:
             parts = (e.start, e.stop, e.step) if isinstance(e, slice) else (e,)
             for p in parts:
-                if p is not None and not (is_placeholder(p) and p.ndim == 0 and p.dtype in INTEGER_DTYPES):
-                    raise TypeError(f"Subtensor: idx_list entries must be None, integer scalar placeholder "
-                                    f"types or slices of them, got {p!r}")
+                if p is not None and not (
+                    is_placeholder(p) and p.ndim == 0 and p.dtype in INTEGER_DTYPES
+                ):
+                    raise TypeError(
+                        f"Subtensor: idx_list entries must be None, integer scalar placeholder "
+                        f"types or slices of them, got {p!r}"
+                    )
         self.idx_list = idx_list
 
     def __hash__(self) -> int:
@@ -399,7 +490,9 @@ class Subtensor(Op):
         inputs = check_index_inputs(self, self.idx_list, inputs)
         entries = get_idx_list(inputs, self.idx_list)
         if x.ndim == 0 and any(e is not None for e in entries):
-            raise IndexError(f"{self}: cannot index the 0-d tensor {x} (a scalar has no dimensions to index)")
+            raise IndexError(
+                f"{self}: cannot index the 0-d tensor {x} (a scalar has no dimensions to index)"
+            )
         out_type = basic_output_type(x, entries, str(self))
         return Apply(self, [x, *inputs], [out_type()])
 
@@ -409,33 +502,23 @@ class Subtensor(Op):
         try:
             out = x[index + (Ellipsis,)]
         except IndexError as exc:
-            raise IndexError(f"{self}: index {describe_index(index)} is out of bounds for an input of shape "
-                             f"{x.shape}: {exc}") from exc
+            raise IndexError(
+                f"{self}: index {describe_index(index)} is out of bounds for an input of shape "
+                f"{x.shape}: {exc}"
+            ) from exc
         except ValueError as exc:
-            raise ValueError(f"{self}: invalid index {describe_index(index)} for an input of shape {x.shape}: "
-                             f"{exc}") from exc
+            raise ValueError(
+                f"{self}: invalid index {describe_index(index)} for an input of shape {x.shape}: "
+                f"{exc}"
+            ) from exc
         output_storage[0][0] = out
 
     def infer_shape(self, node, input_shapes):
         entries = get_idx_list(node.inputs[1:], self.idx_list)
         return [basic_infer_shape(entries, input_shapes[0])]
 
-    def connection_pattern(self, node):
-        return [[True]] + [[False]] * (len(node.inputs) - 1)
-
-    def grad(self, inputs, output_grads):
-        x, rest = inputs[0], list(inputs[1:])
-        (g,) = output_grads
-        if x.dtype in DISCRETE_DTYPES:
-            first = discrete_zeros(x)
-        else:
-            first = IncSubtensor(self.idx_list)(_T().zeros_like(x), g, *rest)
-        return [first] + [disconnected_type() for _ in rest]
-
-    def R_op(self, inputs, eval_points):
-        if eval_points[0] is None:
-            return [None]
-        return self.make_node(eval_points[0], *inputs[1:]).outputs
+    def grad_inc_op(self) -> Op:
+        return IncSubtensor(self.idx_list)
 
     def scalar_constant_value(self, node: Apply, var: Variable):
         """See through ``constant[i]``, ``shape(x)[i]`` and ``make_vector(...)[i]``."""
@@ -463,7 +546,9 @@ class Subtensor(Op):
                 shp = x.owner.inputs[0].type.shape
                 if -len(shp) <= idx[0] < len(shp) and shp[idx[0]] is not None:
                     return np.asarray(shp[idx[0]], dtype="int64")
-            if isinstance(x.owner.op, MakeVector) and -len(x.owner.inputs) <= idx[0] < len(x.owner.inputs):
+            if isinstance(x.owner.op, MakeVector) and -len(x.owner.inputs) <= idx[0] < len(
+                x.owner.inputs
+            ):
                 return np.asarray(get_scalar_constant_value(x.owner.inputs[idx[0]]), dtype=x.dtype)
         raise NotScalarConstantError(var)
 
@@ -488,14 +573,19 @@ class Subtensor(Op):
 # ---------------------------------------------------------------------------------------
 
 
-class IncSubtensor(Op):
+class IncSubtensor(IndexIncMixin, Op):
     """``x`` with ``y`` added to (or, with ``set_instead_of_inc``, stored into) ``x[idx]``
     for a basic index. Works on a copy of ``x`` unless ``inplace``."""
 
     __props__ = ("idx_list", "inplace", "set_instead_of_inc")
 
-    def __init__(self, idx_list: Iterable[Any], inplace: bool = False, set_instead_of_inc: bool = False,
-                 destroyhandler_tolerate_aliased: Sequence = ()) -> None:
+    def __init__(
+        self,
+        idx_list: Iterable[Any],
+        inplace: bool = False,
+        set_instead_of_inc: bool = False,
+        destroyhandler_tolerate_aliased: Sequence = (),
+    ) -> None:
         self.idx_list = Subtensor(idx_list).idx_list  # validated the same way
         self.inplace = bool(inplace)
         self.set_instead_of_inc = bool(set_instead_of_inc)
@@ -503,7 +593,9 @@ class IncSubtensor(Op):
         self.destroy_map = {0: [0]} if self.inplace else {}
 
     def __hash__(self) -> int:
-        return hash((type(self), idx_list_key(self.idx_list), self.inplace, self.set_instead_of_inc))
+        return hash(
+            (type(self), idx_list_key(self.idx_list), self.inplace, self.set_instead_of_inc)
+        )
 
     def __str__(self) -> str:
         name = "SetSubtensor" if self.set_instead_of_inc else "IncSubtensor"
@@ -529,23 +621,24 @@ class IncSubtensor(Op):
         try:
             view = x[index + (Ellipsis,)]
         except IndexError as exc:
-            raise IndexError(f"{self}: index {describe_index(index)} is out of bounds for an input of shape "
-                             f"{x.shape}: {exc}") from exc
+            raise IndexError(
+                f"{self}: index {describe_index(index)} is out of bounds for an input of shape "
+                f"{x.shape}: {exc}"
+            ) from exc
         try:
             if self.set_instead_of_inc:
                 view[...] = y
             else:
                 np.add(view, y, out=view, casting="unsafe")
         except ValueError as exc:
-            raise ValueError(f"{self}: a value of shape {np.shape(y)} cannot be broadcast to x{describe_index(index)} "
-                             f"of shape {view.shape} (x has shape {x.shape})") from exc
+            raise ValueError(
+                f"{self}: a value of shape {np.shape(y)} cannot be broadcast to "
+                f"x{describe_index(index)} of shape {view.shape} (x has shape {x.shape})"
+            ) from exc
         output_storage[0][0] = x
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
-
-    def connection_pattern(self, node):
-        return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
 
     def grad(self, inputs, output_grads):
         x, y, rest = inputs[0], inputs[1], list(inputs[2:])
@@ -557,10 +650,6 @@ class IncSubtensor(Op):
         def take(gz):
             return Subtensor(self.idx_list)(gz, *rest)
 
-        return inc_grads(x, y, g, self.set_instead_of_inc, rebuild_set, take) + [disconnected_type() for _ in rest]
-
-    def R_op(self, inputs, eval_points):
-        if eval_points[0] is None or eval_points[1] is None:
-            return [None]
-        return self.make_node(eval_points[0], eval_points[1], *inputs[2:]).outputs
-
+        return inc_grads(x, y, g, self.set_instead_of_inc, rebuild_set, take) + [
+            disconnected_type() for _ in rest
+        ]

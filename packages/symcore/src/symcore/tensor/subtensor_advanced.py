@@ -9,7 +9,8 @@ indices like ``np.add.at`` (``set`` stores, the last write winning as in NumPy).
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,16 +20,36 @@ from symcore.graph.type import disconnected_type
 from symcore.tensor.basic import as_tensor_variable
 from symcore.tensor.shape import sh_eq, sh_switch, sh_var
 from symcore.tensor.subtensor import (
-    as_inc_value, check_inc_value, check_index_inputs, describe_index, discrete_zeros, get_idx_list,
-    idx_list_key, idx_list_str, inc_grads, is_placeholder, make_idx_list, runtime_index, slice_length,
+    IndexIncMixin,
+    IndexReadMixin,
+    as_inc_value,
+    check_inc_value,
+    check_index_inputs,
+    describe_index,
+    get_idx_list,
+    idx_list_key,
+    idx_list_str,
+    inc_grads,
+    is_placeholder,
+    make_idx_list,
+    runtime_index,
+    slice_length,
     slice_static,
 )
-from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType
+from symcore.tensor.type import INTEGER_DTYPES, TensorType
 
 __all__ = [
-    "AdvancedSubtensor1", "AdvancedIncSubtensor1", "AdvancedSubtensor", "AdvancedIncSubtensor",
-    "advanced_subtensor1", "advanced_inc_subtensor1", "advanced_set_subtensor1",
-    "advanced_subtensor", "advanced_inc_subtensor", "advanced_set_subtensor", "AdvancedSetWinners",
+    "AdvancedSubtensor1",
+    "AdvancedIncSubtensor1",
+    "AdvancedSubtensor",
+    "AdvancedIncSubtensor",
+    "advanced_subtensor1",
+    "advanced_inc_subtensor1",
+    "advanced_set_subtensor1",
+    "advanced_subtensor",
+    "advanced_inc_subtensor",
+    "advanced_set_subtensor",
+    "AdvancedSetWinners",
 ]
 
 
@@ -39,7 +60,9 @@ def _T():
 
 def _check_index_vector(who: str, x: Variable, ilist: Variable) -> None:
     if ilist.ndim != 1 or ilist.dtype not in INTEGER_DTYPES:
-        raise TypeError(f"{who}: the index must be an integer vector, got {ilist} of type {ilist.type}")
+        raise TypeError(
+            f"{who}: the index must be an integer vector, got {ilist} of type {ilist.type}"
+        )
     if x.ndim == 0:
         raise IndexError(f"{who}: cannot index the 0-d tensor {x}")
     _check_constant_bounds(who, ilist, x.type.shape[0], 0, x)
@@ -51,16 +74,19 @@ def _check_constant_bounds(who: str, idx: Variable, n: int | None, axis: int, x:
     data = np.asarray(idx.data)
     if data.size and (data.min() < -n or data.max() >= n):
         bad = data[(data < -n) | (data >= n)].reshape(-1)[0]
-        raise IndexError(f"{who}: index {bad} is out of bounds for axis {axis} with size {n} ({x} has static "
-                         f"shape {x.type.shape})")
+        raise IndexError(
+            f"{who}: index {bad} is out of bounds for axis {axis} with size {n} ({x} has static "
+            f"shape {x.type.shape})"
+        )
 
 
 def _wrap_errors(who: str, index: Any, shape: tuple, fn):
     try:
         return fn()
     except IndexError as exc:
-        raise IndexError(f"{who}: index {describe_index(index)} is invalid for an input of shape {shape}: "
-                         f"{exc}") from exc
+        raise IndexError(
+            f"{who}: index {describe_index(index)} is invalid for an input of shape {shape}: {exc}"
+        ) from exc
 
 
 # ---------------------------------------------------------------------------------------
@@ -68,7 +94,7 @@ def _wrap_errors(who: str, index: Any, shape: tuple, fn):
 # ---------------------------------------------------------------------------------------
 
 
-class AdvancedSubtensor1(Op):
+class AdvancedSubtensor1(IndexReadMixin, Op):
     """``x[ilist]`` for an integer vector ``ilist`` (rows of ``x``; negative indices count
     from the end; out of range is an IndexError)."""
 
@@ -78,8 +104,11 @@ class AdvancedSubtensor1(Op):
         x = as_tensor_variable(x)
         ilist = as_tensor_variable(ilist)
         _check_index_vector(str(self), x, ilist)
-        out = TensorType(x.dtype, broadcastable=(ilist.broadcastable[0],) + x.broadcastable[1:],
-                         shape=(ilist.type.shape[0],) + x.type.shape[1:])
+        out = TensorType(
+            x.dtype,
+            broadcastable=(ilist.broadcastable[0],) + x.broadcastable[1:],
+            shape=(ilist.type.shape[0],) + x.type.shape[1:],
+        )
         return Apply(self, [x, ilist], [out()])
 
     def perform(self, node, inputs, output_storage, params=None):
@@ -90,26 +119,14 @@ class AdvancedSubtensor1(Op):
         xs, ishp = input_shapes
         return [(ishp[0],) + tuple(xs[1:])]
 
-    def connection_pattern(self, node):
-        return [[True], [False]]
-
-    def grad(self, inputs, output_grads):
-        x, i = inputs
-        (g,) = output_grads
-        if x.dtype in DISCRETE_DTYPES:
-            return [discrete_zeros(x), disconnected_type()]
-        return [AdvancedIncSubtensor1()(_T().zeros_like(x), g, i), disconnected_type()]
-
-    def R_op(self, inputs, eval_points):
-        if eval_points[0] is None:
-            return [None]
-        return self.make_node(eval_points[0], inputs[1]).outputs
+    def grad_inc_op(self) -> Op:
+        return AdvancedIncSubtensor1()
 
 
 advanced_subtensor1 = AdvancedSubtensor1()
 
 
-class AdvancedIncSubtensor1(Op):
+class AdvancedIncSubtensor1(IndexIncMixin, Op):
     """``x`` with ``y`` added at the rows ``ilist`` (repeated rows accumulate, as
     ``np.add.at``), or stored there with ``set_instead_of_inc`` (last write wins)."""
 
@@ -148,31 +165,28 @@ class AdvancedIncSubtensor1(Op):
         try:
             _wrap_errors(str(self), (i,), x.shape, run)
         except ValueError as exc:
-            raise ValueError(f"{self}: a value of shape {np.shape(y)} cannot be broadcast to x[indices] of shape "
-                             f"{(len(i),) + x.shape[1:]}") from exc
+            raise ValueError(
+                f"{self}: a value of shape {np.shape(y)} cannot be broadcast to x[indices] "
+                f"of shape {(len(i),) + x.shape[1:]}"
+            ) from exc
         output_storage[0][0] = x
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
-    def connection_pattern(self, node):
-        return [[True], [True], [False]]
-
     def grad(self, inputs, output_grads):
         x, y, i = inputs
         (g,) = output_grads
         grads = inc_grads(
-            x, y, g, self.set_instead_of_inc,
+            x,
+            y,
+            g,
+            self.set_instead_of_inc,
             lambda gz, zero: AdvancedIncSubtensor1(set_instead_of_inc=True)(gz, zero, i),
             lambda gz: advanced_subtensor1(gz, i),
             lambda: AdvancedSetWinners((TensorType(i.dtype, i.broadcastable),))(x, i),
         )
         return grads + [disconnected_type()]
-
-    def R_op(self, inputs, eval_points):
-        if eval_points[0] is None or eval_points[1] is None:
-            return [None]
-        return self.make_node(eval_points[0], eval_points[1], inputs[2]).outputs
 
 
 def advanced_inc_subtensor1(x: Any, y: Any, ilist: Any) -> Variable:
@@ -197,14 +211,23 @@ def _check_advanced_idx_list(idx_list: Sequence[Any]) -> tuple:
     for e in idx_list:
         if isinstance(e, slice):
             for p in (e.start, e.stop, e.step):
-                if p is not None and not (is_placeholder(p) and p.ndim == 0 and p.dtype in INTEGER_DTYPES):
-                    raise TypeError(f"AdvancedSubtensor: slice bounds must be integer scalar placeholders, got {p!r}")
+                if p is not None and not (
+                    is_placeholder(p) and p.ndim == 0 and p.dtype in INTEGER_DTYPES
+                ):
+                    raise TypeError(
+                        "AdvancedSubtensor: slice bounds must be integer scalar placeholders, "
+                        f"got {p!r}"
+                    )
         elif e is not None:
             if not is_placeholder(e) or e.dtype not in INTEGER_DTYPES + ("bool",):
-                raise TypeError(f"AdvancedSubtensor: index entries must be integer or boolean placeholders, "
-                                f"got {e!r}")
+                raise TypeError(
+                    f"AdvancedSubtensor: index entries must be integer or boolean placeholders, "
+                    f"got {e!r}"
+                )
     if not any(is_array_placeholder(e) for e in idx_list):
-        raise TypeError("AdvancedSubtensor: the index has no integer array or boolean mask; use Subtensor")
+        raise TypeError(
+            "AdvancedSubtensor: the index has no integer array or boolean mask; use Subtensor"
+        )
     return idx_list
 
 
@@ -214,11 +237,15 @@ def _mask_nnz(v: Variable) -> int | None:
 
 def advanced_output_type(x: Variable, entries: Sequence[Any], who: str) -> TensorType:
     """The type of ``x[entries]`` under NumPy's advanced-indexing rules."""
-    consumed = sum(0 if e is None else (e.ndim if isinstance(e, Variable) and e.dtype == "bool" else 1)
-                   for e in entries)
+    consumed = sum(
+        0 if e is None else (e.ndim if isinstance(e, Variable) and e.dtype == "bool" else 1)
+        for e in entries
+    )
     if consumed > x.ndim:
-        raise IndexError(f"{who}: too many indices for tensor {x}: it is {x.ndim}-dimensional, but {consumed} "
-                         "were indexed")
+        raise IndexError(
+            f"{who}: too many indices for tensor {x}: it is {x.ndim}-dimensional, but {consumed} "
+            "were indexed"
+        )
     entries = list(entries) + [slice(None)] * (x.ndim - consumed)
     parts: list[tuple[bool, int | None] | str] = []  # output dims, with "ADV" where the block goes
     adv: list[tuple[tuple[bool, ...], tuple[int | None, ...]]] = []
@@ -241,8 +268,10 @@ def advanced_output_type(x: Variable, entries: Sequence[Any], who: str) -> Tenso
             for j in range(e.ndim):
                 n, m = x.type.shape[d + j], e.type.shape[j]
                 if n is not None and m is not None and n != m:
-                    raise IndexError(f"{who}: boolean index of static shape {e.type.shape} does not match "
-                                     f"dimension {d + j} of {x} (static shape {x.type.shape})")
+                    raise IndexError(
+                        f"{who}: boolean index of static shape {e.type.shape} does not match "
+                        f"dimension {d + j} of {x} (static shape {x.type.shape})"
+                    )
             tokens.extend("A" * max(e.ndim - 1, 0))
             nnz = _mask_nnz(e)
             adv.append(((False,), (nnz if nnz != 1 else None,)))
@@ -255,7 +284,7 @@ def advanced_output_type(x: Variable, entries: Sequence[Any], who: str) -> Tenso
     adjacent = "".join(tokens).strip("S").count("S") == 0
     if adjacent:
         pos = parts.index("ADV")
-        dims = parts[:pos] + block + parts[pos + 1:]
+        dims = parts[:pos] + block + parts[pos + 1 :]
     else:
         dims = block + [p for p in parts if p != "ADV"]
     return TensorType(x.dtype, broadcastable=[b for b, _ in dims], shape=[s for _, s in dims])
@@ -273,14 +302,16 @@ def _broadcast_static(adv, who: str) -> list[tuple[bool, int | None]]:
                 if shp[j] is not None and shp[j] != 1:
                     sizes.append(shp[j])
         if len(set(sizes)) > 1:
-            raise IndexError(f"{who}: shape mismatch: indexing arrays could not be broadcast together "
-                             f"(static shapes {[s for _, s in adv]})")
+            raise IndexError(
+                f"{who}: shape mismatch: indexing arrays could not be broadcast together "
+                f"(static shapes {[s for _, s in adv]})"
+            )
         b = all(bcs)
         out.append((b, 1 if b else (sizes[0] if sizes else None)))
     return out
 
 
-class AdvancedSubtensor(Op):
+class AdvancedSubtensor(IndexReadMixin, Op):
     """NumPy advanced indexing ``x[idx]`` with integer arrays and/or boolean masks (mixed
     with integers, slices and newaxis). The output is a new array."""
 
@@ -300,8 +331,10 @@ class AdvancedSubtensor(Op):
     def make_node(self, x: Any, *inputs: Any) -> Apply:
         x = as_tensor_variable(x)
         inputs = check_index_inputs(self, self.idx_list, inputs)
-        if x.ndim == 0 and any(e is not None and not (is_placeholder(e) and e.ndim == 0 and e.dtype == "bool")
-                               for e in self.idx_list):
+        if x.ndim == 0 and any(
+            e is not None and not (is_placeholder(e) and e.ndim == 0 and e.dtype == "bool")
+            for e in self.idx_list
+        ):
             raise IndexError(f"{self}: cannot index the 0-d tensor {x}")
         out_type = advanced_output_type(x, get_idx_list(inputs, self.idx_list), str(self))
         return Apply(self, [x, *inputs], [out_type()])
@@ -315,31 +348,23 @@ class AdvancedSubtensor(Op):
     def infer_shape(self, node, input_shapes):
         return [advanced_infer_shape(self.idx_list, node.inputs, input_shapes)]
 
-    def connection_pattern(self, node):
-        return [[True]] + [[False]] * (len(node.inputs) - 1)
-
-    def grad(self, inputs, output_grads):
-        x, rest = inputs[0], list(inputs[1:])
-        (g,) = output_grads
-        if x.dtype in DISCRETE_DTYPES:
-            first = discrete_zeros(x)
-        else:
-            first = AdvancedIncSubtensor(self.idx_list)(_T().zeros_like(x), g, *rest)
-        return [first] + [disconnected_type() for _ in rest]
-
-    def R_op(self, inputs, eval_points):
-        if eval_points[0] is None:
-            return [None]
-        return self.make_node(eval_points[0], *inputs[1:]).outputs
+    def grad_inc_op(self) -> Op:
+        return AdvancedIncSubtensor(self.idx_list)
 
 
-def advanced_infer_shape(idx_list: Sequence[Any], inputs: Sequence[Variable], input_shapes) -> tuple:
+def advanced_infer_shape(
+    idx_list: Sequence[Any], inputs: Sequence[Variable], input_shapes
+) -> tuple:
     """Symbolic output shape of an advanced index (node inputs: x, then the index inputs)."""
     x = inputs[0]
     xshape = input_shapes[0]
     positions = get_idx_list(range(1, len(inputs)), idx_list)
-    consumed = sum(0 if e is None else (inputs[e].ndim if isinstance(e, int) and inputs[e].dtype == "bool" else 1)
-                   for e in positions)
+    consumed = sum(
+        0
+        if e is None
+        else (inputs[e].ndim if isinstance(e, int) and inputs[e].dtype == "bool" else 1)
+        for e in positions
+    )
     positions = list(positions) + [slice(None)] * (x.ndim - consumed)
     parts: list[Any] = []
     adv: list[list[tuple[bool, Any]]] = []
@@ -366,7 +391,7 @@ def advanced_infer_shape(idx_list: Sequence[Any], inputs: Sequence[Variable], in
             adv.append([(False, nnz if nnz is not None else _T().sum(v, dtype="int64"))])
             d += v.ndim
         else:
-            adv.append(list(zip(v.broadcastable, input_shapes[e])))
+            adv.append(list(zip(v.broadcastable, input_shapes[e], strict=True)))
             d += 1
     nd = max((len(a) for a in adv), default=0)
     block = []
@@ -380,21 +405,26 @@ def advanced_infer_shape(idx_list: Sequence[Any], inputs: Sequence[Variable], in
     adjacent = "".join(tokens).strip("S").count("S") == 0
     if adjacent:
         pos = parts.index("ADV")
-        dims = parts[:pos] + block + parts[pos + 1:]
+        dims = parts[:pos] + block + parts[pos + 1 :]
     else:
         dims = block + [p for p in parts if not isinstance(p, str)]
     return tuple(dims)
 
 
-class AdvancedIncSubtensor(Op):
+class AdvancedIncSubtensor(IndexIncMixin, Op):
     """``x`` with ``y`` added at ``x[idx]`` (advanced index; repeated positions accumulate
     as ``np.add.at``, or follow ``x[idx] += y`` when ``ignore_duplicates``), or stored
     there with ``set_instead_of_inc``."""
 
     __props__ = ("idx_list", "inplace", "set_instead_of_inc", "ignore_duplicates")
 
-    def __init__(self, idx_list: Iterable[Any], inplace: bool = False, set_instead_of_inc: bool = False,
-                 ignore_duplicates: bool = False) -> None:
+    def __init__(
+        self,
+        idx_list: Iterable[Any],
+        inplace: bool = False,
+        set_instead_of_inc: bool = False,
+        ignore_duplicates: bool = False,
+    ) -> None:
         self.idx_list = _check_advanced_idx_list(idx_list)
         self.inplace = bool(inplace)
         self.set_instead_of_inc = bool(set_instead_of_inc)
@@ -402,12 +432,21 @@ class AdvancedIncSubtensor(Op):
         self.destroy_map = {0: [0]} if self.inplace else {}
 
     def __hash__(self) -> int:
-        return hash((type(self), idx_list_key(self.idx_list), self.inplace, self.set_instead_of_inc,
-                     self.ignore_duplicates))
+        return hash(
+            (
+                type(self),
+                idx_list_key(self.idx_list),
+                self.inplace,
+                self.set_instead_of_inc,
+                self.ignore_duplicates,
+            )
+        )
 
     def __str__(self) -> str:
         name = "AdvancedSetSubtensor" if self.set_instead_of_inc else "AdvancedIncSubtensor"
-        flags = ("inplace, " if self.inplace else "") + ("ignore_duplicates, " if self.ignore_duplicates else "")
+        flags = ("inplace, " if self.inplace else "") + (
+            "ignore_duplicates, " if self.ignore_duplicates else ""
+        )
         return f"{name}{{{flags}{idx_list_str(self.idx_list)}}}"
 
     __repr__ = __str__
@@ -437,31 +476,30 @@ class AdvancedIncSubtensor(Op):
         try:
             _wrap_errors(str(self), index, x.shape, run)
         except ValueError as exc:
-            raise ValueError(f"{self}: a value of shape {np.shape(y)} cannot be broadcast to "
-                             f"x{describe_index(index)} (x has shape {x.shape}): {exc}") from exc
+            raise ValueError(
+                f"{self}: a value of shape {np.shape(y)} cannot be broadcast to "
+                f"x{describe_index(index)} (x has shape {x.shape}): {exc}"
+            ) from exc
         output_storage[0][0] = x
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
-    def connection_pattern(self, node):
-        return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
-
     def grad(self, inputs, output_grads):
         x, y, rest = inputs[0], inputs[1], list(inputs[2:])
         (g,) = output_grads
         grads = inc_grads(
-            x, y, g, self.set_instead_of_inc,
-            lambda gz, zero: AdvancedIncSubtensor(self.idx_list, set_instead_of_inc=True)(gz, zero, *rest),
+            x,
+            y,
+            g,
+            self.set_instead_of_inc,
+            lambda gz, zero: AdvancedIncSubtensor(self.idx_list, set_instead_of_inc=True)(
+                gz, zero, *rest
+            ),
             lambda gz: AdvancedSubtensor(self.idx_list)(gz, *rest),
             lambda: AdvancedSetWinners(self.idx_list)(x, *rest),
         )
         return grads + [disconnected_type() for _ in rest]
-
-    def R_op(self, inputs, eval_points):
-        if eval_points[0] is None or eval_points[1] is None:
-            return [None]
-        return self.make_node(eval_points[0], eval_points[1], *inputs[2:]).outputs
 
 
 class AdvancedSetWinners(Op):
@@ -515,11 +553,13 @@ def advanced_subtensor(x: Any, *index: Any) -> Variable:
     return AdvancedSubtensor(idx_list)(x, *inputs)
 
 
-def advanced_inc_subtensor(x: Any, y: Any, *index: Any, set_instead_of_inc: bool = False,
-                           ignore_duplicates: bool = False) -> Variable:
+def advanced_inc_subtensor(
+    x: Any, y: Any, *index: Any, set_instead_of_inc: bool = False, ignore_duplicates: bool = False
+) -> Variable:
     idx_list, inputs = _split([_as_index_var(e) for e in index])
-    return AdvancedIncSubtensor(idx_list, set_instead_of_inc=set_instead_of_inc,
-                                ignore_duplicates=ignore_duplicates)(x, y, *inputs)
+    return AdvancedIncSubtensor(
+        idx_list, set_instead_of_inc=set_instead_of_inc, ignore_duplicates=ignore_duplicates
+    )(x, y, *inputs)
 
 
 def advanced_set_subtensor(x: Any, y: Any, *index: Any) -> Variable:
@@ -536,5 +576,6 @@ def _as_index_var(e: Any) -> Any:
     arr = np.asarray(e)
     if arr.dtype.kind == "i" or arr.dtype.kind == "u" or arr.dtype.kind == "b":
         return as_tensor_variable(arr if arr.dtype.kind == "b" else arr.astype("int64"))
-    raise TypeError(f"advanced index entries must be integers or booleans, got {e!r} (dtype {arr.dtype})")
-
+    raise TypeError(
+        f"advanced index entries must be integers or booleans, got {e!r} (dtype {arr.dtype})"
+    )
