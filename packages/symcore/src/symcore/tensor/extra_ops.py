@@ -22,6 +22,8 @@ from symcore.tensor.search import (  # noqa: F401  (Theano's extra_ops path)
     BinCount,
     SearchsortedOp,
     Unique,
+    _norm_axis,
+    _op_axis,
     bincount,
     compress,
     searchsorted,
@@ -47,12 +49,6 @@ __all__ = [
 ]
 
 
-def _norm_axis(axis: int, ndim: int, opname: str) -> int:
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{opname}: axis {axis} is out of range for a {ndim}-d input")
-    return axis % ndim
-
-
 def _static_size(x: Variable) -> int | None:
     shp = x.type.shape
     return None if None in shp else int(np.prod(shp, dtype=np.int64))
@@ -67,15 +63,6 @@ def _prod(entries):
 
 def _flip(x: Variable, axis: int) -> Variable:
     return x[(slice(None),) * axis + (slice(None, None, -1),)]
-
-
-def _op_axis(axis: Any, opname: str) -> int | None:
-    if axis is None:
-        return None
-    c = const_int(axis)
-    if c is None:
-        raise TypeError(f"{opname}: axis must be None or a constant integer, got {axis!r}")
-    return c
 
 
 # ---------------------------------------------------------------------------------------

@@ -40,12 +40,14 @@ __all__ = [
 
 
 def _norm_axis(axis: int, ndim: int, opname: str) -> int:
+    """``axis`` taken into ``[0, ndim)``; ValueError naming ``opname`` when out of range."""
     if not -ndim <= axis < ndim:
         raise ValueError(f"{opname}: axis {axis} is out of range for a {ndim}-d input")
     return axis % ndim
 
 
 def _op_axis(axis: Any, opname: str) -> int | None:
+    """An Op's ``axis`` parameter: None, or a constant integer (TypeError naming ``opname``)."""
     if axis is None:
         return None
     c = const_int(axis)
