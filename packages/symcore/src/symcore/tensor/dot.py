@@ -61,6 +61,19 @@ def _grad_like(g: Variable, x: Variable) -> Variable:
     return g
 
 
+def _bilinear_R_op(product, inputs, eval_points) -> list:
+    """R_op of ``product(a, b)``, linear in each input: ``product(ea, b) + product(a, eb)``,
+    leaving out the terms whose evaluation point is None (``[None]`` when both are)."""
+    a, b = inputs
+    ea, eb = eval_points
+    terms = [product(ea, b)] if ea is not None else []
+    if eb is not None:
+        terms.append(product(a, eb))
+    if not terms:
+        return [None]
+    return [terms[0] + terms[1] if len(terms) == 2 else terms[0]]
+
+
 # ---------------------------------------------------------------------------------------
 # Dot
 # ---------------------------------------------------------------------------------------
@@ -116,16 +129,7 @@ class Dot(Op):
         return [_grad_like(gx, x), _grad_like(gy, y)]
 
     def R_op(self, inputs, eval_points):
-        x, y = inputs
-        ex, ey = eval_points
-        terms = []
-        if ex is not None:
-            terms.append(_dot(ex, y))
-        if ey is not None:
-            terms.append(_dot(x, ey))
-        if not terms:
-            return [None]
-        return [terms[0] + terms[1] if len(terms) == 2 else terms[0]]
+        return _bilinear_R_op(_dot, inputs, eval_points)
 
 
 _dot = Dot()
@@ -257,14 +261,7 @@ class _TensorDotBase(Op):
         return [_grad_like(ga, a), _grad_like(gb, b)]
 
     def R_op(self, inputs, eval_points):
-        a, b = inputs
-        ea, eb = eval_points
-        terms = [self(ea, b)] if ea is not None else []
-        if eb is not None:
-            terms.append(self(a, eb))
-        if not terms:
-            return [None]
-        return [terms[0] + terms[1] if len(terms) == 2 else terms[0]]
+        return _bilinear_R_op(self, inputs, eval_points)
 
 
 def _inverse_layout(nd: int, batch: int, first: Sequence[int], second: Sequence[int]) -> list[int]:
@@ -388,14 +385,7 @@ class MatMul(Op):
         return [_grad_like(_sum_to(ga, a), a), _grad_like(_sum_to(gb, b), b)]
 
     def R_op(self, inputs, eval_points):
-        a, b = inputs
-        ea, eb = eval_points
-        terms = [self(ea, b)] if ea is not None else []
-        if eb is not None:
-            terms.append(self(a, eb))
-        if not terms:
-            return [None]
-        return [terms[0] + terms[1] if len(terms) == 2 else terms[0]]
+        return _bilinear_R_op(self, inputs, eval_points)
 
 
 def _padded(v: Variable, nb: int) -> tuple[list, list]:
