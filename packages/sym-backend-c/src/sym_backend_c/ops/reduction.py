@@ -165,6 +165,84 @@ def _step(kind: str, a: str, v: str, in_dt: str, acc: str, b: str = "", i: str =
 _OMP_REDUCTION = {"add": "+", "mul": "*", "and": "&", "or": "|", "xor": "^", "all": "&", "any": "|"}
 
 
+_FLOAT_BITS = {
+    "float64": ("npy_int64", "0x7fffffffffffffffLL", "0x7ff0000000000000LL"),
+    "float32": ("npy_int32", "0x7fffffff", "0x7f800000"),
+}
+
+
+def _extremum_row(kind: str, in_dt: str, acc: str) -> list[str]:
+    """C lines folding a contiguous row ``q[0..n)`` into ``a`` (and ``ba``) for max/min and
+    their arg forms: a vectorizable pass finds the extremum, arg kinds then look for its
+    first position (the first NaN when there is one), 64 values at a time.
+
+    Floats are compared through integer keys (the IEEE bits with the magnitude of negative
+    values flipped orders them like the values): integer max/min reductions vectorize
+    where a float compare-select keeping NumPy's NaN rule does not; NaNs are counted
+    apart and make the result NaN, as in NumPy."""
+    IN = c_type(in_dt)
+    mx = kind in ("max", "argmax")
+    cmp = ">" if mx else "<"
+    arg = kind in ("argmax", "argmin")
+    L = ["        npy_intp nan = 0;"]
+    if is_float(in_dt):
+        KT, absm, inf = _FLOAT_BITS[in_dt]
+        L += [
+            f"        #define SYMC_KEY(b) ((b) ^ (((b) >> (8 * sizeof({KT}) - 1)) & {absm}))",
+            f"        const {IN} init = {lowest(in_dt) if mx else highest(in_dt)};",
+            f"        {KT} ib; memcpy(&ib, &init, sizeof ib); {KT} mk = SYMC_KEY(ib);",
+            "        for (npy_intp i = 0; i < n; i++) {",
+            f"            {KT} b; memcpy(&b, q + i, sizeof b); const {KT} k = SYMC_KEY(b);",
+            f"            mk = k {cmp} mk ? k : mk; nan += (b & {absm}) > {inf};",
+            "        }",
+            f"        {KT} mb = SYMC_KEY(mk); {IN} m; memcpy(&m, &mb, sizeof m);",
+            "        #undef SYMC_KEY",
+            "        if (nan) m = NAN;",
+        ]
+    else:
+        L += [
+            f"        {IN} m = {lowest(in_dt) if mx else highest(in_dt)};",
+            f"        for (npy_intp i = 0; i < n; i++) {{ const {IN} v = q[i]; m = v {cmp} m ? v "
+            f": m; }}",
+        ]
+    if not arg:
+        L.append(f"        if (n > 0) {{ const {IN} v = m; {_step(kind, 'a', 'v', in_dt, acc)} }}")
+        return L
+    # first position of the extremum: blocks of 64 tested with a vectorizable OR, then
+    # the matching block scanned
+    if is_float(in_dt):
+        hit = "(q[j + t] != q[j + t])"
+        hit1 = "(q[j] != q[j])"
+        L += [
+            "        if (n > 0) {",
+            "            npy_intp j = 0;",
+            "            if (nan) {",
+            "                for (; j + 64 <= n; j += 64) { int f = 0;",
+            f"                    for (int t = 0; t < 64; t++) f |= {hit}; if (f) break; }}",
+            f"                while (!{hit1}) j++;",
+            "            } else {",
+            "                for (; j + 64 <= n; j += 64) { int f = 0;",
+            "                    for (int t = 0; t < 64; t++) f |= (q[j + t] == m); if (f) break; "
+            "}",
+            "                while (q[j] != m) j++;",
+            "            }",
+        ]
+    else:
+        L += [
+            "        if (n > 0) {",
+            "            npy_intp j = 0;",
+            "            for (; j + 64 <= n; j += 64) { int f = 0;",
+            "                for (int t = 0; t < 64; t++) f |= (q[j + t] == m); if (f) break; }",
+            "            while (q[j] != m) j++;",
+        ]
+    L += [
+        f"            const {IN} v = q[j];",
+        f"            {_step(kind, 'a', 'v', in_dt, acc, 'ba', 'r + j * rs')}",
+        "        }",
+    ]
+    return L
+
+
 def _row_fn(name: str, kind: str, in_dt: str, acc: str) -> str:
     """``name(ptr, n, s, pa, pb, r, rs)``: fold ``n`` input values (byte stride ``s``) into
     the accumulator ``*pa`` (best index ``*pb``; value ``i`` has flat index ``r + i*rs``).
@@ -185,39 +263,7 @@ def _row_fn(name: str, kind: str, in_dt: str, acc: str) -> str:
     # without needing to reorder a single dependency chain; also more accurate for sums).
     # A float product keeps its order (over/underflow would depend on it).
     if kind in ("max", "min", "argmax", "argmin"):
-        # extremum over lanes, NaN tracked apart; arg kinds then find the first position
-        # holding it (the first NaN when there is one)
-        mm = "max" if kind in ("max", "argmax") else "min"
-        init = lowest(in_dt) if mm == "max" else highest(in_dt)
-        # lanes hold NaN-propagating extrema (one compare-select per value, as NumPy's
-        # scalar maximum): ``m = (m >= v || m != m) ? m : v``
-        fl = is_float(in_dt)
-        ge = ">=" if mm == "max" else "<="
-        sel = (
-            (lambda m, v: f"{m} = ({m} {ge} {v} || {m} != {m}) ? {m} : {v};")
-            if fl
-            else (lambda m, v: f"{m} = ({m} {ge} {v}) ? {m} : {v};")
-        )
-        w(f"        {IN} ml[8]; for (int k = 0; k < 8; k++) ml[k] = {init};")
-        w("        npy_intp i = 0;")
-        w("        for (; i + 8 <= n; i += 8)")
-        w(
-            f"            for (int k = 0; k < 8; k++) {{ const {IN} v = q[i + k]; "
-            f"{sel('ml[k]', 'v')} }}"
-        )
-        w(f"        {IN} m = {init};")
-        w(f"        for (; i < n; i++) {{ const {IN} v = q[i]; {sel('m', 'v')} }}")
-        w(f"        for (int k = 0; k < 8; k++) {{ const {IN} v = ml[k]; {sel('m', 'v')} }}")
-        w(f"        const int nan = {'m != m' if fl else '0'};")
-        if arg:
-            w("        if (n > 0) {")
-            w("            npy_intp j = 0;")
-            w("            if (nan) { while (q[j] == q[j]) j++; } else { while (q[j] != m) j++; }")
-            w(f"            const {IN} v = q[j];")
-            w(f"            {_step(kind, 'a', 'v', in_dt, acc, 'ba', 'r + j * rs')}")
-            w("        }")
-        else:
-            w(f"        if (n > 0) {{ const {IN} v = m; {_step(kind, 'a', 'v', in_dt, acc)} }}")
+        L += _extremum_row(kind, in_dt, acc)
     elif kind in ("copy", "mul_nz") or (kind == "mul" and is_float(acc)):
         w(
             f"        for (npy_intp i = 0; i < n; i++) {{ const {IN} v = q[i]; "
