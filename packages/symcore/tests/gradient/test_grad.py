@@ -23,6 +23,7 @@ from symcore.gradient import (
 from symcore.graph.basic import Apply
 from symcore.graph.op import Op
 from symcore.graph.type import DisconnectedType, NullType
+from symcore.testing.graph_ops import IdentityOp
 
 RNG = np.random.default_rng(1234)
 
@@ -81,17 +82,10 @@ class FragileTwoOut(Op):
         return [2 * g0 + 5 * g1]
 
 
-class NoGrad(Op):
+class NoGrad(IdentityOp):
     """Identity without any gradient method."""
 
     __props__ = ()
-
-    def make_node(self, x):
-        x = T.as_tensor_variable(x)
-        return Apply(self, [x], [x.type()])
-
-    def perform(self, node, inputs, out, params=None):
-        out[0][0] = inputs[0].copy()
 
 
 class ScaleByIndex(Op):
@@ -111,20 +105,13 @@ class ScaleByIndex(Op):
         return [output_grads[0] * i, grad_undefined(self, 1, i, "i is an index")]
 
 
-class BadGrad(Op):
+class BadGrad(IdentityOp):
     """Identity whose gradient is wrong in the way ``kind`` says."""
 
     __props__ = ("kind",)
 
     def __init__(self, kind):
         self.kind = kind
-
-    def make_node(self, x):
-        x = T.as_tensor_variable(x)
-        return Apply(self, [x], [x.type()])
-
-    def perform(self, node, inputs, out, params=None):
-        out[0][0] = inputs[0].copy()
 
     def grad(self, inputs, output_grads):
         (g,) = output_grads

@@ -43,3 +43,16 @@ add = BinOp("add", np.add)
 mul = BinOp("mul", np.multiply)
 neg = UnOp("neg", np.negative)
 exp = UnOp("exp", np.exp)
+
+
+class IdentityOp(Op):
+    """``x -> copy of x`` with no gradient method: subclass it to test a ``grad``."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        output_storage[0][0] = inputs[0].copy()
