@@ -343,6 +343,8 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     w(f"    PyObject* sc_cache[{max(n_cache, 1)}] = {{NULL}};")
     w(f"    npy_intp sc_rows[{max(n_traced, 1)}] = {{0}};  /* rows of each buffer */")
     w(f"    npy_intp sc_rb[{max(n_traced, 1)}] = {{0}};  /* bytes of one row */")
+    w(f"    npy_intp sc_rp[{max(n_in, 1)}] = {{0}};  /* ring row each tap reads */")
+    w(f"    npy_intp sc_wp[{max(n_traced, 1)}] = {{0}};  /* ring row each output writes */")
     w("    npy_intp t = 0;")
     w("    int sc_ok = 0;")
     n_dt = node.inputs[0].type.dtype
@@ -391,13 +393,20 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     w("    }")
 
     # --- the loop ----------------------------------------------------------------------------
+    # ring positions advance by one row per step (no division in the loop)
+    for slot, j, tap in sot_reads:
+        if traced[j][2] != -1:
+            w(f"    sc_rp[{slot}] = {traced[j][1] + tap} % sc_rows[{j}];")
+    for j, (_, Lj, store, _) in enumerate(traced):
+        if store != -1 and j < info.n_sot:
+            w(f"    sc_wp[{j}] = {Lj} % sc_rows[{j}];")
     w("    for (t = 0; t < n; t++) {")
     for slot, k in zip(ii["seqs"], oi["seqs"], strict=True):
         w(f"        if (symc_scan_point(&sc_rv[{slot}], {ins[k]}, SYMC_DATA({ins[k]})"
           f" + t * SYMC_STRIDES({ins[k]})[0], 0) < 0) goto sc_stepfail_{u};")
     for slot, j, tap in sot_reads:
         _, Lj, store, _ = traced[j]
-        row = f"(t + {Lj + tap})" if store == -1 else f"((t + {Lj + tap}) % sc_rows[{j}])"
+        row = f"(t + {Lj + tap})" if store == -1 else f"sc_rp[{slot}]"
         w(f"        if (symc_scan_point(&sc_rv[{slot}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}])"
           f" + {row} * sc_rb[{j}], 0) < 0) goto sc_stepfail_{u};")
     L.extend(blocks)
@@ -423,10 +432,16 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
           f" the shape of the initial state / of the first step's result)\", {opname}, (long)t,"
           f" symc_shape_str({v}, b1, 128), symc_shape_str(sc_wv[{j}], b2, 128));"
           f" goto sc_err_{u}; }}")
-        row = f"(t + {Lj})" if store == -1 else f"((t + {Lj}) % sc_rows[{j}])"
+        row = f"(t + {Lj})" if store == -1 else f"sc_wp[{j}]"
         w(f"        if (symc_scan_store(&sc_wv[{j}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}]) + {row}"
           f" * sc_rb[{j}], sc_rb[{j}], {v}) < 0) goto sc_stepfail_{u};")
     w(f"        for (int q = 0; q < {max(n_slots, 1)}; q++) Py_CLEAR(sc_v[q]);")
+    for slot, j, _ in sot_reads:
+        if traced[j][2] != -1:
+            w(f"        if (++sc_rp[{slot}] == sc_rows[{j}]) sc_rp[{slot}] = 0;")
+    for j, (_, _, store, _) in enumerate(traced):
+        if store != -1:
+            w(f"        if (++sc_wp[{j}] == sc_rows[{j}]) sc_wp[{j}] = 0;")
     w("    }")
 
     # --- results ---------------------------------------------------------------------------
