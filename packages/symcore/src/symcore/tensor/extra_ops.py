@@ -50,11 +50,13 @@ __all__ = [
 
 
 def _static_size(x: Variable) -> int | None:
+    """The number of elements of ``x`` when its static shape is fully known, else None."""
     shp = x.type.shape
     return None if None in shp else int(np.prod(shp, dtype=np.int64))
 
 
 def _prod(entries):
+    """The product of ints and/or scalar variables (``1`` when empty; no ``1 *`` term)."""
     out = 1
     for e in entries:
         out = e if isinstance(out, int) and out == 1 else out * e

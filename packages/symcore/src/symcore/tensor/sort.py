@@ -12,6 +12,7 @@ from symcore.graph.op import Op
 from symcore.graph.type import disconnected_type
 from symcore.tensor.alloc import as_int_scalar, const_int, grad_for_discrete
 from symcore.tensor.basic import as_tensor_variable, constant
+from symcore.tensor.extra_ops import _prod, _static_size
 from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType
 
 __all__ = ["SortOp", "ArgSortOp", "PermuteAlongAxis", "sort", "argsort", "inverse_permutation"]
@@ -37,18 +38,6 @@ def _axis_input(x, axis: Any, opname: str):
             raise ValueError(f"{opname}: axis {c} is out of range for a {x.ndim}-d input")
         axis = constant(c % x.ndim, dtype="int64")
     return axis
-
-
-def _flat_size(x) -> Any:
-    shp = x.type.shape
-    return None if None in shp else int(np.prod(shp, dtype=np.int64))
-
-
-def _prod(entries):
-    out = 1
-    for e in entries:
-        out = e if isinstance(out, int) and out == 1 else out * e
-    return out
 
 
 class _SortBase(Op):
@@ -85,7 +74,7 @@ class SortOp(_SortBase):
 
     def _out_type(self, x, flat):
         if flat:
-            return TensorType(x.dtype, shape=(_flat_size(x),))()
+            return TensorType(x.dtype, shape=(_static_size(x),))()
         return x.type.clone(shape=x.type.shape)()
 
     def perform(self, node, inputs, output_storage, params=None):
@@ -126,7 +115,7 @@ class ArgSortOp(_SortBase):
 
     def _out_type(self, x, flat):
         if flat:
-            return TensorType("int64", shape=(_flat_size(x),))()
+            return TensorType("int64", shape=(_static_size(x),))()
         return TensorType("int64", shape=x.type.shape)()
 
     def perform(self, node, inputs, output_storage, params=None):
