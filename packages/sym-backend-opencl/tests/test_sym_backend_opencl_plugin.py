@@ -5,23 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from sym_backend_opencl import plugin
-from symcore import plugins
-from symcore.testing.plugins import plugin_record
+from symcore.testing.plugins import check_discovered, check_placeholder
 
 DIST = "sym-backend-opencl"
 
 
 def test_discovered_through_entry_point_and_loads() -> None:
-    record = plugin_record(DIST)
-    assert record.ok, record.error
-    assert record.name == "opencl"
-    assert record.value == "sym_backend_opencl.plugin"
+    check_discovered(DIST, "opencl", "sym_backend_opencl.plugin")
 
 
 def test_registers_nothing_and_says_so() -> None:
-    record = plugin_record(DIST)
-    assert record.registered() == {}
-    assert plugins.plugin_info()[record.name] == {"status": plugin.STATUS}
-    assert plugin.STATUS.startswith("not implemented yet")
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    assert "not implemented yet" in readme
+    check_placeholder(DIST, plugin, Path(__file__).parents[1] / "README.md")

@@ -11,17 +11,14 @@ from sym_opt_stability import plugin
 from symcore import plugins
 from symcore.compile.mode import Mode
 from symcore.rewriting import NodeRewriter, rewrite_db
-from symcore.testing.plugins import plugin_record
+from symcore.testing.plugins import check_discovered, plugin_record
 
 DIST = "sym-opt-stability"
 README = Path(__file__).parents[1] / "README.md"
 
 
 def test_discovered_through_entry_point_and_loads() -> None:
-    record = plugin_record(DIST)
-    assert record.ok, record.error
-    assert record.name == "stability"
-    assert record.value == "sym_opt_stability.plugin"
+    check_discovered(DIST, "stability", "sym_opt_stability.plugin")
 
 
 def test_registers_every_rewrite_and_only_rewrites() -> None:
