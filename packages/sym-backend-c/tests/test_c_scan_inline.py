@@ -58,7 +58,8 @@ def test_mit_sot_taps_fibonacci_and_store():
 def test_mit_sot_matrix_state_with_far_taps():
     x0 = T.dtensor3("x0")
     res, _ = scan(
-        lambda a, b, c: a * 0.5 + c - b, outputs_info=dict(initial=x0, taps=[-3, -2, -1]),
+        lambda a, b, c: a * 0.5 + c - b,
+        outputs_info=dict(initial=x0, taps=[-3, -2, -1]),
         n_steps=7,
     )
     f = _compile([x0], [res, res[-1]])
@@ -131,7 +132,8 @@ def test_int_state_and_constants_in_step():
     n = T.lscalar("n")
     res, _ = scan(
         lambda c: c * 3 + np.array([1, 2], dtype="int64"),
-        outputs_info=T.constant(np.array([0, 1], dtype="int64")), n_steps=n,
+        outputs_info=T.constant(np.array([0, 1], dtype="int64")),
+        n_steps=n,
     )
     f = _compile([n], res)
     vals, c = [], np.array([0, 1])
@@ -149,12 +151,18 @@ def test_rnn_forward_matches_numpy():
     b = T.dvector("b")
     hs, _ = scan(
         lambda xt, h, W, U, b: T.tanh(T.dot(xt, W) + T.dot(h, U) + b),
-        sequences=x, outputs_info=h0, non_sequences=[W, U, b],
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=[W, U, b],
     )
     f = _compile([x, h0, W, U, b], hs)
     rng = np.random.default_rng(3)
     X, H0 = rng.standard_normal((20, 5)), rng.standard_normal(7)
-    Wv, Uv, bv = rng.standard_normal((5, 7)), rng.standard_normal((7, 7)) * 0.3, rng.standard_normal(7)
+    Wv, Uv, bv = (
+        rng.standard_normal((5, 7)),
+        rng.standard_normal((7, 7)) * 0.3,
+        rng.standard_normal(7),
+    )
     h, expect = H0, []
     for xt in X:
         h = np.tanh(xt @ Wv + h @ Uv + bv)

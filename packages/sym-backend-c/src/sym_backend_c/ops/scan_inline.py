@@ -304,10 +304,12 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
         code = impl(nd.op, nd, nctx)
         if code is None:
             return None
-        blk = [f"        /* inner node {step}: {str(nd.op)[:50].replace('*/', '* /')} */\n"
-               f"        {{\n{code}\n        }}"]
+        blk = [
+            f"        /* inner node {step}: {str(nd.op)[:50].replace('*/', '* /')} */\n"
+            f"        {{\n{code}\n        }}"
+        ]
         for v in nd.inputs:
-            if (last_use.get(v) == step and v.owner is not None and v not in inner_outs):
+            if last_use.get(v) == step and v.owner is not None and v not in inner_outs:
                 blk.append(f"        Py_CLEAR({names[v]});")
         for v, nm in zip(nd.outputs, outs, strict=True):
             if v not in last_use and v not in inner_outs:
@@ -325,11 +327,23 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     # --- traced outputs: (inner output slot, L, store, dtype) -----------------------------
     traced = []
     for j in range(info.n_sot):
-        traced.append((io["mit_sot"].start + j, info.init_len(j), op.store_steps[j],
-                       node.outputs[info.n_mit_mot + j].type.dtype))
+        traced.append(
+            (
+                io["mit_sot"].start + j,
+                info.init_len(j),
+                op.store_steps[j],
+                node.outputs[info.n_mit_mot + j].type.dtype,
+            )
+        )
     for j, oslot in enumerate(io["nit_sot"]):
-        traced.append((oslot, 0, op.store_steps[info.n_sot + j],
-                       node.outputs[info.n_mit_mot + info.n_sot + j].type.dtype))
+        traced.append(
+            (
+                oslot,
+                0,
+                op.store_steps[info.n_sot + j],
+                node.outputs[info.n_mit_mot + info.n_sot + j].type.dtype,
+            )
+        )
     sot_outer = list(oi["mit_sot"]) + list(oi["sit_sot"])
 
     L: list[str] = []
@@ -349,24 +363,30 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     w("    int sc_ok = 0;")
     n_dt = node.inputs[0].type.dtype
     w(f"    const npy_intp n = (npy_intp)(*({c_type(n_dt)}*)SYMC_DATA({ins[0]}));")
-    w(f"    if (n < 0) {{ PyErr_Format(PyExc_ValueError, \"%s: n_steps must be >= 0, got %ld"
-      f" (scan does not run backwards for negative n_steps; use go_backwards=True)\", {opname},"
-      f" (long)n); goto sc_err_{u}; }}")
+    w(
+        f'    if (n < 0) {{ PyErr_Format(PyExc_ValueError, "%s: n_steps must be >= 0, got %ld'
+        f' (scan does not run backwards for negative n_steps; use go_backwards=True)", {opname},'
+        f" (long)n); goto sc_err_{u}; }}"
+    )
     # sequences long enough
     for i, k in enumerate(oi["seqs"]):
-        w(f"    if (PyArray_DIM(SYMC_A({ins[k]}), 0) < n) {{ PyErr_Format(PyExc_ValueError,"
-          f" \"%s: sequence {i} (outer input {k}) has %ld entries but the loop runs %ld steps"
-          f" (n_steps is larger than the sequence)\", {opname},"
-          f" (long)PyArray_DIM(SYMC_A({ins[k]}), 0), (long)n); goto sc_err_{u}; }}")
+        w(
+            f"    if (PyArray_DIM(SYMC_A({ins[k]}), 0) < n) {{ PyErr_Format(PyExc_ValueError,"
+            f' "%s: sequence {i} (outer input {k}) has %ld entries but the loop runs %ld steps'
+            f' (n_steps is larger than the sequence)", {opname},'
+            f" (long)PyArray_DIM(SYMC_A({ins[k]}), 0), (long)n); goto sc_err_{u}; }}"
+        )
     # state buffers, filled with the initial values
     for j, k in enumerate(sot_outer):
         _, Lj, store, dt = traced[j]
         taps = list(info.sot_taps[j])
         init = ins[k]
         rows = f"(n + {Lj})" if store == -1 else str(max(Lj + 1, store))
-        w(f"    if (PyArray_DIM(SYMC_A({init}), 0) < {Lj}) {{ PyErr_Format(PyExc_ValueError,"
-          f" \"%s: state {j} needs {Lj} initial values (taps {taps}), got %ld\", {opname},"
-          f" (long)PyArray_DIM(SYMC_A({init}), 0)); goto sc_err_{u}; }}")
+        w(
+            f"    if (PyArray_DIM(SYMC_A({init}), 0) < {Lj}) {{ PyErr_Format(PyExc_ValueError,"
+            f' "%s: state {j} needs {Lj} initial values (taps {taps}), got %ld", {opname},'
+            f" (long)PyArray_DIM(SYMC_A({init}), 0)); goto sc_err_{u}; }}"
+        )
         w("    {")
         w(f"        npy_intp bd[NPY_MAXDIMS]; const int bn = SYMC_NDIM({init});")
         w(f"        bd[0] = {rows}; for (int d = 1; d < bn; d++) bd[d] = SYMC_DIMS({init})[d];")
@@ -388,8 +408,10 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
         bc = "".join("1" if b else "0" for b in var.type.broadcastable)
         w(f"        sc_rv[{slot}] = symc_scan_rowview({base}, 0, 0);")
         w(f"        if (!sc_rv[{slot}]) goto sc_err_{u};")
-        w(f"        if (symc_check_input(sc_rv[{slot}], {npy_typenum(var.type.dtype)},"
-          f" {var.type.ndim}, \"{bc}\", {slot}, \"of the scan step\") < 0) goto sc_err_{u};")
+        w(
+            f"        if (symc_check_input(sc_rv[{slot}], {npy_typenum(var.type.dtype)},"
+            f' {var.type.ndim}, "{bc}", {slot}, "of the scan step") < 0) goto sc_err_{u};'
+        )
     w("    }")
 
     # --- the loop ----------------------------------------------------------------------------
@@ -402,13 +424,17 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
             w(f"    sc_wp[{j}] = {Lj} % sc_rows[{j}];")
     w("    for (t = 0; t < n; t++) {")
     for slot, k in zip(ii["seqs"], oi["seqs"], strict=True):
-        w(f"        if (symc_scan_point(&sc_rv[{slot}], {ins[k]}, SYMC_DATA({ins[k]})"
-          f" + t * SYMC_STRIDES({ins[k]})[0], 0) < 0) goto sc_stepfail_{u};")
+        w(
+            f"        if (symc_scan_point(&sc_rv[{slot}], {ins[k]}, SYMC_DATA({ins[k]})"
+            f" + t * SYMC_STRIDES({ins[k]})[0], 0) < 0) goto sc_stepfail_{u};"
+        )
     for slot, j, tap in sot_reads:
         _, Lj, store, _ = traced[j]
         row = f"(t + {Lj + tap})" if store == -1 else f"sc_rp[{slot}]"
-        w(f"        if (symc_scan_point(&sc_rv[{slot}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}])"
-          f" + {row} * sc_rb[{j}], 0) < 0) goto sc_stepfail_{u};")
+        w(
+            f"        if (symc_scan_point(&sc_rv[{slot}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}])"
+            f" + {row} * sc_rb[{j}], 0) < 0) goto sc_stepfail_{u};"
+        )
     L.extend(blocks)
     # store the results
     for j, (oslot, Lj, store, dt) in enumerate(traced):
@@ -418,23 +444,33 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
             rows = "n" if store == -1 else str(max(1, store))
             w(f"        if (t == 0) {{  /* the first step gives output {oslot}'s shape */")
             w(f"            npy_intp bd[NPY_MAXDIMS]; const int bn = SYMC_NDIM({v}) + 1;")
-            w(f"            bd[0] = {rows}; for (int d = 1; d < bn; d++) bd[d] = SYMC_DIMS({v})[d - 1];")
+            w(
+                f"            bd[0] = {rows};"
+                f" for (int d = 1; d < bn; d++) bd[d] = SYMC_DIMS({v})[d - 1];"
+            )
             w(f"            sc_buf[{j}] = PyArray_EMPTY(bn, bd, {npy_typenum(dt)}, 0);")
             w(f"            if (!sc_buf[{j}]) goto sc_stepfail_{u};")
-            w(f"            sc_rows[{j}] = bd[0]; sc_rb[{j}] = PyArray_STRIDE(SYMC_A(sc_buf[{j}]), 0);")
+            w(
+                f"            sc_rows[{j}] = bd[0];"
+                f" sc_rb[{j}] = PyArray_STRIDE(SYMC_A(sc_buf[{j}]), 0);"
+            )
             w(f"            sc_wv[{j}] = symc_scan_rowview(sc_buf[{j}], 0, 1);")
             w(f"            if (!sc_wv[{j}]) goto sc_stepfail_{u};")
             w("        }")
         what = f"output {oslot}" if is_nit else f"state {j}"
-        w(f"        if (!symc_scan_same_shape({v}, sc_wv[{j}])) {{ char b1[128], b2[128];"
-          f" PyErr_Format(PyExc_ValueError, \"%s: at step %ld the step function returned {what}"
-          f" with shape %s, but the scan stores values of shape %s there (every step must return"
-          f" the shape of the initial state / of the first step's result)\", {opname}, (long)t,"
-          f" symc_shape_str({v}, b1, 128), symc_shape_str(sc_wv[{j}], b2, 128));"
-          f" goto sc_err_{u}; }}")
+        w(
+            f"        if (!symc_scan_same_shape({v}, sc_wv[{j}])) {{ char b1[128], b2[128];"
+            f' PyErr_Format(PyExc_ValueError, "%s: at step %ld the step function returned {what}'
+            f" with shape %s, but the scan stores values of shape %s there (every step must return"
+            f" the shape of the initial state / of the first step's result)\", {opname}, (long)t,"
+            f" symc_shape_str({v}, b1, 128), symc_shape_str(sc_wv[{j}], b2, 128));"
+            f" goto sc_err_{u}; }}"
+        )
         row = f"(t + {Lj})" if store == -1 else f"sc_wp[{j}]"
-        w(f"        if (symc_scan_store(&sc_wv[{j}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}]) + {row}"
-          f" * sc_rb[{j}], sc_rb[{j}], {v}) < 0) goto sc_stepfail_{u};")
+        w(
+            f"        if (symc_scan_store(&sc_wv[{j}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}]) + {row}"
+            f" * sc_rb[{j}], sc_rb[{j}], {v}) < 0) goto sc_stepfail_{u};"
+        )
     w(f"        for (int q = 0; q < {max(n_slots, 1)}; q++) Py_CLEAR(sc_v[q]);")
     for slot, j, _ in sot_reads:
         if traced[j][2] != -1:
@@ -445,14 +481,15 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     w("    }")
 
     # --- results ---------------------------------------------------------------------------
-    for j, (oslot, Lj, store, dt) in enumerate(traced):
+    for j, (_, Lj, store, dt) in enumerate(traced):
         o = ctx.outputs[j]
         is_nit = j >= info.n_sot
         if is_nit:
             out_var = node.outputs[info.n_mit_mot + j]
-            guess = [s if s is not None else (1 if b else 0)
-                     for s, b in zip(out_var.type.shape[1:], out_var.type.broadcastable[1:],
-                                     strict=True)]
+            guess = [
+                s if s is not None else (1 if b else 0)
+                for s, b in zip(out_var.type.shape[1:], out_var.type.broadcastable[1:], strict=True)
+            ]
             gd = ", ".join(["0", *(str(int(g)) for g in guess)])
             w(f"    if (!sc_buf[{j}]) {{  /* no step ran */")
             w(f"        npy_intp ed[{len(guess) + 1}] = {{{gd}}};")
@@ -474,8 +511,14 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     w(f"    symc_scan_step_error(t, {opname});")
     w(f"sc_err_{u}:")
     w(f"sc_done_{u}:")
-    for arr, size in (("sc_buf", n_traced), ("sc_wv", n_traced), ("sc_rv", n_in),
-                      ("sc_c", len(consts)), ("sc_v", n_slots), ("sc_cache", n_cache)):
+    for arr, size in (
+        ("sc_buf", n_traced),
+        ("sc_wv", n_traced),
+        ("sc_rv", n_in),
+        ("sc_c", len(consts)),
+        ("sc_v", n_slots),
+        ("sc_cache", n_cache),
+    ):
         w(f"    for (int q = 0; q < {max(size, 1)}; q++) Py_XDECREF({arr}[q]);")
     w(f"    if (!sc_ok) {ctx.fail}")
     return "\n".join(L)
