@@ -256,3 +256,90 @@ def test_inplace_gemm_reads_an_aliased_operand_from_a_copy():
     out = run([m, np.array(0.5)])[0]
     np.testing.assert_allclose(out, expected, rtol=1e-12)
     assert np.shares_memory(out, m)
+
+
+# ---------------------------------------------------------------------------------------
+# TensorDot, BatchedTensorDot, MatMul
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_tensordot_batched_and_matmul(dtype):
+    a3 = T.tensor(dtype, (False,) * 3, name="a3")
+    m = T.tensor(dtype, (False,) * 2, name="m")
+    w = T.tensor(dtype, (False,) * 2, name="w")
+    v = T.tensor(dtype, (False,), name="v")
+    b4 = T.tensor(dtype, (False,) * 4, name="b4")
+    c4 = T.tensor(dtype, (False,) * 4, name="c4")
+    y3 = T.tensor(dtype, (True, False, False), name="y3")
+    cases = [
+        (T.dot(a3, m), lambda A, M, W, V, B, C, Y: np.dot(A, M)),
+        (T.dot(a3, v), lambda A, M, W, V, B, C, Y: np.dot(A, V)),
+        (
+            T.tensordot(a3, b4, [[1, 2], [3, 0]]),
+            lambda A, M, W, V, B, C, Y: np.tensordot(A, B, [[1, 2], [3, 0]]),
+        ),
+        (
+            T.tensordot(a3, w, [[0], [1]]),
+            lambda A, M, W, V, B, C, Y: np.tensordot(A, W, [[0], [1]]),
+        ),
+        (
+            T.batched_dot(a3, a3.transpose(0, 2, 1)),
+            lambda A, M, W, V, B, C, Y: A @ A.transpose(0, 2, 1),
+        ),
+        (
+            T.batched_tensordot(a3, c4, [[2], [1]]),
+            lambda A, M, W, V, B, C, Y: np.einsum("ijk,ikab->ijab", A, C),
+        ),
+        (T.matmul(c4, y3), lambda A, M, W, V, B, C, Y: np.matmul(C, Y)),
+    ]
+    run = compile_c([a3, m, w, v, b4, c4, y3], [c for c, _ in cases])
+    for n in (4, 0):
+        base = [
+            sample(dtype, s)
+            for s in ((n, 5, 6), (6, 3), (2, n), (6,), (6, 6, 2, 5), (n, 6, 2, 5), (1, 5, 7))
+        ]
+        for layout in (lambda q: q, lambda q: q[..., ::-1].copy()[..., ::-1], np.asfortranarray):
+            args = [layout(q) for q in base]
+            got = run(args)
+            wide = [q.astype("float64") for q in args]
+            for (_, fn), g in zip(cases, got, strict=True):
+                e = fn(*wide)
+                assert g.dtype == np.dtype(dtype) and g.shape == e.shape
+                np.testing.assert_allclose(g, e, **tol(np.dtype(dtype)))
+
+
+def test_tensordot_and_matmul_shape_errors():
+    a3, c4 = T.dtensor3("a3"), T.dtensor4("c4")
+    w = T.dmatrix("w")
+    x4 = T.dtensor4("x4")
+    run = compile_c(
+        [a3, w, c4, x4],
+        [T.tensordot(a3, w, [[0], [1]]), T.batched_tensordot(a3, c4, [[2], [1]]), T.matmul(a3, x4)],
+    )
+    good = [
+        sample("float64", (4, 5, 6)),
+        sample("float64", (2, 4)),
+        sample("float64", (4, 6, 2, 5)),
+        sample("float64", (3, 4, 6, 2)),
+    ]
+    run(good)
+    with pytest.raises(ValueError, match=r"TensorDot.*shape mismatch \(summed axes \[\(0, 1\)\]\)"):
+        run([good[0], sample("float64", (2, 3)), good[2], good[3]])
+    with pytest.raises(ValueError, match=r"BatchedTensorDot.*shape mismatch \(batch sizes\)"):
+        run([good[0], good[1], sample("float64", (3, 6, 2, 5)), good[3]])
+    with pytest.raises(
+        ValueError, match=r"MatMul: operands \(4, 5, 6\) \(float64\) and .* not aligned"
+    ):
+        run([good[0], good[1], good[2], sample("float64", (3, 4, 5, 2))])
+    with pytest.raises(ValueError, match="neither is broadcastable in its type"):
+        run([good[0], good[1], good[2], sample("float64", (3, 2, 6, 2))])
+
+
+def test_integer_tensordot_falls_back_to_perform():
+    a3, m = T.ltensor3("a3"), T.lmatrix("m")
+    fg = FunctionGraph([a3, m], [T.dot(a3, m)])
+    run = CLinker().make_thunk(fg)
+    assert [type(n.op).__name__ for n in fg.linker_report.fallback_nodes] == ["TensorDot"]
+    a, b = np.arange(24).reshape(2, 3, 4), np.arange(8).reshape(4, 2)
+    np.testing.assert_array_equal(run([a, b])[0], np.dot(a, b))

@@ -185,6 +185,42 @@ static int symc_xger_@T@(@CT@ alpha, PyArrayObject* x, PyArrayObject* y, PyArray
     if (Aw != A) { int r = PyArray_CopyInto(A, Aw); Py_DECREF(Aw); return r; }
     return 0;
 }
+
+/* O[i] = A[i] @ B[i] for each index i of O's leading nb batch dimensions; A and B have
+   their own batch dimensions aligned on the right (missing or length-1 ones broadcast). */
+static int symc_batched_gemm_@T@(PyArrayObject* A, PyArrayObject* B, PyArrayObject* O, int nb) {
+    const int na = PyArray_NDIM(A) - 2, nbb = PyArray_NDIM(B) - 2;
+    npy_intp cnt[NPY_MAXDIMS];
+    npy_intp total = 1;
+    for (int d = 0; d < nb; d++) { cnt[d] = 0; total *= PyArray_DIM(O, d); }
+    if (total == 0 || PyArray_SIZE(O) == 0) return 0;
+    npy_intp ad[2] = {PyArray_DIM(A, na), PyArray_DIM(A, na + 1)};
+    npy_intp bd[2] = {PyArray_DIM(B, nbb), PyArray_DIM(B, nbb + 1)};
+    npy_intp od[2] = {PyArray_DIM(O, nb), PyArray_DIM(O, nb + 1)};
+    for (npy_intp it = 0; it < total; it++) {
+        char *pa = PyArray_BYTES(A), *pb = PyArray_BYTES(B), *po = PyArray_BYTES(O);
+        for (int d = 0; d < nb; d++) {
+            const int da = d - (nb - na), db = d - (nb - nbb);
+            if (da >= 0 && PyArray_DIM(A, da) != 1) pa += cnt[d] * PyArray_STRIDE(A, da);
+            if (db >= 0 && PyArray_DIM(B, db) != 1) pb += cnt[d] * PyArray_STRIDE(B, db);
+            po += cnt[d] * PyArray_STRIDE(O, d);
+        }
+        PyArray_Descr* dsc = PyArray_DESCR(O);
+        Py_INCREF(dsc); Py_INCREF(dsc); Py_INCREF(dsc);
+        PyObject* va = PyArray_NewFromDescr(&PyArray_Type, dsc, 2, ad, PyArray_STRIDES(A) + na, pa,
+                                            PyArray_FLAGS(A) & NPY_ARRAY_ALIGNED, NULL);
+        PyObject* vb = PyArray_NewFromDescr(&PyArray_Type, dsc, 2, bd, PyArray_STRIDES(B) + nbb, pb,
+                                            PyArray_FLAGS(B) & NPY_ARRAY_ALIGNED, NULL);
+        PyObject* vo = PyArray_NewFromDescr(&PyArray_Type, dsc, 2, od, PyArray_STRIDES(O) + nb, po,
+                                            NPY_ARRAY_WRITEABLE | NPY_ARRAY_ALIGNED, NULL);
+        int rc = (va && vb && vo) ? symc_xgemm_@T@(1, (PyArrayObject*)va, (PyArrayObject*)vb, 0,
+                                                   (PyArrayObject*)vo) : -1;
+        Py_XDECREF(va); Py_XDECREF(vb); Py_XDECREF(vo);
+        if (rc < 0) return -1;
+        for (int d = nb - 1; d >= 0; d--) { if (++cnt[d] < PyArray_DIM(O, d)) break; cnt[d] = 0; }
+    }
+    return 0;
+}
 """
 
 _TYPEDEF_ALIASES = r"""
