@@ -170,3 +170,62 @@ def test_crossentropy_softmax_is_finite_where_the_softmax_underflows():
     run = compile_c([x, b, y], crossentropy_softmax_argmax_1hot_with_bias(x, b, y))
     nll, sm, am = run([np.array([[1000.0, -1000.0, 3.0]]), np.zeros(3), np.array([1], "int32")])
     assert nll[0] == 2000.0 and sm[0, 1] == 0.0 and am[0] == 0
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_logsumexp_over_any_axes(dtype):
+    from symcore.tensor.nnet.softmax_ops import LogSumExp
+
+    x = T.tensor(dtype, (False,) * 3, name="x")
+    cases = [((1,), False), ((0, 2), True), (None, False), ((2,), True), ((), False)]
+    run = compile_c([x], [LogSumExp(axis, keepdims)(x) for axis, keepdims in cases])
+    special = np.array([[[1000.0, -np.inf], [np.inf, 1.0], [-np.inf, -np.inf], [np.nan, 1.0]]])
+    for a in [
+        RNG.standard_normal((3, 4, 5)) * 10,
+        np.zeros((0, 4, 5)),
+        np.zeros((3, 0, 2)),
+        special,
+    ]:
+        a = a.astype(dtype)
+        for v in (a, a[:, ::-1]):
+            got = run([v])
+            for (axis, keepdims), g in zip(cases, got, strict=True):
+                ax = tuple(range(3)) if axis is None else axis
+                with np.errstate(all="ignore"):
+                    if v.size:
+                        m = np.max(v.astype("float64"), axis=ax, keepdims=True)
+                        m = np.where(np.isfinite(m), m, 0)
+                        e = np.log(np.sum(np.exp(v - m), axis=ax, keepdims=True)) + m
+                    else:
+                        e = np.full([1 if d in ax else n for d, n in enumerate(v.shape)], -np.inf)
+                if not keepdims:
+                    e = e.reshape([n for d, n in enumerate(e.shape) if d not in ax])
+                assert g.dtype == np.dtype(dtype) and g.shape == e.shape
+                np.testing.assert_allclose(g, e, equal_nan=True, **tol(dtype))
+
+
+def test_crossentropy_1hot_grad():
+    from symcore.tensor.nnet.crossentropy import crossentropy_categorical_1hot_grad
+
+    g, c = T.dvector("g"), T.dmatrix("c")
+    y = T.ivector("y")
+    run = compile_c([g, c, y], [crossentropy_categorical_1hot_grad(g, c, y)])
+    cv = RNG.random((4, 3)) + 0.1
+    yv = np.array([0, 2, 2, 1], "int32")
+    for gv in (RNG.random(4), RNG.random(1)):
+        expected = np.zeros((4, 3))
+        expected[np.arange(4), yv] = -np.broadcast_to(gv, (4,)) / cv[np.arange(4), yv]
+        np.testing.assert_allclose(
+            run([gv, cv[:, ::-1], yv])[0], _flip_expected(gv, cv[:, ::-1], yv)
+        )
+        np.testing.assert_allclose(run([gv, cv, yv])[0], expected)
+    with pytest.raises(ValueError, match=r"g_y of shape \(2,\) cannot be broadcast"):
+        run([RNG.random(2), cv, yv])
+    with pytest.raises(IndexError, match="label 3 is out of bounds for 3 classes"):
+        run([RNG.random(4), cv, np.array([0, 3, 2, 1], "int32")])
+
+
+def _flip_expected(gv, cv, yv):
+    out = np.zeros(cv.shape)
+    out[np.arange(len(yv)), yv] = -np.broadcast_to(gv, yv.shape) / cv[np.arange(len(yv)), yv]
+    return out

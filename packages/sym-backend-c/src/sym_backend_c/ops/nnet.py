@@ -1,6 +1,7 @@
 """C code for the softmax family: ``Softmax``, ``LogSoftmax`` and ``SoftmaxGrad`` along one
-axis (or over all elements), and the cross-entropy Ops ``CrossentropyCategorical1Hot`` and
-``CrossentropySoftmaxArgmax1HotWithBias``.
+axis (or over all elements), ``LogSumExp`` over any axes, and the cross-entropy Ops
+``CrossentropyCategorical1Hot`` (+ its gradient) and ``CrossentropySoftmaxArgmax1HotWithBias``
+for matrices of probabilities/logits.
 
 Softmax is computed stably as its ``perform``: the group maximum is subtracted before
 exponentiating (groups whose maximum is not finite are left unshifted), sums accumulate in
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 from symcore.tensor.nnet.crossentropy import (
     CrossentropyCategorical1Hot,
+    CrossentropyCategorical1HotGrad,
     CrossentropySoftmaxArgmax1HotWithBias,
 )
-from symcore.tensor.nnet.softmax_ops import LogSoftmax, Softmax, SoftmaxGrad
+from symcore.tensor.nnet.softmax_ops import LogSoftmax, LogSumExp, Softmax, SoftmaxGrad
 
 from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
 from sym_backend_c.codegen.registry import register_c_impl
@@ -325,5 +327,109 @@ def crossentropy_softmax_c(op, node, ctx: NodeContext) -> str | None:
         f"            for (npy_intp j = 0; j < C; j++) s[j] = {exp}((s[j] - mm) - lt);",
         "        }",
         "        Py_DECREF(xc); Py_DECREF(bc);",
+    ]
+    return "\n".join(L)
+
+
+@register_c_impl(LogSumExp)
+def logsumexp_c(op: LogSumExp, node, ctx: NodeContext) -> str | None:
+    dt = node.outputs[0].type.dtype
+    x = node.inputs[0]
+    if dt not in ("float32", "float64") or x.type.dtype != dt:
+        return None
+    ctx.add_support("scalar_math", support_code())
+    xi, out = ctx.inputs[0], ctx.outputs[0]
+    T = c_type(dt)
+    axes = list(op.axis)
+    kept = [d for d in range(x.ndim) if d not in axes]
+    perm = kept + axes
+    if op.keepdims:
+        dims = [("1" if d in axes else f"PyArray_DIM(SYMC_A({xi}), {d})") for d in range(x.ndim)]
+    else:
+        dims = [f"PyArray_DIM(SYMC_A({xi}), {d})" for d in kept]
+    exp, lg = _fn("exp", dt), _fn("log", dt)
+    rows = " * ".join(f"PyArray_DIM(SYMC_A({xi}), {d})" for d in kept) or "1"
+    p = ", ".join(str(d) for d in perm) or "0"
+    L = [
+        f"        npy_intp odims[{max(len(dims), 1)}] = {{{', '.join(dims) or '0'}}};",
+        f"        {out} = PyArray_EMPTY({len(dims)}, odims, {npy_typenum(dt)}, 0); if (!{out}) "
+        f"{ctx.fail}",
+        f"        {T}* o = ({T}*)SYMC_DATA({out});",
+        f"        const npy_intp K = {rows};",
+        f"        if (PyArray_SIZE(SYMC_A({xi})) == 0) {{",
+        "            for (npy_intp k = 0; k < PyArray_SIZE(SYMC_A("
+        + out
+        + ")); k++) o[k] = -INFINITY;",
+        "        } else {",
+        f"            npy_intp perm[{max(len(perm), 1)}] = {{{p}}};",
+        f"            PyArray_Dims pd = {{perm, {len(perm)}}};",
+        f"            PyObject* xt = PyArray_Transpose(SYMC_A({xi}), &pd); if (!xt) {ctx.fail}",
+        "            PyArrayObject* xc = (PyArrayObject*)PyArray_FromArray((PyArrayObject*)xt, "
+        "NULL,"
+        " NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED);",
+        f"            Py_DECREF(xt); if (!xc) {ctx.fail}",
+        f"            const npy_intp R = PyArray_SIZE(xc) / K; const {T}* X = (const "
+        f"{T}*)PyArray_DATA(xc);",
+        "            for (npy_intp k = 0; k < K; k++) {",
+        f"                const {T}* q = X + k * R; {T} m = q[0];",
+        "                for (npy_intp j = 1; j < R; j++) { const " + T + " v = q[j];"
+        " m = (m >= v || m != m) ? m : v; }",
+        "                if (!isfinite(m)) m = 0;",
+        "                double s = 0;",
+        "                #pragma omp simd reduction(+:s)",
+        f"                for (npy_intp j = 0; j < R; j++) s += {exp}(q[j] - m);",
+        f"                o[k] = ({T}){lg}(({T})s) + m;",
+        "            }",
+        "            Py_DECREF(xc);",
+        "        }",
+    ]
+    return "\n".join(L)
+
+
+@register_c_impl(CrossentropyCategorical1HotGrad)
+def crossentropy_1hot_grad_c(op, node, ctx: NodeContext) -> str | None:
+    g, coding, labels = node.inputs
+    dt = node.outputs[0].type.dtype
+    if dt not in ("float32", "float64") or coding.ndim != 2 or g.ndim != 1:
+        return None  # other ranks run perform
+    if not native(g.type.dtype, coding.type.dtype, labels.type.dtype):
+        return None
+    gi, ci, li = ctx.inputs
+    out = ctx.outputs[0]
+    T, G, C = c_type(dt), c_type(g.type.dtype), c_type(coding.type.dtype)
+    who = "CrossentropyCategorical1HotGrad"
+    L = [
+        f"        const npy_intp R = PyArray_DIM(SYMC_A({ci}), 0), C = PyArray_DIM(SYMC_A({ci}), "
+        "1);",
+        *_labels_check(
+            ctx,
+            node,
+            li,
+            labels.type.dtype,
+            "R",
+            "C",
+            f"PyArray_DIM(SYMC_A({li}), 0) == R",
+            who,
+            "",
+        ),
+        f"        const npy_intp ng = PyArray_DIM(SYMC_A({gi}), 0);",
+        f"        if (ng != R && ng != 1) {{ char b1[128], b2[128]; PyErr_Format(PyExc_ValueError,"
+        f' "%s: {who}: g_y of shape %s cannot be broadcast to the labels\' shape %s", {ctx.desc},'
+        f" symc_shape_str({gi}, b1, 128), symc_shape_str({li}, b2, 128)); {ctx.fail} }}",
+        f"        {out} = PyArray_ZEROS(2, PyArray_DIMS(SYMC_A({ci})), {npy_typenum(dt)}, 0);"
+        f" if (!{out}) {ctx.fail}",
+        f"        {T}* o = ({T}*)SYMC_DATA({out});",
+        f"        const char* cb = SYMC_DATA({ci}); const npy_intp cs0 = "
+        f"PyArray_STRIDE(SYMC_A({ci}), 0),"
+        f" cs1 = PyArray_STRIDE(SYMC_A({ci}), 1);",
+        f"        const char* gb = SYMC_DATA({gi}); const npy_intp gs = ng == 1 ? 0 :"
+        f" PyArray_STRIDE(SYMC_A({gi}), 0);",
+        "        for (npy_intp r = 0; r < R; r++) {",
+        f"            const npy_int64 v = (npy_int64)*(const {c_type(labels.type.dtype)}*)(lb + r "
+        "* ls0);",
+        f"            const {T} gv = ({T})*(const {G}*)(gb + r * gs);",
+        f"            const {T} cv = ({T})*(const {C}*)(cb + r * cs0 + v * cs1);",
+        "            o[r * C + v] = -gv / cv;",
+        "        }",
     ]
     return "\n".join(L)
