@@ -239,6 +239,11 @@ def test_inplace_inc_subtensor_writes_into_x_and_handles_an_aliased_value():
     expected = m.copy()
     expected[1:] = m[:-1, ::-1].copy()
     np.testing.assert_array_equal(run_set([m, np.array(1)])[0], expected)
+    frozen = np.ones((4, 3))
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        run([frozen, np.array(1)])
+    np.testing.assert_array_equal(frozen, np.ones((4, 3)))
 
 
 @pytest.mark.parametrize(

@@ -284,6 +284,12 @@ def inc_subtensor_c(op: IncSubtensor, node, ctx: NodeContext) -> str | None:
     out = ctx.outputs[0]
     L = []
     if op.inplace:
+        # NumPy refuses to write into a read-only array; so does the in-place update
+        L.append(
+            f"        if (!PyArray_ISWRITEABLE(SYMC_A({x}))) {{ PyErr_Format(PyExc_ValueError,"
+            f' "%s: {c_text(str(op))}: the destination x is read-only (in-place update)",'
+            f" {ctx.desc}); {ctx.fail} }}"
+        )
         L.append(f"        {out} = {x}; Py_INCREF({out});")
     else:
         L.append(

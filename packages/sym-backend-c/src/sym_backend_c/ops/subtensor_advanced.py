@@ -15,7 +15,7 @@ from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
 from sym_backend_c.codegen.registry import register_c_impl
 from sym_backend_c.ops._common import COMMON_C, native
 from sym_backend_c.ops.shape import DIMS_STR_C
-from sym_backend_c.ops.subtensor import apply_region
+from sym_backend_c.ops.subtensor import apply_region, c_text
 
 COPY_BLOCK_C = r"""
 /* Copy the strided block (nd dims, byte strides st) at src into contiguous dst. */
@@ -131,6 +131,12 @@ def advanced_inc_subtensor1_c(op: AdvancedIncSubtensor1, node, ctx: NodeContext)
     nd = x.ndim
     L = []
     if op.inplace:
+        # NumPy refuses to write into a read-only array; so does the in-place update
+        L.append(
+            f"        if (!PyArray_ISWRITEABLE(SYMC_A({xi}))) {{ PyErr_Format(PyExc_ValueError,"
+            f' "%s: {c_text(str(op))}: the destination x is read-only (in-place update)",'
+            f" {ctx.desc}); {ctx.fail} }}"
+        )
         L.append(f"        {out} = {xi}; Py_INCREF({out});")
     else:
         L.append(
