@@ -339,3 +339,71 @@ def test_advanced_index_errors_and_inplace_alias():
     assert np.shares_memory(out, m)
     with pytest.raises(ValueError, match=r"value of shape \(2, 3\) cannot be broadcast"):
         run_inc([np.zeros((4, 3)), np.array([0, 1, 2])])
+
+
+def test_integer_array_indexing_and_its_inc_set():
+    from symcore.tensor.subtensor_advanced import advanced_inc_subtensor, advanced_set_subtensor
+
+    x = T.dtensor3("x")
+    i, j, m = T.lvector("i"), T.ivector("j"), T.lmatrix("m")
+    y1, y2, y0 = T.dvector("y1"), T.dmatrix("y2"), T.dscalar("y0")
+    cases = [
+        (x[i, j], lambda a, iv, jv, mv, v1, v2, v0: a[iv, jv]),
+        (x[m], lambda a, iv, jv, mv, v1, v2, v0: a[mv]),
+        (x[i, I], lambda a, iv, jv, mv, v1, v2, v0: a[iv, 2]),
+        (
+            advanced_inc_subtensor(x, y1, i, j),
+            lambda a, iv, jv, mv, v1, v2, v0: _at(a, (iv, jv), v1, True),
+        ),
+        (
+            advanced_set_subtensor(x, y2, i, j),
+            lambda a, iv, jv, mv, v1, v2, v0: _at(a, (iv, jv), v2, False),
+        ),
+        (
+            advanced_inc_subtensor(x, y0, m),
+            lambda a, iv, jv, mv, v1, v2, v0: _at(a, (mv,), v0, True),
+        ),
+    ]
+    ins = [x, i, j, m, y1, y2, y0, I]
+    run = compile_c(ins, [c for c, _ in cases])
+    singles = [compile_c(ins, [c]) for c, _ in cases]
+    a = sample("float64", (4, 5, 3))
+    for xv in (a, a[::-1, :, ::-1]):
+        for iv, jv, mv, n2 in [
+            ([0, 1, 1, -1], [2, 0, 0, 4], [[0, 3], [3, 3]], 4),
+            ([0, 4], [2, 0], [[0, 3]], 2),
+            ([0, 1, 1], [2, 0], [[0]], 3),
+            ([0, 1], [2, -6], np.zeros((0, 2)), 2),
+            ([1, 2], [0, 1], [[1, 2]], 3),
+        ]:
+            args = [
+                xv,
+                np.array(iv),
+                np.array(jv, "int32"),
+                np.array(mv, "int64"),
+                sample("float64", (3,)),
+                sample("float64", (n2, 3)),
+                sample("float64", ()),
+                np.array(2),
+            ]
+            expected = [_numpy_or_error(fn, *args[:7]) for _, fn in cases]
+            got = (
+                run(args)
+                if not any(isinstance(e, Exception) for e in expected)
+                else [_run_or_error(s, args) for s in singles]
+            )
+            for g, e in zip(got, expected, strict=True):
+                if isinstance(e, Exception):
+                    assert type(g) is type(e), (g, e)
+                    continue
+                assert g.dtype == e.dtype and g.shape == e.shape
+                np.testing.assert_allclose(g, e, rtol=1e-12)
+
+
+def _at(a, index, value, inc):
+    out = a.copy()
+    if inc:
+        np.add.at(out, index, value)
+    else:
+        out[index] = value
+    return out
