@@ -103,7 +103,8 @@ class CLinker:
             raise build_mod.CCompileError(_with_user_lines(str(exc), gen)) from None
         _install_pointers(built.module)
         times = np.zeros(max(len(gen.order), 1)) if timed else None
-        state = gen.state(tuple(_make_fallback(n) for n in gen.fallback_nodes), times)
+        fallbacks = tuple(_make_fallback(n) for n in gen.fallback_nodes)
+        state = gen.state(fallbacks, _error_hook(gen.order, gen.descs), times)
         runner = build_mod.make_runner(built.module, state)
         fgraph.linker_report = LinkerReport(
             "c", True, gen.c_nodes, gen.fallback_nodes, built.from_cache, gen.source,
@@ -112,6 +113,30 @@ class CLinker:
         if timed:
             return _profiled(runner, gen.order, times, profile)
         return runner
+
+
+def _error_hook(order: list, descs: list[bytes]):
+    """What the C code calls when node ``k`` fails: raises the error as the reference
+    backend does (same type, ``.node``, input shapes and dtypes, the user's line). The C
+    message starts with the node description (``ctx.desc``), repeated by the new message:
+    that prefix is dropped."""
+
+    def on_error(k: int, args: tuple, exc: BaseException):
+        node = order[k]
+        desc = descs[k].decode("utf-8", "replace")
+        msg = str(exc)
+        if msg.startswith(desc):
+            msg = msg[len(desc) :].lstrip(":").strip()
+            try:
+                short = type(exc)(msg)
+                if str(short) == msg:
+                    short.__traceback__ = exc.__traceback__
+                    exc = short
+            except Exception:  # noqa: BLE001 - keep the original exception
+                pass
+        raise_node_error(node, list(args), exc)
+
+    return on_error
 
 
 def _with_user_lines(message: str, gen) -> str:

@@ -45,10 +45,14 @@ class GeneratedModule:
     #: kernel function name -> the nodes running it
     kernel_nodes: dict[str, list[Apply]] = field(default_factory=dict)
 
-    def state(self, fallbacks: tuple, times: Any = None) -> tuple:
-        """The tuple the runner is bound to (``symc_state`` in the C code); ``times``: the
-        float64 array of per-node seconds of a ``timed`` module."""
-        base = (tuple(self.constants), fallbacks, tuple(self.descs), tuple(self.input_names))
+    def state(self, fallbacks: tuple, on_error: Any, times: Any = None) -> tuple:
+        """The tuple the runner is bound to (``symc_state`` in the C code).
+
+        ``on_error(k, inputs, exc)``: called when the C code of node ``k`` fails, raises the
+        error to report; ``times``: the float64 array of per-node seconds (``timed``)."""
+        base = (
+            tuple(self.constants), fallbacks, tuple(self.descs), tuple(self.input_names), on_error
+        )
         return base if times is None else (*base, times)
 
 
@@ -186,7 +190,7 @@ def generate(
     part_calls: list[str] = []
     timing = (
         "    double* symc_times = (double*)PyArray_DATA((PyArrayObject*)"
-        "PyTuple_GET_ITEM(symc_state, 4));\n"
+        "PyTuple_GET_ITEM(symc_state, 5));\n"
         if timed
         else ""
     )
@@ -292,10 +296,14 @@ def _kernel_call(
     if ins:
         code = (
             f"        PyObject* const k_in[{len(ins)}] = {{{', '.join(ins)}}};\n"
-            f"        if ({name}(k_in, symc_v + {base}, {desc}) < 0) goto symc_fail;"
+            f"        if ({name}(k_in, symc_v + {base}, {desc}) < 0) {{\n"
+            f"            symc_node_error(symc_state, {step}, k_in, {len(ins)}); goto symc_fail; }}"
         )
     else:
-        code = f"        if ({name}(NULL, symc_v + {base}, {desc}) < 0) goto symc_fail;"
+        code = (
+            f"        if ({name}(NULL, symc_v + {base}, {desc}) < 0) {{\n"
+            f"            symc_node_error(symc_state, {step}, NULL, 0); goto symc_fail; }}"
+        )
     return _KernelCall(code, name)
 
 

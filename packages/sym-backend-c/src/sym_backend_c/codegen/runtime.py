@@ -31,7 +31,8 @@ PRELUDE = r"""
 #define SYMC_A(v) ((PyArrayObject*)(v))
 /* Item k of a tuple of bytes, as a C string (node descriptions, input names). */
 #define SYMC_STR(tup, k) PyBytes_AS_STRING(PyTuple_GET_ITEM(tup, k))
-/* The parts of the module state: (constants, fallbacks, descriptions, input names). */
+/* The parts of the module state: (constants, fallbacks, descriptions, input names,
+   error hook[, node times]). */
 #define SYMC_STATE_NAMES \
     PyObject* symc_consts = PyTuple_GET_ITEM(symc_state, 0); \
     PyObject* symc_fallbacks = PyTuple_GET_ITEM(symc_state, 1); \
@@ -115,6 +116,27 @@ static double symc_now(void) {
 /* Drop the references held in the value slots (one out-of-line loop, not n inlined ones). */
 static void symc_release(PyObject** v, int n) {
     for (int i = 0; i < n; i++) Py_XDECREF(v[i]);
+}
+
+/* The C code of node k failed with a Python exception set: let the linker's error hook
+   (state[4]) replace it by the error it reports (node, input shapes/dtypes, user line). */
+static void symc_node_error(PyObject* symc_state, int k, PyObject* const* ins, int nin) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (type == NULL) return;
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL) PyException_SetTraceback(value, tb);
+    PyObject* args = PyTuple_New(nin);
+    if (args == NULL) { PyErr_Restore(type, value, tb); return; }
+    for (int i = 0; i < nin; i++) { Py_INCREF(ins[i]); PyTuple_SET_ITEM(args, i, ins[i]); }
+    PyObject* r = PyObject_CallFunction(PyTuple_GET_ITEM(symc_state, 4), "iOO", k, args, value);
+    Py_DECREF(args);
+    if (r != NULL) {  /* the hook did not raise: keep the original error */
+        Py_DECREF(r);
+        PyErr_Restore(type, value, tb);
+        return;
+    }
+    Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
 }
 
 /* Run a node's Python perform: fb(*inputs) -> tuple of outputs. */

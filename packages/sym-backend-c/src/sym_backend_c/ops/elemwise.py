@@ -14,7 +14,7 @@ from symcore.tensor.elemwise import DimShuffle, Elemwise
 
 from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
 from sym_backend_c.codegen.registry import register_c_impl
-from sym_backend_c.ops.scalar_exprs import c_literal, scalar_expr, support_code
+from sym_backend_c.ops.scalar_exprs import NO_C_DTYPES, c_literal, scalar_expr, support_code
 
 
 def _body(op, in_vals: list[str], in_dtypes: list[str], out_dtypes: list[str]) -> tuple[list[str], list[str]] | None:
@@ -26,6 +26,8 @@ def _body(op, in_vals: list[str], in_dtypes: list[str], out_dtypes: list[str]) -
             vals[k], dts[k] = v, d
         for slot, data in op._consts:
             d = op._vars[slot].type.dtype
+            if d in NO_C_DTYPES:  # e.g. a complex constant: the node runs its perform
+                return None
             vals[slot], dts[slot] = c_literal(data, d), d
         stmts: list[str] = []
         for sop, ins, outs, odts in op._program:
@@ -41,6 +43,13 @@ def _body(op, in_vals: list[str], in_dtypes: list[str], out_dtypes: list[str]) -
     if exprs is None:
         return None
     return [], exprs
+
+
+#: Added to a broadcasting error when one of the lengths is 1 (as the reference backend).
+_HINT = (
+    '": an input has length 1 there but is not broadcastable: declare it broadcastable (a '
+    "row/col type, T.addbroadcast, or dimshuffle with 'x') to broadcast it\""
+)
 
 
 @register_c_impl(Elemwise)
@@ -74,7 +83,8 @@ def elemwise_c(op: Elemwise, node, ctx: NodeContext) -> str | None:
             else:
                 w(f"        if (PyArray_DIM(SYMC_A({ins[k]}), {d}) != dims[{d}]) {{ char b1[96], b2[96];"
                   f' PyErr_Format(PyExc_ValueError, "%s: input shapes %s and %s cannot be broadcast'
-                  f' (dimension {d})", {ctx.desc}, symc_shape_str({ins[0]}, b1, 96), symc_shape_str({ins[k]}, b2, 96));'
+                  f' (dimension {d})%s", {ctx.desc}, symc_shape_str({ins[0]}, b1, 96), symc_shape_str({ins[k]}, b2, 96),'
+                  f" (PyArray_DIM(SYMC_A({ins[k]}), {d}) == 1 || dims[{d}] == 1) ? {_HINT} : \"\");"
                   f" {ctx.fail} }}")
     w("        npy_intp n = 1;")
     for d in range(nd):

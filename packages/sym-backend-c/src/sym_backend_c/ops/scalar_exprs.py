@@ -20,7 +20,8 @@ import numpy as np
 from symcore import scalar as S
 from sym_backend_c.codegen.context import c_type
 
-_NO_C = {"float16", "complex64", "complex128"}
+#: dtypes without C code here: nodes meeting them run their NumPy perform
+NO_C_DTYPES = _NO_C = frozenset({"float16", "complex64", "complex128"})
 
 ExprFn = Callable[[list[str], list[str], str], "str | None"]
 _EXPRS: dict[type, ExprFn] = {}
