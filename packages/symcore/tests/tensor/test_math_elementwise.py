@@ -173,7 +173,9 @@ def test_nan_and_inf_propagate_like_numpy():
     with np.errstate(all="ignore"):
         want = [np.maximum(a, b), np.minimum(a, b), np.isnan(a), np.isinf(a), np.exp(a), a / b]
     for g, w in zip(got, want, strict=True):
-        np.testing.assert_array_equal(g, w)
+        # NaN/Inf exactly where NumPy has them; finite values within a few ulp (compiled
+        # backends may use vectorized exp, e.g. glibc's libmvec)
+        np.testing.assert_allclose(g, w, rtol=1e-15, atol=0)
 
 
 def test_round_modes():
