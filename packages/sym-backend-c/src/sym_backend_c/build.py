@@ -78,8 +78,15 @@ def _compile_args(toolchain: Toolchain) -> list[str]:
     flags = [f for f in toolchain.cflags if f != "-w"]
     simd = [] if toolchain.openmp or not _accepts_openmp_simd(toolchain.cc) else ["-fopenmp-simd"]
     return [
-        *flags, *simd, "-g0", "-fwrapv", "-fPIC", "-DNDEBUG", "-D_CFFI_NO_LIMITED_API",
-        "-Werror=implicit-function-declaration", *extra,
+        *flags,
+        *simd,
+        "-g0",
+        "-fwrapv",
+        "-fPIC",
+        "-DNDEBUG",
+        "-D_CFFI_NO_LIMITED_API",
+        "-Werror=implicit-function-declaration",
+        *extra,
     ]
 
 
@@ -88,7 +95,10 @@ def _accepts_openmp_simd(cc: str) -> bool:
     try:
         r = subprocess.run(
             [cc, "-fopenmp-simd", "-x", "c", "-E", "-", "-o", os.devnull],
-            input="int x;", capture_output=True, text=True, timeout=20,
+            input="int x;",
+            capture_output=True,
+            text=True,
+            timeout=20,
         )
     except (OSError, subprocess.SubprocessError):
         return False
@@ -125,9 +135,15 @@ def _compile_into(tmp: Path, name: str, source: str, toolchain: Toolchain) -> No
     out = tmp / (name + suffix)
     link = ["-shared"] if sys.platform != "darwin" else ["-bundle", "-undefined", "dynamic_lookup"]
     cmd = [
-        toolchain.cc, *_compile_args(toolchain), *_include_args(),
+        toolchain.cc,
+        *_compile_args(toolchain),
+        *_include_args(),
         *(["-I", str(pch)] if pch is not None else []),
-        str(c_file), "-o", str(out), *link, *toolchain.ldflags,
+        str(c_file),
+        "-o",
+        str(out),
+        *link,
+        *toolchain.ldflags,
     ]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tmp))
     if r.returncode != 0 or not out.exists():
@@ -178,8 +194,16 @@ def precompiled_header(toolchain: Toolchain) -> Path | None:
 
     def make(tmp: Path) -> None:
         (tmp / PCH_NAME).write_text(PCH_HEADER)
-        cmd = [toolchain.cc, *args, *_include_args(), "-x", "c-header", PCH_NAME,
-               "-o", PCH_NAME + ".gch"]
+        cmd = [
+            toolchain.cc,
+            *args,
+            *_include_args(),
+            "-x",
+            "c-header",
+            PCH_NAME,
+            "-o",
+            PCH_NAME + ".gch",
+        ]
         r = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tmp))
         if r.returncode != 0:
             raise CCompileError(r.stderr)
@@ -224,13 +248,13 @@ def _compile_with_setuptools(ffi, tmp: Path, name: str, source: str, toolchain: 
             f.unlink()
 
 
-_DIAG = re.compile(r"^(?P<file>[^:\n]+\.c):(?P<line>\d+):(?:\d+:)? (?P<kind>(?:fatal )?error)", re.M)
+_DIAG = re.compile(
+    r"^(?P<file>[^:\n]+\.c):(?P<line>\d+):(?:\d+:)? (?P<kind>(?:fatal )?error)", re.M
+)
 _BLOCK = re.compile(r"/\* (node \d+|kernel \w+): ")
 
 
-def compiler_message(
-    diagnostics: str, source: str, offset: int, name: str, cmd: list[str]
-) -> str:
+def compiler_message(diagnostics: str, source: str, offset: int, name: str, cmd: list[str]) -> str:
     """An error message for people: which node's code failed, the generated lines around
     the first error, and the compiler's own message. ``offset``: lines the module's C file
     has before ``source`` (cffi's wrapper)."""
@@ -274,8 +298,8 @@ def _save_failed_source(source: str, name: str) -> Path | None:
 
 
 def load_module(path: Path, name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, str(path),
-                                                  loader=importlib.machinery.ExtensionFileLoader(name, str(path)))
+    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+    spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     mod = importlib.util.module_from_spec(spec)

@@ -15,9 +15,9 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 CACHE_VERSION = "1"
 
@@ -70,7 +70,9 @@ def locked(entry: Entry, timeout: float = 600.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"waited {timeout:.0f}s for the compile lock {lock_path}")
+                    raise TimeoutError(
+                        f"waited {timeout:.0f}s for the compile lock {lock_path}"
+                    ) from None
                 time.sleep(0.02)
         try:
             yield
@@ -79,7 +81,7 @@ def locked(entry: Entry, timeout: float = 600.0) -> Iterator[None]:
 
 
 def publish(entry: Entry, build: Callable[[Path], None]) -> None:
-    """Run ``build(tmpdir)`` and move its result into ``entry`` atomically (caller holds the lock)."""
+    """Run ``build(tmpdir)``, move its result into ``entry`` atomically (caller holds the lock)."""
     entry.path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=entry.key[:16] + ".", dir=entry.path.parent))
     try:
@@ -110,13 +112,15 @@ def list_entries(root: Path | None = None) -> list[dict]:
             if not d.is_dir() or "." in d.name:
                 continue
             size = sum(f.stat().st_size for f in d.iterdir() if f.is_file())
-            out.append({
-                "key": d.name,
-                "path": str(d),
-                "bytes": size,
-                "complete": (d / "DONE").exists(),
-                "mtime": d.stat().st_mtime,
-            })
+            out.append(
+                {
+                    "key": d.name,
+                    "path": str(d),
+                    "bytes": size,
+                    "complete": (d / "DONE").exists(),
+                    "mtime": d.stat().st_mtime,
+                }
+            )
     return out
 
 

@@ -107,7 +107,12 @@ class CLinker:
         state = gen.state(fallbacks, _error_hook(gen.order, gen.descs), times)
         runner = build_mod.make_runner(built.module, state)
         fgraph.linker_report = LinkerReport(
-            "c", True, gen.c_nodes, gen.fallback_nodes, built.from_cache, gen.source,
+            "c",
+            True,
+            gen.c_nodes,
+            gen.fallback_nodes,
+            built.from_cache,
+            gen.source,
             time.perf_counter() - t0,
         )
         if timed:
@@ -164,7 +169,7 @@ def _profiled(runner, order: list, times: np.ndarray, profile: Any):
         try:
             return runner(values)
         finally:
-            for node, t in zip(order, times.tolist()):
+            for node, t in zip(order, times.tolist(), strict=False):
                 apply_time[node] = apply_time.get(node, 0.0) + t
                 apply_count[node] = apply_count.get(node, 0) + 1
             times[:] = 0.0

@@ -51,7 +51,11 @@ class GeneratedModule:
         ``on_error(k, inputs, exc)``: called when the C code of node ``k`` fails, raises the
         error to report; ``times``: the float64 array of per-node seconds (``timed``)."""
         base = (
-            tuple(self.constants), fallbacks, tuple(self.descs), tuple(self.input_names), on_error
+            tuple(self.constants),
+            fallbacks,
+            tuple(self.descs),
+            tuple(self.input_names),
+            on_error,
         )
         return base if times is None else (*base, times)
 
@@ -93,7 +97,7 @@ def generate(
         if _is_tensor(var):
             bc = "".join("1" if b else "0" for b in var.type.broadcastable)
             input_code.append(
-                f'    if (symc_check_input({name}, {npy_typenum(var.type.dtype)}, {var.type.ndim}, '
+                f"    if (symc_check_input({name}, {npy_typenum(var.type.dtype)}, {var.type.ndim}, "
                 f'"{bc}", {i}, SYMC_STR(symc_names, {i})) < 0) goto symc_fail;'
             )
 
@@ -106,7 +110,8 @@ def generate(
             names[var] = f"PyTuple_GET_ITEM(symc_consts, {k})"
             return names[var]
         container = getattr(var, "container", None)
-        if var.owner is None and getattr(var, "_is_shared_variable", False) and container is not None:
+        shared = getattr(var, "_is_shared_variable", False)
+        if var.owner is None and shared and container is not None:
             # a shared variable that is not a graph input: read its storage cell at each call
             k = len(constants)
             constants.append(container.storage)
@@ -162,9 +167,10 @@ def generate(
         block = [f"    /* node {step}: {_comment(node)} */\n    {{\n{code}\n    }}"]
         # release intermediates after their last use
         for v in node.inputs:
-            if last_use.get(v) == step and v.owner is not None and v not in graph_outputs and names[v] in owned_set:
+            dead = last_use.get(v) == step and v.owner is not None and v not in graph_outputs
+            if dead and names[v] in owned_set:
                 block.append(f"    Py_CLEAR({names[v]});")
-        for v, nm in zip(node.outputs, outs):
+        for v, nm in zip(node.outputs, outs, strict=True):
             if v not in last_use and v not in graph_outputs:
                 block.append(f"    Py_CLEAR({nm});")
         body.append("\n".join(block))
@@ -198,29 +204,39 @@ def generate(
         fn = f"symc_part_{len(parts)}"
         chunk = "\n".join(body[k : k + PART_NODES])
         parts.append(
-            f"static SYMC_GLUE int {fn}(PyObject* symc_args, PyObject* symc_state, PyObject** symc_v) {{\n"
+            f"static SYMC_GLUE int {fn}(PyObject* symc_args, PyObject* symc_state, "
+            f"PyObject** symc_v) {{\n"
             f"    SYMC_STATE_NAMES\n{timing}{chunk}\n"
             f"    return 0;\nsymc_fail:\n    return -1;\n}}"
         )
         part_calls.append(f"    if ({fn}(symc_args, symc_state, symc_v) < 0) goto symc_fail;")
 
-    source = "\n".join([
-        PRELUDE,
-        *support.values(),
-        *(f"{notes[fn]}\nstatic SYMC_NOINLINE int {fn}{text}" for text, fn in kernels.items()),
-        *parts,
-        RUNNER_TEMPLATE.format(
-            n_inputs=len(fgraph.inputs),
-            n_outputs=len(fgraph.outputs),
-            n_slots=max(n_slots, 1),
-            input_code="\n".join(input_code),
-            body="\n".join(part_calls),
-            output_code="\n".join(output_code),
-        ),
-    ])
+    source = "\n".join(
+        [
+            PRELUDE,
+            *support.values(),
+            *(f"{notes[fn]}\nstatic SYMC_NOINLINE int {fn}{text}" for text, fn in kernels.items()),
+            *parts,
+            RUNNER_TEMPLATE.format(
+                n_inputs=len(fgraph.inputs),
+                n_outputs=len(fgraph.outputs),
+                n_slots=max(n_slots, 1),
+                input_code="\n".join(input_code),
+                body="\n".join(part_calls),
+                output_code="\n".join(output_code),
+            ),
+        ]
+    )
     names_in = [str(v).encode("utf-8", "replace") for v in fgraph.inputs]
     return GeneratedModule(
-        source, constants, fallback_nodes, c_nodes, list(support), descs, names_in, order,
+        source,
+        constants,
+        fallback_nodes,
+        c_nodes,
+        list(support),
+        descs,
+        names_in,
+        order,
         kernel_nodes,
     )
 
@@ -228,17 +244,19 @@ def generate(
 def _fallback_code(node: Apply, ins: list[str], outs: list[str], fb: int, desc: str) -> str:
     lines = [f"        PyObject* fb_in[{max(len(ins), 1)}] = {{{', '.join(ins) or 'NULL'}}};"]
     lines.append(
-        f"        PyObject* fb_out = symc_call_fallback(PyTuple_GET_ITEM(symc_fallbacks, {fb}), fb_in, {len(ins)});"
+        f"        PyObject* fb_out = symc_call_fallback("
+        f"PyTuple_GET_ITEM(symc_fallbacks, {fb}), fb_in, {len(ins)});"
     )
     lines.append("        if (!fb_out) goto symc_fail;")
-    for j, (v, nm) in enumerate(zip(node.outputs, outs)):
+    for j, (v, nm) in enumerate(zip(node.outputs, outs, strict=True)):
         lines.append(f"        {nm} = PyTuple_GET_ITEM(fb_out, {j}); Py_INCREF({nm});")
         if _is_tensor(v):
             lines.append(
-                f"        if (!PyArray_Check({nm}) || PyArray_TYPE(SYMC_A({nm})) != {npy_typenum(v.type.dtype)}"
+                f"        if (!PyArray_Check({nm})"
+                f" || PyArray_TYPE(SYMC_A({nm})) != {npy_typenum(v.type.dtype)}"
                 f" || PyArray_NDIM(SYMC_A({nm})) != {v.type.ndim}) {{ Py_DECREF(fb_out);"
-                f' PyErr_Format(PyExc_TypeError, "%s: perform returned output {j} with the wrong type'
-                f' (expected {v.type})", {desc}); goto symc_fail; }}'
+                f' PyErr_Format(PyExc_TypeError, "%s: perform returned output {j} with the'
+                f' wrong type (expected {v.type})", {desc}); goto symc_fail; }}'
             )
     lines.append("        Py_DECREF(fb_out);")
     return "\n".join(lines)

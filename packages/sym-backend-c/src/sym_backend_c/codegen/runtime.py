@@ -156,7 +156,8 @@ static int symc_np_ready = 0;
 static PyObject* symc_run(PyObject* symc_state, PyObject* symc_args) {{
     SYMC_STATE_NAMES
     if (!PyList_CheckExact(symc_args) || PyList_GET_SIZE(symc_args) != {n_inputs}) {{
-        PyErr_Format(PyExc_TypeError, "compiled function expects a list of {n_inputs} input values");
+        PyErr_Format(PyExc_TypeError,
+                     "compiled function expects a list of {n_inputs} input values");
         return NULL;
     }}
     PyObject* symc_v[{n_slots}] = {{NULL}};
