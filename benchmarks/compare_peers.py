@@ -1,0 +1,578 @@
+"""symcore (C backend) against its peers on the issue-7 workloads, in one run.
+
+Peers: NumPy written by hand, numexpr (elementwise only), PyTensor (C/CVM mode and its
+NUMBA mode), JAX (jit, CPU, float64 enabled). Every implementation's result is checked
+against NumPy before it is timed; a peer that is not installed or fails is skipped with
+a printed note. Prints one table of medians and symcore's ratio to the best peer (below
+1 is faster), with the issue's target for each row.
+
+Thread counts are the same for everyone: ``--threads N`` (default 1) pins the process to N
+CPUs and sets OMP/OpenBLAS/MKL/numexpr/numba thread counts, XLA's flags and symcore's and
+PyTensor's ``openmp`` flag (on when N > 1) before any of them is imported.
+
+Usage::
+
+    python benchmarks/compare_peers.py [--threads N] [--repeat R] [--min-time S]
+        [--only overhead,elemwise,logreg,mlp,compile] [--markdown] [--json FILE]
+
+PyTensor's C mode needs a BLAS to link (``-lopenblas`` is used when a system OpenBLAS is
+found; install ``libopenblas-dev``), else it uses a slow fallback and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+# -- threads: before NumPy, JAX, PyTensor or symcore are imported ----------------------------
+_parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+_parser.add_argument("--threads", type=int, default=1)
+_parser.add_argument("--repeat", type=int, default=7, help="timing samples per measurement")
+_parser.add_argument("--min-time", type=float, default=0.05, help="seconds per sample")
+_parser.add_argument("--only", default="overhead,elemwise,logreg,mlp,compile")
+_parser.add_argument("--sizes", default="1000,100000,10000000", help="elementwise sizes")
+_parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+_parser.add_argument("--json", default=None, help="also write the results to this file")
+ARGS = _parser.parse_args()
+_N = str(ARGS.threads)
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMEXPR_MAX_THREADS",
+    "NUMBA_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+):
+    os.environ[_var] = _N
+_multi = "true" if ARGS.threads > 1 else "false"
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "")
+    + f" --xla_cpu_multi_thread_eigen={_multi} intra_op_parallelism_threads={_N}"
+).strip()
+_omp = "True" if ARGS.threads > 1 else "False"
+os.environ["SYMCORE_FLAGS"] = ",".join(
+    f for f in (os.environ.get("SYMCORE_FLAGS", ""), f"openmp={_omp}") if f
+)
+_pt_flags = [os.environ.get("PYTENSOR_FLAGS", ""), f"openmp={_omp}"]
+if "blas__ldflags" not in _pt_flags[0]:
+    import ctypes.util
+
+    if ctypes.util.find_library("openblas"):
+        _pt_flags.append("blas__ldflags=-lopenblas")
+os.environ["PYTENSOR_FLAGS"] = ",".join(f for f in _pt_flags if f)
+if hasattr(os, "sched_setaffinity"):
+    _cpus = sorted(os.sched_getaffinity(0))[: ARGS.threads]
+    os.sched_setaffinity(0, _cpus)
+
+import datetime  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_workloads():
+    path = ROOT / "asv_benchmarks" / "benchmarks" / "c_workloads.py"
+    spec = importlib.util.spec_from_file_location("symcore_c_workloads", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+W = _load_workloads()
+PEERS = ("numpy", "numexpr", "pytensor-c", "pytensor-numba", "jax")
+NOTES: list[str] = []
+
+
+class Skip(Exception):
+    """This implementation does not run here (not installed, or not applicable)."""
+
+
+def note(msg: str) -> None:
+    NOTES.append(msg)
+    print(f"  note: {msg}", flush=True)
+
+
+# -- timing ---------------------------------------------------------------------------------
+def median_time(fn: Callable[[], Any]) -> float:
+    """Median seconds per call over ARGS.repeat samples of at least ARGS.min_time each."""
+    fn()
+    fn()
+    t0 = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - t0, 1e-7)
+    number = max(1, int(ARGS.min_time / once))
+    samples = []
+    for _ in range(ARGS.repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - t0) / number)
+    return statistics.median(samples)
+
+
+def check(name: str, got, expected, rtol: float, atol: float = 0.0) -> None:
+    got_l = list(got) if isinstance(got, (list, tuple)) else [got]
+    exp_l = list(expected) if isinstance(expected, (list, tuple)) else [expected]
+    assert len(got_l) == len(exp_l), f"{name}: {len(got_l)} results, expected {len(exp_l)}"
+    for g, e in zip(got_l, exp_l, strict=True):
+        g = np.asarray(g)
+        e = np.asarray(e)
+        if e.dtype == bool:
+            mismatch = np.mean(g != e)
+            assert mismatch < 0.01, f"{name}: {mismatch:.1%} of the boolean results differ"
+        else:  # cancellation makes relative errors meaningless near 0: scale atol too
+            scale = float(np.max(np.abs(e))) if e.size else 0.0
+            np.testing.assert_allclose(g, e, rtol=rtol, atol=max(atol, rtol * scale), err_msg=name)
+
+
+# -- libraries ------------------------------------------------------------------------------
+def _jax():
+    try:
+        import jax
+    except ImportError as exc:
+        raise Skip(f"jax not installed ({exc})") from None
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+    return jax
+
+
+def _numexpr():
+    try:
+        import numexpr
+    except ImportError as exc:
+        raise Skip(f"numexpr not installed ({exc})") from None
+    numexpr.set_num_threads(ARGS.threads)
+    return numexpr
+
+
+def _api(impl: str):
+    """The Theano-API builder of an implementation (symcore or PyTensor in some mode)."""
+    if impl == "symcore":
+        api = W.symcore_api()
+        return api
+    try:
+        import pytensor  # noqa: F401
+    except ImportError as exc:
+        raise Skip(f"pytensor not installed ({exc})") from None
+    if impl == "pytensor-numba":
+        try:
+            import numba  # noqa: F401
+        except ImportError as exc:
+            raise Skip(f"numba not installed ({exc})") from None
+        return W.pytensor_api("NUMBA")
+    return W.pytensor_api("FAST_RUN")
+
+
+def _symcore_backend(f) -> None:
+    report = getattr(f.maker.fgraph, "linker_report", None)
+    if report is None or report.backend != "c":
+        raise RuntimeError("symcore did not compile with the C backend")
+    if report.fallback_nodes:
+        names = sorted({type(n.op).__name__ for n in report.fallback_nodes})
+        note(f"symcore: nodes running their Python perform (no C code yet): {', '.join(names)}")
+
+
+# -- workloads ------------------------------------------------------------------------------
+def overhead_impls(trusted: bool):
+    """Per-call overhead of ``x + 1`` on 10 float64 elements (``trusted``: the Theano-like
+    functions with ``trust_input = True``; NumPy, numexpr and JAX check nothing anyway)."""
+    x = np.arange(10.0)
+    expected = x + 1
+    yield "numpy", (lambda: np.add(x, 1.0)), expected
+    ne = _numexpr()
+    yield "numexpr", (lambda: ne.evaluate("x + 1")), expected
+    for impl in ("pytensor-c", "pytensor-numba", "symcore"):
+        api = _api(impl)
+        v = api.T.vector("x", dtype="float64")
+        f = api.function([v], v + 1, **({} if api.mode is None else {"mode": api.mode}))
+        if impl == "symcore":
+            _symcore_backend(f)
+        f.trust_input = trusted
+        yield impl, (lambda f=f: f(x)), expected
+    jax = _jax()
+    jf = jax.jit(lambda a: a + 1)
+    yield "jax", (lambda: jf(x).block_until_ready()), expected
+
+
+def elemwise_impls(name: str, n: int):
+    fn, ne_expr, k = W.ELEMWISE[name]
+    a, b, c = W.elemwise_data(n)
+    args = (a, b, c)[:k]
+    expected = fn(np, a, b, c)
+    yield "numpy", (lambda: fn(np, a, b, c)), expected
+    ne = _numexpr()
+    local = {"a": a, "b": b, "c": c}
+    yield "numexpr", (lambda: ne.evaluate(ne_expr, local_dict=local)), expected
+    for impl in ("pytensor-c", "pytensor-numba", "symcore"):
+        f = W.theano_elemwise(_api(impl), name)
+        if impl == "symcore":
+            _symcore_backend(f)
+        f.trust_input = True
+        yield impl, (lambda f=f: f(*args)), expected
+    jax = _jax()
+    import jax.numpy as jnp
+
+    jf = jax.jit(lambda a, b, c: fn(jnp, a, b, c))
+    ja, jb, jc = (jax.device_put(v) for v in (a, b, c))
+    yield "jax", (lambda: jf(ja, jb, jc).block_until_ready()), expected
+
+
+def logreg_impls(dtype: str):
+    X, Y, w0, b0 = W.logreg_data(dtype)
+    ref = W.NumpyLogreg(X, Y, w0, b0)
+    expected = list(ref.step()) + ref.params()  # outputs and parameters after one step
+    fresh = W.NumpyLogreg(X, Y, w0, b0)
+    yield "numpy", fresh.step, (fresh, expected)
+    for impl in ("pytensor-c", "pytensor-numba", "symcore"):
+        model = W.TheanoLogreg(_api(impl), X, Y, w0, b0)
+        if impl == "symcore":
+            _symcore_backend(model.train)
+        model.train.trust_input = True
+        yield impl, model.step, (model, expected)
+    jax = _jax()
+    import jax.numpy as jnp
+
+    lr = W.LOGREG_LR
+
+    def cost_fn(w, b, x, y):
+        p = 1 / (1 + jnp.exp(-(x @ w) - b))
+        xent = -y * jnp.log(p) - (1 - y) * jnp.log(1 - p)
+        return xent.mean() + 0.01 * (w**2).sum(), (p > 0.5, xent)
+
+    @jax.jit
+    def step(w, b, x, y):
+        (_, (pred, xent)), (gw, gb) = jax.value_and_grad(cost_fn, (0, 1), has_aux=True)(w, b, x, y)
+        return w - lr * gw, b - lr * gb, pred, xent
+
+    yield "jax", *_jax_model(jax, step, [w0, b0], [X, Y], 2, expected)
+
+
+def _jax_model(jax, step, params, data, n_out, expected):
+    """A stateful stepper around a pure jitted ``step(*params, *data) -> (*params, *outs)``."""
+
+    class Model:
+        def __init__(self):
+            self.p = [jax.device_put(v) for v in params]
+            self.d = [jax.device_put(v) for v in data]
+
+        def step(self):
+            res = step(*self.p, *self.d)
+            self.p = list(res[: len(params)])
+            outs = res[len(params) :]
+            jax.block_until_ready(outs)
+            return outs if n_out > 1 else outs[0]
+
+        def params(self):
+            return [np.asarray(v) for v in self.p]
+
+    model = Model()
+    return model.step, (model, expected)
+
+
+def mlp_impls():
+    X, labels, params = W.mlp_data()
+    ref = W.NumpyMLP(X, labels, params)
+    expected = [ref.step()] + ref.params()
+    fresh = W.NumpyMLP(X, labels, params)
+    yield "numpy", fresh.step, (fresh, expected)
+    for impl in ("pytensor-c", "pytensor-numba", "symcore"):
+        model = W.TheanoMLP(_api(impl), X, labels, params)
+        if impl == "symcore":
+            _symcore_backend(model.train)
+        model.train.trust_input = True
+        yield impl, model.step, (model, expected)
+    jax = _jax()
+    import jax.numpy as jnp
+
+    lr = W.MLP_LR
+
+    def cost_fn(W1, b1, W2, b2, x, y):
+        h = jnp.tanh(x @ W1 + b1)
+        p = jax.nn.softmax(h @ W2 + b2, axis=-1)
+        return -jnp.mean(jnp.log(p)[jnp.arange(y.shape[0]), y])
+
+    @jax.jit
+    def step(W1, b1, W2, b2, x, y):
+        cost, grads = jax.value_and_grad(cost_fn, (0, 1, 2, 3))(W1, b1, W2, b2, x, y)
+        new = [p - lr * g for p, g in zip((W1, b1, W2, b2), grads, strict=True)]
+        return (*new, cost)
+
+    yield "jax", *_jax_model(jax, step, params, [X, labels], 1, expected)
+
+
+# -- compile time -----------------------------------------------------------------------------
+COLD_SAMPLES = 3
+
+
+def compile_cold(impl: str, which: str) -> float:
+    """Median seconds to compile a graph never compiled before in this (warmed-up) process:
+    each sample uses another learning rate, a constant of the fused update code."""
+    data = W.logreg_data() if which == "logreg" else W.mlp_data()
+    times = []
+    for k in range(COLD_SAMPLES):
+        lr = 0.1 + 1e-7 * (k + 1) + 1e-12 * (time.time_ns() % 1_000_000)
+        t0 = time.perf_counter()
+        if impl == "jax":
+            _jax_compile(which, lr, data)
+        elif which == "logreg":
+            W.TheanoLogreg(_api(impl), *data, lr=lr)
+        else:
+            W.TheanoMLP(_api(impl), *data, lr=lr)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _jax_compile(which: str, lr: float, data) -> None:
+    jax = _jax()
+    import jax.numpy as jnp
+
+    if which == "logreg":
+        X, Y, w0, b0 = data
+
+        def cost_fn(w, b):
+            p = 1 / (1 + jnp.exp(-(X @ w) - b))
+            return (-Y * jnp.log(p) - (1 - Y) * jnp.log(1 - p)).mean() + 0.01 * (w**2).sum()
+
+        step = jax.jit(
+            lambda w, b: [
+                v - lr * g for v, g in zip((w, b), jax.grad(cost_fn, (0, 1))(w, b), strict=True)
+            ]
+        )
+        jax.block_until_ready(step(w0, b0))
+    else:
+        X, labels, params = data
+
+        def cost_fn(ps):
+            h = jnp.tanh(X @ ps[0] + ps[1])
+            p = jax.nn.softmax(h @ ps[2] + ps[3], axis=-1)
+            return -jnp.mean(jnp.log(p)[jnp.arange(labels.shape[0]), labels])
+
+        step = jax.jit(
+            lambda ps: [v - lr * g for v, g in zip(ps, jax.grad(cost_fn)(ps), strict=True)]
+        )
+        jax.block_until_ready(step(params))
+
+
+WARM_CODE = """
+import importlib.util, sys, time
+spec = importlib.util.spec_from_file_location("w", {path!r})
+W = importlib.util.module_from_spec(spec); sys.modules["w"] = W; spec.loader.exec_module(W)
+api = W.{api}
+data = W.{which}_data()
+t0 = time.perf_counter()
+W.{cls}(api, *data)
+print(time.perf_counter() - t0)
+"""
+
+
+def compile_warm(impl: str, which: str) -> float:
+    """Median seconds to compile the graph in a NEW process whose disk cache has it (the
+    imports are not timed)."""
+    api = "symcore_api()" if impl == "symcore" else "pytensor_api('FAST_RUN')"
+    cls = "TheanoLogreg" if which == "logreg" else "TheanoMLP"
+    code = WARM_CODE.format(
+        path=str(ROOT / "asv_benchmarks" / "benchmarks" / "c_workloads.py"),
+        api=api,
+        which=which,
+        cls=cls,
+    )
+    times = []
+    for _ in range(COLD_SAMPLES + 1):  # the first run fills the cache
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr[-2000:])
+        times.append(float(r.stdout.strip().splitlines()[-1]))
+    return statistics.median(times[1:])
+
+
+# -- running and reporting --------------------------------------------------------------------
+ROWS: list[dict] = []
+
+
+def run_row(label: str, impls, target: str | None, rtol: float, unit: str = "s") -> None:
+    print(f"{label} ...", flush=True)
+    row = {"workload": label, "target": target, "times": {}, "unit": unit}
+    it = iter(impls)
+    while True:
+        try:
+            name, fn, expected = next(it)
+        except StopIteration:
+            break
+        except Skip as exc:
+            note(str(exc))
+            break
+        except Exception as exc:  # noqa: BLE001 - a broken peer is reported, not fatal
+            note(f"{label}: an implementation failed to build: {type(exc).__name__}: {exc}")
+            break
+        try:
+            if (
+                isinstance(expected, tuple)
+                and len(expected) == 2
+                and hasattr(expected[0], "params")
+            ):
+                model, exp = expected
+                outs = fn()
+                got = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+                check(f"{label} {name}", got + list(model.params()), exp, rtol, atol=rtol * 1e-2)
+            else:
+                check(f"{label} {name}", fn(), expected, rtol)
+            row["times"][name] = median_time(fn)
+        except Exception as exc:  # noqa: BLE001
+            note(f"{label} / {name}: skipped: {type(exc).__name__}: {str(exc)[:300]}")
+    ROWS.append(row)
+
+
+def best_peer(times: dict) -> tuple[str, float] | None:
+    peers = [(k, v) for k, v in times.items() if not k.startswith("symcore")]
+    return min(peers, key=lambda kv: kv[1]) if peers else None
+
+
+def fmt(t: float | None, unit: str) -> str:
+    if t is None:
+        return "-"
+    if unit == "s":
+        if t < 1e-3:
+            return f"{t * 1e6:.2f} µs"
+        if t < 1:
+            return f"{t * 1e3:.2f} ms"
+    return f"{t:.2f} s"
+
+
+COLUMNS = ("numpy", "numexpr", "pytensor-c", "pytensor-numba", "jax", "symcore")
+
+
+def print_table(markdown: bool) -> None:
+    head = ["workload", *COLUMNS, "symcore / best peer", "target"]
+    lines = []
+    for row in ROWS:
+        t = row["times"]
+        sym = t.get("symcore")
+        best = best_peer(t)
+        ratio = f"{sym / best[1]:.2f} ({best[0]})" if sym and best else "-"
+        cells = [row["workload"], *(fmt(t.get(c), row["unit"]) for c in COLUMNS), ratio]
+        lines.append([*cells, row["target"] or ""])
+    if markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for cells in lines:
+            print("| " + " | ".join(cells) + " |")
+    else:
+        widths = [max(len(str(c[i])) for c in [head, *lines]) for i in range(len(head))]
+        for cells in [head, *lines]:
+            print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))
+
+
+def describe_machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} CPUs visible, {ARGS.threads} used; {platform.platform()}"
+
+
+def versions() -> str:
+    out = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
+    for mod in ("symcore", "numexpr", "pytensor", "jax", "numba"):
+        try:
+            out.append(f"{mod} {__import__(mod).__version__}")
+        except Exception:  # noqa: BLE001
+            out.append(f"{mod} missing")
+    return ", ".join(out)
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore")
+    only = set(ARGS.only.split(","))
+    print(f"# compare_peers {datetime.date.today()} — {describe_machine()}")
+    print(f"# {versions()}")
+    env = {k: os.environ[k] for k in ("PYTENSOR_FLAGS", "SYMCORE_FLAGS")}
+    print("# " + " ".join(f"{k}={v}" for k, v in env.items()))
+    if "overhead" in only:
+        run_row("x + 1, 10 elements (per call)", overhead_impls(False), "≤ 1.0 µs", 0)
+        run_row("x + 1, 10 elements, trust_input", overhead_impls(True), "≤ 0.5 µs", 0)
+    if "elemwise" in only:
+        for name in W.ELEMWISE:
+            for n in (int(s) for s in ARGS.sizes.split(",")):
+                run_row(f"{name}, n={n:.0e}", elemwise_impls(name, n), "≤ 1.0", 1e-12)
+        big = max(int(s) for s in ARGS.sizes.split(","))
+        a = W.elemwise_data(big)[0]
+        t_copy = median_time(lambda: a.copy())
+        row = next((r for r in ROWS if r["workload"] == f"a + a**10, n={big:.0e}"), None)
+        if row and "symcore" in row["times"]:
+            frac = t_copy / row["times"]["symcore"]
+            note(
+                f"a + a**10 at n={big:.0e}: symcore reaches {frac:.0%} of the bandwidth of a "
+                f"NumPy copy into a new array ({fmt(t_copy, 's')}; target ≥ 80%)"
+            )
+    if "logreg" in only:
+        for dtype, rtol in (("float64", 1e-9), ("float32", 2e-4)):
+            run_row(f"logreg step {dtype} (400x784)", logreg_impls(dtype), "≤ 0.85", rtol)
+    if "mlp" in only:
+        run_row("MLP 784-500-10 SGD step (batch 60)", mlp_impls(), "≤ 0.90", 1e-9)
+    if "compile" in only:
+        for which, target in (("logreg", "≤ 1 s cold"), ("mlp", "≤ 2 s cold")):
+            row = {
+                "workload": f"compile {which} train, cold",
+                "target": target,
+                "times": {},
+                "unit": "s",
+            }
+            for impl in ("pytensor-c", "jax", "symcore"):
+                try:
+                    row["times"][impl] = compile_cold(impl, which)
+                except Skip as exc:
+                    note(str(exc))
+                except Exception as exc:  # noqa: BLE001
+                    note(f"compile {which} {impl}: {type(exc).__name__}: {str(exc)[:300]}")
+            ROWS.append(row)
+            print(f"compile {which} cold done", flush=True)
+        row = {
+            "workload": "compile logreg train, warm (new process)",
+            "target": "≤ 50 ms",
+            "times": {},
+            "unit": "s",
+        }
+        for impl in ("pytensor-c", "symcore"):
+            try:
+                row["times"][impl] = compile_warm(impl, "logreg")
+            except Exception as exc:  # noqa: BLE001
+                note(f"compile warm {impl}: {type(exc).__name__}: {str(exc)[:300]}")
+        ROWS.append(row)
+    print()
+    print_table(ARGS.markdown)
+    if NOTES:
+        print("\nNotes:")
+        for n in dict.fromkeys(NOTES):
+            print(f"- {n}")
+    if ARGS.json:
+        Path(ARGS.json).write_text(
+            json.dumps(
+                {
+                    "machine": describe_machine(),
+                    "versions": versions(),
+                    "rows": ROWS,
+                    "notes": NOTES,
+                },
+                indent=1,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
