@@ -381,8 +381,10 @@ static inline {t} symc_floordiv_{d}({t} a, {t} b) {{
     return fl;
 }}
 static inline {t} symc_sigmoid_{d}({t} x) {{
-    if (x >= 0) {{ {t} e = exp{f}(-x); return 1 / (1 + e); }}
-    {t} e = exp{f}(x); return e / (1 + e);
+    /* 1/(1+exp(-x)) for x >= 0, exp(x)/(1+exp(x)) below: one exp, no branch (vectorizes) */
+    const {t} e = exp{f}(-fabs{f}(x));
+    const {t} r = 1 / (1 + e);
+    return x >= 0 ? r : e * r;
 }}
 static inline {t} symc_softplus_{d}({t} x) {{
     return (x > 0 ? x : 0) + log1p{f}(exp{f}(-fabs{f}(x)));
