@@ -36,9 +36,8 @@ def index(name: str) -> int:
 @functools.lru_cache(maxsize=1)
 def pointer_table() -> tuple[int, ...]:
     """Addresses of ``ROUTINES`` (empty when SciPy is missing)."""
-    try:
-        from scipy.linalg import cython_blas
-    except ImportError:
+    cython_blas = _cython_blas()
+    if cython_blas is None:
         return ()
     get_name = ctypes.pythonapi.PyCapsule_GetName
     get_name.restype = ctypes.c_char_p
@@ -51,6 +50,35 @@ def pointer_table() -> tuple[int, ...]:
         cap = cython_blas.__pyx_capi__[name]
         out.append(get_ptr(cap, get_name(cap)))
     return tuple(out)
+
+
+def _cython_blas():
+    """``scipy.linalg.cython_blas``, loaded from its file without running
+    ``scipy/linalg/__init__.py`` (~0.1-0.25 s of imports a compile does not need); the
+    normal import when that fails. None without SciPy."""
+    import importlib.machinery
+    import importlib.util
+    import os
+
+    try:
+        spec = importlib.util.find_spec("scipy")
+        folder = os.path.join(os.path.dirname(spec.origin), "linalg")
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(folder, "cython_blas" + suffix)
+            if os.path.exists(path):
+                name = "scipy.linalg.cython_blas"
+                loader = importlib.machinery.ExtensionFileLoader(name, path)
+                mod_spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+                module = importlib.util.module_from_spec(mod_spec)
+                mod_spec.loader.exec_module(module)
+                return module
+    except Exception:  # noqa: BLE001 - fall back to the regular import
+        pass
+    try:
+        from scipy.linalg import cython_blas
+    except ImportError:
+        return None
+    return cython_blas
 
 
 def available() -> bool:

@@ -9,10 +9,8 @@ costs about as much as calling a builtin.
 from __future__ import annotations
 
 import ctypes
-import functools
 import importlib.machinery
 import importlib.util
-import os
 import re
 import subprocess
 import sys
@@ -57,7 +55,7 @@ def module_key(source: str, toolchain: Toolchain) -> str:
     return cache.make_key(
         source,
         toolchain.key(),
-        " ".join(_compile_args(toolchain)),
+        " ".join(compile_args(toolchain)),
         _numpy_abi(),
         sys.version,
         _dist_version("sym-backend-c"),
@@ -65,7 +63,8 @@ def module_key(source: str, toolchain: Toolchain) -> str:
     )
 
 
-def _compile_args(toolchain: Toolchain) -> list[str]:
+def compile_args(toolchain: Toolchain) -> list[str]:
+    """The compiler's arguments for a generated module (besides include dirs and output)."""
     from symcore.config import config
 
     extra = [f for f in (getattr(config.gcc, "cxxflags", "") or "").split() if f]
@@ -76,7 +75,7 @@ def _compile_args(toolchain: Toolchain) -> list[str]:
     # -fopenmp-simd: the "omp simd" pragmas (vectorized loops, and libmvec's vector exp/log/
     # sin... through "declare simd") work without -fopenmp, i.e. without threads.
     flags = [f for f in toolchain.cflags if f != "-w"]
-    simd = [] if toolchain.openmp or not _accepts_openmp_simd(toolchain.cc) else ["-fopenmp-simd"]
+    simd = ["-fopenmp-simd"] if toolchain.openmp_simd and not toolchain.openmp else []
     return [
         *flags,
         *simd,
@@ -88,21 +87,6 @@ def _compile_args(toolchain: Toolchain) -> list[str]:
         "-Werror=implicit-function-declaration",
         *extra,
     ]
-
-
-@functools.lru_cache(maxsize=8)
-def _accepts_openmp_simd(cc: str) -> bool:
-    try:
-        r = subprocess.run(
-            [cc, "-fopenmp-simd", "-x", "c", "-E", "-", "-o", os.devnull],
-            input="int x;",
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return r.returncode == 0
 
 
 def _direct_build_supported() -> bool:
@@ -136,7 +120,7 @@ def _compile_into(tmp: Path, name: str, source: str, toolchain: Toolchain) -> No
     link = ["-shared"] if sys.platform != "darwin" else ["-bundle", "-undefined", "dynamic_lookup"]
     cmd = [
         toolchain.cc,
-        *_compile_args(toolchain),
+        *compile_args(toolchain),
         *_include_args(),
         *(["-I", str(pch)] if pch is not None else []),
         str(c_file),
@@ -186,7 +170,7 @@ def precompiled_header(toolchain: Toolchain) -> Path | None:
         w in toolchain.version.lower() for w in ("gcc", "g++", "free software foundation")
     ):
         return None
-    args = _compile_args(toolchain)
+    args = compile_args(toolchain)
     key = cache.make_key("pch", PCH_HEADER, toolchain.key(), _numpy_abi(), sys.version, *args)
     if key in _pch_failed:
         return None
@@ -228,7 +212,7 @@ def _compile_with_setuptools(ffi, tmp: Path, name: str, source: str, toolchain: 
         name,
         source,
         include_dirs=[np.get_include()],
-        extra_compile_args=_compile_args(toolchain),
+        extra_compile_args=compile_args(toolchain),
         extra_link_args=list(toolchain.ldflags),
     )
     env_cc = os.environ.get("CC")

@@ -25,17 +25,26 @@ def symcore_register_backends(registry) -> None:
 
 @hookimpl
 def symcore_info() -> dict[str, str]:
+    from symcore.config import config
+
     from sym_backend_c import blas
+    from sym_backend_c.build import compile_args
     from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
 
     try:
         tc = get_toolchain()
         compiler = f"{tc.cc} ({tc.version})"
-        flags = " ".join(tc.cflags + tc.ldflags)
+        flags = " ".join([*compile_args(tc), *tc.ldflags])
     except CompilerNotFoundError as exc:
-        compiler, flags = f"none: {exc}", ""
+        compiler, flags = f"none: {exc}; the reference backend runs instead", ""
+    blas_line = (
+        "scipy.linalg.cython_blas (SciPy's bundled OpenBLAS)"
+        if blas.available()
+        else "none (scipy missing): products run their NumPy perform"
+    )
     return {
         "compiler": compiler,
         "flags": flags,
-        "blas": "scipy.linalg.cython_blas (bundled OpenBLAS)" if blas.available() else "none (scipy missing)",
+        "blas": blas_line,
+        "cache": f"{config.compiledir}/c (python -m symcore cache list|clear)",
     }

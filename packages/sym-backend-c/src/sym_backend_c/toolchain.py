@@ -23,6 +23,8 @@ class Toolchain:
     cflags: tuple[str, ...]
     ldflags: tuple[str, ...]
     openmp: bool
+    #: accepts -fopenmp-simd ("omp simd" pragmas without the OpenMP runtime)
+    openmp_simd: bool = False
 
     def key(self) -> str:
         """What changes generated binaries: part of the compile-cache key."""
@@ -54,8 +56,68 @@ def _c_driver(cxx: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _probe(cc: str) -> tuple[str, bool, bool]:
-    """(version line, supports -march=native, supports -fopenmp) of ``cc``."""
+def _probe(cc: str) -> tuple[str, bool, bool, bool]:
+    """(version line, supports -march=native, -fopenmp, -fopenmp-simd) of ``cc``.
+
+    Running the compiler four times costs ~50 ms, so the answer is kept on disk (in
+    ``compiledir``) for this compiler binary (path, size, modification time)."""
+    cached = _read_probe(cc)
+    if cached is not None:
+        return cached
+    result = _run_probe(cc)
+    _write_probe(cc, result)
+    return result
+
+
+def _probe_file(cc: str):
+    import hashlib
+    from pathlib import Path
+
+    from symcore.config import config
+
+    try:
+        st = os.stat(cc)
+    except OSError:
+        return None
+    ident = f"{cc}|{st.st_size}|{st.st_mtime_ns}|{PROBE_VERSION}"
+    name = hashlib.sha256(ident.encode()).hexdigest()[:32] + ".json"
+    return Path(config.compiledir) / "c-toolchain" / name
+
+
+#: Bump when ``_run_probe`` checks something new (stored probes are then ignored).
+PROBE_VERSION = "2"
+
+
+def _read_probe(cc: str) -> tuple[str, bool, bool, bool] | None:
+    import json
+
+    path = _probe_file(cc)
+    try:
+        data = json.loads(path.read_text()) if path is not None else None
+        version, native, omp, simd = data
+        return str(version), bool(native), bool(omp), bool(simd)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write_probe(cc: str, result: tuple) -> None:
+    import json
+    import tempfile
+
+    path = _probe_file(cc)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(list(result), fh)
+        os.replace(tmp, path)  # atomic: readers see the old file or the new one
+    except OSError:  # pragma: no cover - a read-only cache only costs the probe
+        pass
+
+
+def _run_probe(cc: str) -> tuple[str, bool, bool, bool]:
     try:
         out = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.SubprocessError) as exc:
@@ -68,13 +130,16 @@ def _probe(cc: str) -> tuple[str, bool, bool]:
         try:
             r = subprocess.run(
                 [cc, flag, "-x", "c", "-E", "-", "-o", os.devnull],
-                input="int x;", capture_output=True, text=True, timeout=20,
+                input="int x;",
+                capture_output=True,
+                text=True,
+                timeout=20,
             )
         except (OSError, subprocess.SubprocessError):
             return False
         return r.returncode == 0
 
-    return version, accepts("-march=native"), accepts("-fopenmp")
+    return version, accepts("-march=native"), accepts("-fopenmp"), accepts("-fopenmp-simd")
 
 
 @functools.lru_cache(maxsize=1)
@@ -110,7 +175,7 @@ def get_toolchain() -> Toolchain:
     if path is None:
         raise CompilerNotFoundError(f"config.cxx={cxx!r} was not found on PATH")
     cc = _c_driver(path)
-    version, native, omp = _probe(cc)
+    version, native, omp, simd = _probe(cc)
     use_omp = bool(getattr(config, "openmp", True)) and omp
     cflags = ["-O3", *SAFE_MATH_FLAGS, "-fno-semantic-interposition", "-w"]
     if native:
@@ -122,4 +187,6 @@ def get_toolchain() -> Toolchain:
     if sysconfig.get_platform().startswith("linux"):
         ldflags.append("-lmvec")  # glibc's vector math library (SIMD exp/log/sin/cos)
         ldflags.append("-lm")
-    return Toolchain(path if cc == path else cc, version, tuple(cflags), tuple(ldflags), use_omp)
+    return Toolchain(
+        path if cc == path else cc, version, tuple(cflags), tuple(ldflags), use_omp, simd
+    )
