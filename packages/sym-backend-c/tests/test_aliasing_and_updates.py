@@ -136,3 +136,25 @@ def test_set_value_between_calls_is_seen(c_function, borrow):
     np.testing.assert_array_equal(f(), new * 3)
     new[:] = 7.0  # with borrow=True the shared storage is this array
     np.testing.assert_array_equal(f(), (np.full(3, 7.0) if borrow else np.arange(3.0)) * 3)
+
+
+def test_dropped_results_are_recycled_held_ones_never(c_function):
+    """An output array the caller dropped is reused by the next call (no new allocation);
+    one the caller still holds, even through a view, is never written again."""
+    x = T.dvector("x")
+    f = c_function([x], T.exp(x) + 1)
+    v = np.linspace(0, 1, 1000)
+    first = f(v)
+    address = first.ctypes.data
+    del first
+    second = f(v)
+    assert second.ctypes.data == address  # recycled
+    third = f(v + 1)
+    assert not np.shares_memory(second, third)
+    np.testing.assert_allclose(second, np.exp(v) + 1)
+    view = third[::2]
+    del third
+    fourth = f(v + 2)
+    assert not np.shares_memory(view, fourth)
+    np.testing.assert_allclose(view, (np.exp(v + 1) + 1)[::2])
+    np.testing.assert_allclose(fourth, np.exp(v + 2) + 1)

@@ -155,6 +155,9 @@ PCH_HEADER = """#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 """
 
 _pch_failed: set[str] = set()

@@ -45,17 +45,23 @@ class GeneratedModule:
     #: kernel function name -> the nodes running it
     kernel_nodes: dict[str, list[Apply]] = field(default_factory=dict)
 
+    #: number of output-recycling slots (``state``'s list at index 5)
+    n_cache: int = 0
+
     def state(self, fallbacks: tuple, on_error: Any, times: Any = None) -> tuple:
         """The tuple the runner is bound to (``symc_state`` in the C code).
 
         ``on_error(k, inputs, exc)``: called when the C code of node ``k`` fails, raises the
-        error to report; ``times``: the float64 array of per-node seconds (``timed``)."""
+        error to report; ``times``: the float64 array of per-node seconds (``timed``).
+        Index 5 holds the arrays last returned for graph outputs, recycled when the caller
+        dropped them (one list per runner)."""
         base = (
             tuple(self.constants),
             fallbacks,
             tuple(self.descs),
             tuple(self.input_names),
             on_error,
+            [None] * max(self.n_cache, 1),
         )
         return base if times is None else (*base, times)
 
@@ -89,6 +95,7 @@ def generate(
     names: dict[Variable, str] = {}
     owned_set: set[str] = set()
     n_slots = 0
+    n_cache = 0
     constants: list[Any] = []
     input_code: list[str] = []
     for i, var in enumerate(fgraph.inputs):
@@ -148,8 +155,23 @@ def generate(
             outs.append(nm)
         desc = f"SYMC_STR(symc_descs, {step})"
         descs.append(_describe(node, step).encode("utf-8", "replace"))
+        # arrays returned to the caller may be recycled on the next call once the caller
+        # dropped them (the implementation checks the reference count)
+        cache_base = None
+        if any(v in graph_outputs for v in node.outputs):
+            cache_base, n_cache = n_cache, n_cache + len(node.outputs)
         code = _kernel_call(
-            node, step, ins, base, desc, support, kernels, notes, openmp, omp_min_size
+            node,
+            step,
+            ins,
+            base,
+            desc,
+            support,
+            kernels,
+            notes,
+            openmp,
+            omp_min_size,
+            cache_base,
         )
         if code is not None:
             kernel_nodes.setdefault(code.kernel, []).append(node)
@@ -196,7 +218,7 @@ def generate(
     part_calls: list[str] = []
     timing = (
         "    double* symc_times = (double*)PyArray_DATA((PyArrayObject*)"
-        "PyTuple_GET_ITEM(symc_state, 5));\n"
+        "PyTuple_GET_ITEM(symc_state, 6));\n"
         if timed
         else ""
     )
@@ -238,6 +260,7 @@ def generate(
         names_in,
         order,
         kernel_nodes,
+        n_cache,
     )
 
 
@@ -273,10 +296,12 @@ def _kernel_call(
     notes: dict[str, str],
     openmp: bool,
     omp_min_size: int,
+    cache_base: int | None = None,
 ) -> str | None:
     """Code calling the node's C kernel (a static function shared by identical nodes), or
     None when the node has no C implementation. The kernel writes the node's outputs into
-    ``symc_v[base:]``.
+    ``symc_v[base:]``; with ``cache_base``, the implementation may recycle the arrays it
+    returned last time from the state's cache list, slots ``cache_base:`` (``out_cache``).
 
     Each implementation's code is placed in its own function: the compiler optimizes many
     small functions much faster than one huge one, and nodes whose code is identical (same
@@ -293,6 +318,8 @@ def _kernel_call(
     ctx = NodeContext(
         step, k_ins, k_outs, "goto symc_kfail;", "symc_desc", local_support, openmp, omp_min_size
     )
+    if cache_base is not None:
+        ctx.out_cache = [f"symc_cache[{j}]" for j in range(n_out)]
     code = impl(node.op, node, ctx)
     if code is None:
         return None
@@ -302,8 +329,9 @@ def _kernel_call(
     handover = " ".join(f"symc_out[{j}] = {o};" for j, o in enumerate(k_outs))
     release = " ".join(f"Py_XDECREF({o});" for o in k_outs)
     fn_body = (
-        f"(PyObject* const* symc_in, PyObject** symc_out, const char* symc_desc) {{\n"
-        f"    (void)symc_in; (void)symc_desc;\n{decl}\n    {{\n{code}\n    }}\n"
+        f"(PyObject* const* symc_in, PyObject** symc_out, const char* symc_desc, "
+        f"PyObject** symc_cache) {{\n"
+        f"    (void)symc_in; (void)symc_desc; (void)symc_cache;\n{decl}\n    {{\n{code}\n    }}\n"
         f"    {handover}\n    return 0;\nsymc_kfail:\n    {release}\n    return -1;\n}}"
     )
     name = kernels.get(fn_body)
@@ -311,15 +339,16 @@ def _kernel_call(
         name = f"symc_kernel_{len(kernels)}"
         kernels[fn_body] = name
         notes[name] = f"/* kernel {name}: {_comment(node)} (node {step} and identical nodes) */"
+    cache = "NULL" if cache_base is None else f"SYMC_CACHE + {cache_base}"
     if ins:
         code = (
             f"        PyObject* const k_in[{len(ins)}] = {{{', '.join(ins)}}};\n"
-            f"        if ({name}(k_in, symc_v + {base}, {desc}) < 0) {{\n"
+            f"        if ({name}(k_in, symc_v + {base}, {desc}, {cache}) < 0) {{\n"
             f"            symc_node_error(symc_state, {step}, k_in, {len(ins)}); goto symc_fail; }}"
         )
     else:
         code = (
-            f"        if ({name}(NULL, symc_v + {base}, {desc}) < 0) {{\n"
+            f"        if ({name}(NULL, symc_v + {base}, {desc}, {cache}) < 0) {{\n"
             f"            symc_node_error(symc_state, {step}, NULL, 0); goto symc_fail; }}"
         )
     return _KernelCall(code, name)

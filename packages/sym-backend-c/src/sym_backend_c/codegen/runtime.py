@@ -29,10 +29,12 @@ PRELUDE = r"""
 #endif
 
 #define SYMC_A(v) ((PyArrayObject*)(v))
+/* The list of recycled output arrays (module state, index 5), as an array of slots. */
+#define SYMC_CACHE (((PyListObject*)PyTuple_GET_ITEM(symc_state, 5))->ob_item)
 /* Item k of a tuple of bytes, as a C string (node descriptions, input names). */
 #define SYMC_STR(tup, k) PyBytes_AS_STRING(PyTuple_GET_ITEM(tup, k))
 /* The parts of the module state: (constants, fallbacks, descriptions, input names,
-   error hook[, node times]). */
+   error hook, recycled outputs[, node times]). */
 #define SYMC_STATE_NAMES \
     PyObject* symc_consts = PyTuple_GET_ITEM(symc_state, 0); \
     PyObject* symc_fallbacks = PyTuple_GET_ITEM(symc_state, 1); \

@@ -9,6 +9,8 @@ transposed or negative-stride inputs). Large flat loops run on OpenMP threads wh
 
 from __future__ import annotations
 
+import numpy as np
+
 from symcore.scalar.composite import Composite
 from symcore.tensor.elemwise import DimShuffle, Elemwise
 
@@ -44,6 +46,51 @@ def _body(op, in_vals: list[str], in_dtypes: list[str], out_dtypes: list[str]) -
         return None
     return [], exprs
 
+
+#: Outputs of at least this many bytes are written with streaming stores (by chunks of
+#: STREAM_CHUNK elements computed into an L1 buffer): above the last-level cache a normal
+#: store first reads the line it writes.
+STREAM_MIN_BYTES = 16 << 20
+STREAM_CHUNK = 512
+
+STREAM_C = r"""
+#if defined(__x86_64__) && (defined(__AVX512F__) || defined(__AVX__) || defined(__SSE2__))
+#include <immintrin.h>
+#define SYMC_HAVE_STREAM 1
+#define SYMC_SFENCE() _mm_sfence()
+#if defined(__AVX512F__)
+#define SYMC_SA 64
+#elif defined(__AVX__)
+#define SYMC_SA 32
+#else
+#define SYMC_SA 16
+#endif
+/* memcpy with non-temporal stores for the aligned part of dst */
+static inline void symc_stream_copy(char* restrict dst, const char* restrict src, size_t bytes) {
+    size_t head = (SYMC_SA - ((uintptr_t)dst & (SYMC_SA - 1))) & (SYMC_SA - 1);
+    if (head > bytes) head = bytes;
+    memcpy(dst, src, head);
+    dst += head; src += head; bytes -= head;
+    const size_t body = bytes & ~(size_t)(SYMC_SA - 1);
+    for (size_t i = 0; i < body; i += SYMC_SA) {
+#if defined(__AVX512F__)
+        _mm512_stream_si512((void*)(dst + i), _mm512_loadu_si512((const void*)(src + i)));
+#elif defined(__AVX__)
+        _mm256_stream_si256((__m256i*)(dst + i), _mm256_loadu_si256((const __m256i*)(src + i)));
+#else
+        _mm_stream_si128((__m128i*)(dst + i), _mm_loadu_si128((const __m128i*)(src + i)));
+#endif
+    }
+    memcpy(dst + body, src + body, bytes - body);
+}
+#else
+#define SYMC_HAVE_STREAM 0
+#define SYMC_SFENCE() ((void)0)
+static inline void symc_stream_copy(char* dst, const char* src, size_t bytes) {
+    memcpy(dst, src, bytes);
+}
+#endif
+"""
 
 #: Added to a broadcasting error when one of the lengths is 1 (as the reference backend).
 _HINT = (
@@ -125,6 +172,36 @@ def elemwise_c(op: Elemwise, node, ctx: NodeContext) -> str | None:
         w(f"            {ctypes_out[j]}* restrict q{j} = ({ctypes_out[j]}*)SYMC_DATA({outs[j]});")
     omp = (f"#pragma omp parallel for simd if(n > {ctx.omp_min_size})" if ctx.openmp
            else "#pragma omp simd")
+    # Outputs much larger than the caches: computed by chunks into an L1 buffer and
+    # written with streaming stores (no read of the destination lines before writing them:
+    # a third less memory traffic, as memcpy does for large copies).
+    itemsize = max(np.dtype(d).itemsize for d in out_dtypes)
+    nt_min = STREAM_MIN_BYTES // itemsize
+    ctx.add_support("symc_stream", STREAM_C)
+    w(f"            if (SYMC_HAVE_STREAM && n >= {nt_min}) {{")
+    chunk_omp = (f"#pragma omp parallel for if(n > {ctx.omp_min_size})" if ctx.openmp else "")
+    if chunk_omp:
+        w(f"            {chunk_omp}")
+    w(f"            for (npy_intp i0 = 0; i0 < n; i0 += {STREAM_CHUNK}) {{")
+    w(f"                const npy_intp m = n - i0 < {STREAM_CHUNK} ? n - i0 : {STREAM_CHUNK};")
+    for j in range(len(outs)):
+        w(f"                {ctypes_out[j]} buf{j}[{STREAM_CHUNK}] __attribute__((aligned(64)));")
+    w("                #pragma omp simd")
+    w("                for (npy_intp i = 0; i < m; i++) {")
+    for k in range(len(ins)):
+        w(f"                    const {ctypes_in[k]} x{k} = "
+          f"{f's{k}' if scalar_in[k] else f'p{k}[i0 + i]'};")
+    for s in stmts:
+        w(f"                    {s}")
+    for j, e in enumerate(out_exprs):
+        w(f"                    buf{j}[i] = ({ctypes_out[j]})({e});")
+    w("                }")
+    for j in range(len(outs)):
+        w(f"                symc_stream_copy((char*)(q{j} + i0), (const char*)buf{j},"
+          f" (size_t)m * sizeof({ctypes_out[j]}));")
+    w("            }")
+    w("            SYMC_SFENCE();")
+    w("            } else {")
     w(f"            {omp}")
     w("            for (npy_intp i = 0; i < n; i++) {")
     for k in range(len(ins)):
@@ -133,6 +210,7 @@ def elemwise_c(op: Elemwise, node, ctx: NodeContext) -> str | None:
         w(f"                {s}")
     for j, e in enumerate(out_exprs):
         w(f"                q{j}[i] = ({ctypes_out[j]})({e});")
+    w("            }")
     w("            }")
     w("        } else {")
     L.extend(_strided_loops(nd, ins, outs, ctypes_in, ctypes_out, scalar_in, bcast, stmts, out_exprs))
