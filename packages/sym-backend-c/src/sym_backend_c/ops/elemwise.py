@@ -235,6 +235,9 @@ def _strided_loops(nd, ins, outs, ctin, ctout, scalar_in, bcast, stmts, out_expr
         w(f"{ind}char* c{j} = SYMC_DATA({v});")
         for d in range(nd):
             w(f"{ind}const npy_intp so{j}_{d} = PyArray_STRIDE(SYMC_A({v}), {d});")
+    if nd >= 1:
+        L.extend(_unit_inner_loops(nd, ins, outs, ctin, ctout, scalar_in, stmts, out_exprs, ind))
+        w(f"{ind}else {{")
     for d in range(nd):
         w(f"{ind}for (npy_intp i{d} = 0; i{d} < dims[{d}]; i{d}++) {{")
         ind += "    "
@@ -252,6 +255,61 @@ def _strided_loops(nd, ins, outs, ctin, ctout, scalar_in, bcast, stmts, out_expr
     for d in range(nd):
         ind = ind[:-4]
         w(f"{ind}}}")
+    if nd >= 1:
+        w(f"{ind}}}")
+    return L
+
+
+def _unit_inner_loops(nd, ins, outs, ctin, ctout, scalar_in, stmts, out_exprs, ind) -> list[str]:
+    """``if (...) { loops }`` for the common strided case: along the last dimension every
+    input is contiguous or broadcast (stride 0) and every output contiguous (e.g. a matrix
+    plus a row). The inner loop then indexes typed pointers and vectorizes (libmvec calls
+    included); other layouts take the byte-stride loops."""
+    L: list[str] = []
+    w = L.append
+    last = nd - 1
+    conds = [f"so{j}_{last} == (npy_intp)sizeof({ctout[j]})" for j in range(len(outs))]
+    conds += [
+        f"(st{k}_{last} == 0 || st{k}_{last} == (npy_intp)sizeof({ctin[k]}))"
+        for k in range(len(ins))
+        if not scalar_in[k]
+    ]
+    w(f"{ind}if ({' && '.join(conds) or '1'}) {{")
+    inner = ind + "    "
+    for k in range(len(ins)):
+        if not scalar_in[k]:
+            w(f"{inner}const npy_intp e{k} = st{k}_{last} ? 1 : 0;")
+    for d in range(last):
+        w(f"{inner}for (npy_intp i{d} = 0; i{d} < dims[{d}]; i{d}++) {{")
+        inner += "    "
+    for k in range(len(ins)):
+        if not scalar_in[k]:
+            off = " + ".join(f"i{d}*st{k}_{d}" for d in range(last)) or "0"
+            w(f"{inner}const {ctin[k]}* restrict r{k} = (const {ctin[k]}*)(b{k} + {off});")
+    for j in range(len(outs)):
+        off = " + ".join(f"i{d}*so{j}_{d}" for d in range(last)) or "0"
+        w(f"{inner}{ctout[j]}* restrict u{j} = ({ctout[j]}*)(c{j} + {off});")
+    strided = [k for k in range(len(ins)) if not scalar_in[k]]
+    all_unit = " && ".join(f"e{k}" for k in strided) or "1"
+    # two versions: every input contiguous along the row (plain loads), or some broadcast
+    for version, cond in (("i", f"if ({all_unit})"), ("i * e", "else")):
+        w(f"{inner}{cond} {{")
+        w(f"{inner}#pragma omp simd")
+        w(f"{inner}for (npy_intp i = 0; i < dims[{last}]; i++) {{")
+        body = inner + "    "
+        for k in range(len(ins)):
+            value = f"s{k}" if scalar_in[k] else f"r{k}[{version}{k if version != 'i' else ''}]"
+            w(f"{body}const {ctin[k]} x{k} = {value};")
+        for s in stmts:
+            w(f"{body}{s}")
+        for j, e in enumerate(out_exprs):
+            w(f"{body}u{j}[i] = ({ctout[j]})({e});")
+        w(f"{inner}}}")
+        w(f"{inner}}}")
+    for _ in range(last):
+        inner = inner[:-4]
+        w(f"{inner}}}")
+    w(f"{ind}}}")
     return L
 
 
