@@ -1,5 +1,7 @@
-"""sym-backend-c: symcore plugin for a C backend (generated C compiled with the system compiler).
+"""sym-backend-c: symcore's C backend for ``device=cpu``.
 
-Not implemented yet: it registers no backend.  The plugin hooks live in
-:mod:`sym_backend_c.plugin`, published through the ``symcore.plugins`` entry point group.
+Each compiled graph becomes one generated C module (``codegen``), built with the system
+compiler through cffi (``build``) and kept in the on-disk cache (``cache``); ``linker.CLinker``
+is what ``symcore.function`` uses. The plugin hooks (``plugin``) register the backend
+through the ``symcore.plugins`` entry point group; C code of Ops lives in ``ops``.
 """
