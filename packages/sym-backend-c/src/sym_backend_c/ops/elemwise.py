@@ -65,8 +65,8 @@ STREAM_C = r"""
 #else
 #define SYMC_SA 16
 #endif
-/* memcpy with non-temporal stores for the aligned part of dst */
-static inline void symc_stream_copy(char* restrict dst, const char* restrict src, size_t bytes) {
+/* memcpy with non-temporal stores for the aligned part of dst (one copy per module) */
+static SYMC_NOINLINE void symc_stream_copy(char* restrict dst, const char* restrict src, size_t bytes) {
     size_t head = (SYMC_SA - ((uintptr_t)dst & (SYMC_SA - 1))) & (SYMC_SA - 1);
     if (head > bytes) head = bytes;
     memcpy(dst, src, head);
@@ -86,7 +86,7 @@ static inline void symc_stream_copy(char* restrict dst, const char* restrict src
 #else
 #define SYMC_HAVE_STREAM 0
 #define SYMC_SFENCE() ((void)0)
-static inline void symc_stream_copy(char* dst, const char* src, size_t bytes) {
+static SYMC_NOINLINE void symc_stream_copy(char* dst, const char* src, size_t bytes) {
     memcpy(dst, src, bytes);
 }
 #endif
@@ -170,48 +170,38 @@ def elemwise_c(op: Elemwise, node, ctx: NodeContext) -> str | None:
             w(f"            const {ctypes_in[k]}* restrict p{k} = (const {ctypes_in[k]}*)SYMC_DATA({ins[k]});")
     for j in range(len(outs)):
         w(f"            {ctypes_out[j]}* restrict q{j} = ({ctypes_out[j]}*)SYMC_DATA({outs[j]});")
-    omp = (f"#pragma omp parallel for simd if(n > {ctx.omp_min_size})" if ctx.openmp
-           else "#pragma omp simd")
-    # Outputs much larger than the caches: computed by chunks into an L1 buffer and
-    # written with streaming stores (no read of the destination lines before writing them:
-    # a third less memory traffic, as memcpy does for large copies).
+    # One loop over chunks of STREAM_CHUNK elements. Outputs much larger than the caches
+    # are computed into an L1 buffer and written out with streaming stores (no read of the
+    # destination lines before writing them: a third less memory traffic, as memcpy does
+    # for large copies); smaller ones directly. One vectorized body serves both.
     itemsize = max(np.dtype(d).itemsize for d in out_dtypes)
     nt_min = STREAM_MIN_BYTES // itemsize
     ctx.add_support("symc_stream", STREAM_C)
-    w(f"            if (SYMC_HAVE_STREAM && n >= {nt_min}) {{")
-    chunk_omp = (f"#pragma omp parallel for if(n > {ctx.omp_min_size})" if ctx.openmp else "")
-    if chunk_omp:
-        w(f"            {chunk_omp}")
+    w(f"            const int use_stream = SYMC_HAVE_STREAM && n >= {nt_min};")
+    if ctx.openmp:
+        w(f"            #pragma omp parallel for if(n > {ctx.omp_min_size})")
     w(f"            for (npy_intp i0 = 0; i0 < n; i0 += {STREAM_CHUNK}) {{")
     w(f"                const npy_intp m = n - i0 < {STREAM_CHUNK} ? n - i0 : {STREAM_CHUNK};")
     for j in range(len(outs)):
         w(f"                {ctypes_out[j]} buf{j}[{STREAM_CHUNK}] __attribute__((aligned(64)));")
+        w(f"                {ctypes_out[j]}* restrict d{j} = use_stream ? buf{j} : q{j} + i0;")
     w("                #pragma omp simd")
     w("                for (npy_intp i = 0; i < m; i++) {")
     for k in range(len(ins)):
-        w(f"                    const {ctypes_in[k]} x{k} = "
-          f"{f's{k}' if scalar_in[k] else f'p{k}[i0 + i]'};")
-    for s in stmts:
-        w(f"                    {s}")
+        value = f"s{k}" if scalar_in[k] else f"p{k}[i0 + i]"
+        w(f"                    const {ctypes_in[k]} x{k} = {value};")
+    for st in stmts:
+        w(f"                    {st}")
     for j, e in enumerate(out_exprs):
-        w(f"                    buf{j}[i] = ({ctypes_out[j]})({e});")
+        w(f"                    d{j}[i] = ({ctypes_out[j]})({e});")
     w("                }")
+    w("                if (use_stream) {")
     for j in range(len(outs)):
-        w(f"                symc_stream_copy((char*)(q{j} + i0), (const char*)buf{j},"
+        w(f"                    symc_stream_copy((char*)(q{j} + i0), (const char*)buf{j},"
           f" (size_t)m * sizeof({ctypes_out[j]}));")
+    w("                }")
     w("            }")
-    w("            SYMC_SFENCE();")
-    w("            } else {")
-    w(f"            {omp}")
-    w("            for (npy_intp i = 0; i < n; i++) {")
-    for k in range(len(ins)):
-        w(f"                const {ctypes_in[k]} x{k} = {'s%d' % k if scalar_in[k] else 'p%d[i]' % k};")
-    for s in stmts:
-        w(f"                {s}")
-    for j, e in enumerate(out_exprs):
-        w(f"                q{j}[i] = ({ctypes_out[j]})({e});")
-    w("            }")
-    w("            }")
+    w("            if (use_stream) SYMC_SFENCE();")
     w("        } else {")
     L.extend(_strided_loops(nd, ins, outs, ctypes_in, ctypes_out, scalar_in, bcast, stmts, out_exprs))
     w("        }")
@@ -262,23 +252,21 @@ def _strided_loops(nd, ins, outs, ctin, ctout, scalar_in, bcast, stmts, out_expr
 
 def _unit_inner_loops(nd, ins, outs, ctin, ctout, scalar_in, stmts, out_exprs, ind) -> list[str]:
     """``if (...) { loops }`` for the common strided case: along the last dimension every
-    input is contiguous or broadcast (stride 0) and every output contiguous (e.g. a matrix
-    plus a row). The inner loop then indexes typed pointers and vectorizes (libmvec calls
-    included); other layouts take the byte-stride loops."""
+    operand is contiguous (e.g. a matrix plus a row, slices of rows). The inner loop then
+    indexes typed pointers and vectorizes (libmvec calls included); other layouts
+    (transposed, negative strides, a column broadcast along rows) take the byte-stride
+    loops."""
     L: list[str] = []
     w = L.append
     last = nd - 1
     conds = [f"so{j}_{last} == (npy_intp)sizeof({ctout[j]})" for j in range(len(outs))]
     conds += [
-        f"(st{k}_{last} == 0 || st{k}_{last} == (npy_intp)sizeof({ctin[k]}))"
+        f"st{k}_{last} == (npy_intp)sizeof({ctin[k]})"
         for k in range(len(ins))
         if not scalar_in[k]
     ]
     w(f"{ind}if ({' && '.join(conds) or '1'}) {{")
     inner = ind + "    "
-    for k in range(len(ins)):
-        if not scalar_in[k]:
-            w(f"{inner}const npy_intp e{k} = st{k}_{last} ? 1 : 0;")
     for d in range(last):
         w(f"{inner}for (npy_intp i{d} = 0; i{d} < dims[{d}]; i{d}++) {{")
         inner += "    "
@@ -289,23 +277,17 @@ def _unit_inner_loops(nd, ins, outs, ctin, ctout, scalar_in, stmts, out_exprs, i
     for j in range(len(outs)):
         off = " + ".join(f"i{d}*so{j}_{d}" for d in range(last)) or "0"
         w(f"{inner}{ctout[j]}* restrict u{j} = ({ctout[j]}*)(c{j} + {off});")
-    strided = [k for k in range(len(ins)) if not scalar_in[k]]
-    all_unit = " && ".join(f"e{k}" for k in strided) or "1"
-    # two versions: every input contiguous along the row (plain loads), or some broadcast
-    for version, cond in (("i", f"if ({all_unit})"), ("i * e", "else")):
-        w(f"{inner}{cond} {{")
-        w(f"{inner}#pragma omp simd")
-        w(f"{inner}for (npy_intp i = 0; i < dims[{last}]; i++) {{")
-        body = inner + "    "
-        for k in range(len(ins)):
-            value = f"s{k}" if scalar_in[k] else f"r{k}[{version}{k if version != 'i' else ''}]"
-            w(f"{body}const {ctin[k]} x{k} = {value};")
-        for s in stmts:
-            w(f"{body}{s}")
-        for j, e in enumerate(out_exprs):
-            w(f"{body}u{j}[i] = ({ctout[j]})({e});")
-        w(f"{inner}}}")
-        w(f"{inner}}}")
+    w(f"{inner}#pragma omp simd")
+    w(f"{inner}for (npy_intp i = 0; i < dims[{last}]; i++) {{")
+    body = inner + "    "
+    for k in range(len(ins)):
+        value = f"s{k}" if scalar_in[k] else f"r{k}[i]"
+        w(f"{body}const {ctin[k]} x{k} = {value};")
+    for st in stmts:
+        w(f"{body}{st}")
+    for j, e in enumerate(out_exprs):
+        w(f"{body}u{j}[i] = ({ctout[j]})({e});")
+    w(f"{inner}}}")
     for _ in range(last):
         inner = inner[:-4]
         w(f"{inner}}}")
