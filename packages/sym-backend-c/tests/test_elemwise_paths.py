@@ -1,7 +1,7 @@
 """The loop variants of compiled elementwise code, against NumPy: the flat loop (all
-operands contiguous), the streaming-store loop (outputs above 16 MB), the row loop of
-strided layouts (last dimension contiguous or broadcast: with and without a broadcast
-operand) and the byte-stride loops (transposed, negative strides)."""
+operands contiguous) with direct or streaming stores (outputs above 16 MB), the row loop
+of strided layouts (last dimension contiguous in every operand: a matrix plus a row) and
+the byte-stride loops (transposed, negative strides, a column broadcast along rows)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_matrix_with_row_and_col_in_every_layout(c_function, name_a, name_b):
     np.testing.assert_allclose(out1, np.exp(col - a) + row, rtol=1e-14)
 
 
-def test_row_loop_with_broadcast_last_dimension(c_function):
+def test_broadcast_last_dimension(c_function):
     """A column (stride 0 along the last dimension) in a 3-d expression."""
     x = T.dtensor3("x")
     y = T.TensorType("float64", (False, False, True))("y")
