@@ -170,6 +170,7 @@ class TheanoLogreg:
         cost = xent.mean() + 0.01 * (w**2).sum()
         gw, gb = api.grad(cost, [w, b])
         kwargs = {} if api.mode is None else {"mode": api.mode}
+        lr = np.asarray(lr, dtype=dtype)  # not a Python float: float32 stays float32 everywhere
         self.train = api.function(
             [x, y], [prediction, xent], updates=[(w, w - lr * gw), (b, b - lr * gb)], **kwargs
         )
@@ -190,14 +191,14 @@ class TheanoMLP:
         x = T.matrix("x", dtype=X.dtype.name)
         y = T.vector("y", dtype="int64")
         self.shared = [
-            api.shared(p.copy(), name=n)
-            for p, n in zip(params, "W1 b1 W2 b2".split(), strict=True)
+            api.shared(p.copy(), name=n) for p, n in zip(params, "W1 b1 W2 b2".split(), strict=True)
         ]
         W1, b1, W2, b2 = self.shared
         h = T.tanh(T.dot(x, W1) + b1)
         p = api.softmax(T.dot(h, W2) + b2)
         cost = -T.mean(T.log(p)[T.arange(y.shape[0]), y])
         grads = api.grad(cost, self.shared)
+        lr = np.asarray(lr, dtype=X.dtype)
         updates = [(v, v - lr * g) for v, g in zip(self.shared, grads, strict=True)]
         kwargs = {} if api.mode is None else {"mode": api.mode}
         self.train = api.function([x, y], cost, updates=updates, **kwargs)
