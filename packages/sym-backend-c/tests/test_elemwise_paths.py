@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import symcore.tensor as T
 
 RNG = np.random.default_rng(7)

@@ -11,16 +11,32 @@ import ctypes
 import functools
 
 ROUTINES = (
-    "dgemm", "sgemm", "dgemv", "sgemv", "dger", "sger", "ddot", "sdot", "daxpy", "saxpy",
-    "dscal", "sscal", "dcopy", "scopy",
+    "dgemm",
+    "sgemm",
+    "dgemv",
+    "sgemv",
+    "dger",
+    "sger",
+    "ddot",
+    "sdot",
+    "daxpy",
+    "saxpy",
+    "dscal",
+    "sscal",
+    "dcopy",
+    "scopy",
 )
 
 #: C typedefs matching the Fortran BLAS interface (all arguments by pointer).
 C_DECLS = r"""
-typedef void (*symc_gemm_d)(char*, char*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*);
-typedef void (*symc_gemm_s)(char*, char*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*);
-typedef void (*symc_gemv_d)(char*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*);
-typedef void (*symc_gemv_s)(char*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*);
+typedef void (*symc_gemm_d)(char*, char*, int*, int*, int*, double*, double*, int*, double*,
+                            int*, double*, double*, int*);
+typedef void (*symc_gemm_s)(char*, char*, int*, int*, int*, float*, float*, int*, float*,
+                            int*, float*, float*, int*);
+typedef void (*symc_gemv_d)(char*, int*, int*, double*, double*, int*, double*, int*, double*,
+                            double*, int*);
+typedef void (*symc_gemv_s)(char*, int*, int*, float*, float*, int*, float*, int*, float*,
+                            float*, int*);
 typedef void (*symc_ger_d)(int*, int*, double*, double*, int*, double*, int*, double*, int*);
 typedef void (*symc_ger_s)(int*, int*, float*, float*, int*, float*, int*, float*, int*);
 typedef double (*symc_dot_d)(int*, double*, int*, double*, int*);
