@@ -42,8 +42,10 @@ class NodeContext:
       assigned a NEW reference (a fresh array, a view whose base is set, or an input
       INCREF'd when the op declares it in ``destroy_map``/``view_map``).
     - ``fail``: the C statement to run after setting a Python exception.
-    - ``desc``: name of a C string constant describing the node and where the user built it;
-      use it in error messages: ``PyErr_Format(PyExc_ValueError, "%s: ...", desc)``.
+    - ``desc``: a C expression (``const char*``) describing the node and where the user
+      built it; start error messages with it: ``PyErr_Format(PyExc_ValueError, "%s: ...",
+      desc)``. (The linker re-raises such errors with the node, the input shapes/dtypes and
+      the user line, dropping this prefix.)
     - ``add_support(key, code)``: emit helper functions/macros once per module.
     - ``node_id``: the node's position, unique in the module (for unique C identifiers).
     - ``out_cache``: None, or one C lvalue (``PyObject*``, owned by the caller) per output
