@@ -12,3 +12,4 @@ from sym_backend_c.ops import scan  # noqa: F401  (the compiled loop of symcore.
 from sym_backend_c.ops import blas_nd  # noqa: F401
 from sym_backend_c.ops import extra_ops  # noqa: F401
 from sym_backend_c.ops import subtensor_arrays  # noqa: F401
+from sym_backend_c.ops import sort  # noqa: F401
