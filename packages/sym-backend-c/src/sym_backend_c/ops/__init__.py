@@ -13,3 +13,4 @@ from sym_backend_c.ops import blas_nd  # noqa: F401
 from sym_backend_c.ops import extra_ops  # noqa: F401
 from sym_backend_c.ops import subtensor_arrays  # noqa: F401
 from sym_backend_c.ops import sort  # noqa: F401
+from sym_backend_c.ops import diag  # noqa: F401
