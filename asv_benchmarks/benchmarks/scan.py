@@ -1,184 +1,148 @@
-"""Loops with ``symcore.scan`` next to NumPy, PyTensor and JAX (the peers when installed).
+"""Loops with ``symcore.scan`` next to NumPy, PyTensor (its C backend, mode ``CVM``) and
+JAX (``lax.scan`` under ``jit``), the peers when installed. The workloads and the NumPy
+reference code are in ``scan_workloads`` (shared with ``benchmarks/compare_peers.py
+--only scan``, which adds PyTensor's Numba mode and prints one table).
 
-* ``ScanPower``: A**k by k = 1000 multiplications of a 10-vector (tiny steps: the cost is
-  the per-step overhead of the loop).
-* ``ScanRNN``: an Elman RNN, T = 100 steps, hidden size 100: the forward pass, and the
-  forward pass plus the gradient of the summed states w.r.t. the weights (BPTT).
+* ``ScanPower``: A**k by k = 1000 multiplications of a vector of 10 and 10^4 elements (at
+  10 elements the cost is the per-step overhead of the loop); NumPy's Python loop, and
+  NumPy's ``A**k`` (no loop: the floor).
+* ``ScanRNN``: an Elman RNN, T = 100 steps, batch 16, input 100, hidden 100, cost = the
+  mean of every state: the forward pass, and the cost with its gradient w.r.t. W, U, b
+  (back-propagation through time) in one function.
 
-Each ``setup`` checks symcore's result against NumPy before anything is timed.
+Each ``setup`` checks every implementation's result against NumPy before anything is timed.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import symcore
-import symcore.tensor as T
+
+from . import c_workloads as W
+from . import scan_workloads as SW
 
 try:  # optional peers
-    import pytensor
-    import pytensor.tensor as pt
+    import pytensor  # noqa: F401
 except ImportError:  # pragma: no cover - depends on the environment
     pytensor = None
 try:
     import jax
-    import jax.numpy as jnp
 except ImportError:  # pragma: no cover
     jax = None
-
-K = 1000
-N_VEC = 10
-T_STEPS, HIDDEN = 100, 100
+else:
+    jax.config.update("jax_enable_x64", True)
 
 
-def _numpy_power(a: np.ndarray, k: int) -> np.ndarray:
-    r = np.ones_like(a)
-    for _ in range(k):
-        r = r * a
-    return r
+def _assert_c(f) -> None:
+    report = getattr(f.maker.fgraph, "linker_report", None)
+    assert report is not None and report.backend == "c", "not compiled by the C backend"
+
+
+def _check(got, expected, rtol: float) -> None:
+    got = list(got) if isinstance(got, (list, tuple)) else [got]
+    expected = list(expected) if isinstance(expected, (list, tuple)) else [expected]
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected, strict=True):
+        scale = float(np.max(np.abs(e)))
+        np.testing.assert_allclose(np.asarray(g), e, rtol=rtol, atol=rtol * scale)
+
+
+def _need(module, name: str) -> None:
+    if module is None:
+        raise NotImplementedError(f"{name} is not installed")
 
 
 class ScanPower:
-    """A**k with k = 1000 steps of a 10-element vector."""
+    """A**k with k = 1000 steps of an n-element vector."""
 
-    def setup(self) -> None:
-        k = T.iscalar("k")
-        A = T.vector("A")
-        result, updates = symcore.scan(
-            lambda prior, A: prior * A, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k
-        )
-        self.f = symcore.function([A, k], result[-1], updates=updates)
-        self.a = np.linspace(0.99, 1.01, N_VEC)
-        np.testing.assert_allclose(self.f(self.a, K), _numpy_power(self.a, K))
+    params = list(SW.POWER_SIZES)
+    param_names = ["n"]
+
+    def setup(self, n: int) -> None:
+        self.a = SW.power_data(n)
+        self.k = np.asarray(SW.POWER_K, dtype="int32")
+        expected = SW.numpy_power_loop(self.a)
+        _check(SW.numpy_power(self.a), expected, 1e-10)
+        self.f = SW.theano_power(W.symcore_api())
+        _assert_c(self.f)
+        _check(self.f(self.a, self.k), expected, 1e-10)
+        self.f.trust_input = True
         if pytensor is not None:
-            pk, pA = pt.iscalar("k"), pt.vector("A")
-            res, upd = pytensor.scan(
-                lambda prior, A: prior * A,
-                outputs_info=pt.ones_like(pA),
-                non_sequences=pA,
-                n_steps=pk,
-            )
-            self.pf = pytensor.function([pA, pk], res[-1], updates=upd)
+            self.pf = SW.theano_power(W.pytensor_api("CVM"))
+            _check(self.pf(self.a, self.k), expected, 1e-10)
+            self.pf.trust_input = True
         if jax is not None:
+            self.jf = SW.jax_power(jax)
+            self.ja = jax.device_put(self.a)
+            _check(self.jf(self.ja), expected, 1e-10)
 
-            def body(r, _, a):
-                return r * a, None
+    def time_symcore(self, n: int) -> None:
+        self.f(self.a, self.k)
 
-            self.jf = jax.jit(
-                lambda a: jax.lax.scan(
-                    lambda r, x: body(r, x, a), jnp.ones_like(a), None, length=K
-                )[0]
-            )
-            self.ja = jnp.asarray(self.a)
-            self.jf(self.ja).block_until_ready()
+    def time_numpy_loop(self, n: int) -> None:
+        SW.numpy_power_loop(self.a)
 
-    def time_symcore(self) -> None:
-        self.f(self.a, K)
+    def time_numpy_closed_form(self, n: int) -> None:
+        SW.numpy_power(self.a)
 
-    def time_numpy_loop(self) -> None:
-        _numpy_power(self.a, K)
+    def time_pytensor(self, n: int) -> None:
+        _need(pytensor, "pytensor")
+        self.pf(self.a, self.k)
 
-    def time_pytensor(self) -> None:
-        if pytensor is None:
-            raise NotImplementedError("pytensor is not installed")
-        self.pf(self.a, K)
-
-    def time_jax(self) -> None:
-        if jax is None:
-            raise NotImplementedError("jax is not installed")
+    def time_jax(self, n: int) -> None:
+        _need(jax, "jax")
         self.jf(self.ja).block_until_ready()
 
 
-def _numpy_rnn(x, h0, W, U):
-    hs = [h0]
-    for t in range(len(x)):
-        hs.append(np.tanh(x[t] @ W + hs[-1] @ U))
-    return np.stack(hs[1:])
-
-
-def _numpy_rnn_grad(x, h0, W, U):
-    hs = _numpy_rnn(x, h0, W, U)
-    gW, gU = np.zeros_like(W), np.zeros_like(U)
-    carry = np.zeros_like(h0)
-    for t in range(len(x) - 1, -1, -1):
-        pre = (1.0 + carry) * (1 - hs[t] ** 2)
-        prev = hs[t - 1] if t else h0
-        gW += np.outer(x[t], pre)
-        gU += np.outer(prev, pre)
-        carry = pre @ U.T
-    return gW, gU
-
-
 class ScanRNN:
-    """Elman RNN h_t = tanh(x_t W + h_{t-1} U), T = 100, hidden = 100."""
+    """Elman RNN h_t = tanh(x_t W + h_{t-1} U + b), T = 100, batch 16, 100 -> 100."""
 
     def setup(self) -> None:
-        rng = np.random.default_rng(0)
-        self.x = rng.standard_normal((T_STEPS, HIDDEN)) * 0.1
-        self.h0 = np.zeros(HIDDEN)
-        self.W = rng.standard_normal((HIDDEN, HIDDEN)) * 0.1
-        self.U = rng.standard_normal((HIDDEN, HIDDEN)) * 0.1
-        x, W, U = T.dmatrix("x"), T.dmatrix("W"), T.dmatrix("U")
-        h0 = T.dvector("h0")
-        hs, _ = symcore.scan(
-            lambda xt, h, W, U: T.tanh(T.dot(xt, W) + T.dot(h, U)),
-            sequences=x,
-            outputs_info=h0,
-            non_sequences=[W, U],
-        )
-        self.forward = symcore.function([x, h0, W, U], hs)
-        self.backward = symcore.function([x, h0, W, U], symcore.grad(hs.sum(), [W, U]))
-        args = (self.x, self.h0, self.W, self.U)
-        np.testing.assert_allclose(self.forward(*args), _numpy_rnn(*args), rtol=1e-10)
-        for got, want in zip(self.backward(*args), _numpy_rnn_grad(*args), strict=True):
-            np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-12)
+        self.args = SW.rnn_data()
+        cost = SW.numpy_rnn_cost(*self.args)
+        grads = SW.numpy_rnn_cost_and_grads(*self.args)
+        _check(grads[0], cost, 1e-12)
+        self.forward, self.train = SW.theano_rnn(W.symcore_api())
+        _assert_c(self.train)
+        _check(self.forward(*self.args), cost, 1e-9)
+        _check(self.train(*self.args), grads, 1e-9)
+        self.forward.trust_input = self.train.trust_input = True
         if pytensor is not None:
-            px, pW, pU = pt.dmatrix("x"), pt.dmatrix("W"), pt.dmatrix("U")
-            ph0 = pt.dvector("h0")
-            phs, _ = pytensor.scan(
-                lambda xt, h, W, U: pt.tanh(pt.dot(xt, W) + pt.dot(h, U)),
-                sequences=px,
-                outputs_info=ph0,
-                non_sequences=[pW, pU],
-            )
-            self.p_forward = pytensor.function([px, ph0, pW, pU], phs)
-            self.p_backward = pytensor.function(
-                [px, ph0, pW, pU], pytensor.grad(phs.sum(), [pW, pU])
-            )
+            self.p_forward, self.p_train = SW.theano_rnn(W.pytensor_api("CVM"))
+            _check(self.p_forward(*self.args), cost, 1e-9)
+            _check(self.p_train(*self.args), grads, 1e-9)
+            self.p_forward.trust_input = self.p_train.trust_input = True
         if jax is not None:
-
-            def run(x, h0, W, U):
-                def step(h, xt):
-                    h = jnp.tanh(xt @ W + h @ U)
-                    return h, h
-
-                return jax.lax.scan(step, h0, x)[1]
-
-            self.j_forward = jax.jit(run)
-            self.j_backward = jax.jit(
-                jax.grad(lambda x, h0, W, U: run(x, h0, W, U).sum(), argnums=(2, 3))
-            )
-            self.j_args = tuple(jnp.asarray(a) for a in args)
-            self.j_forward(*self.j_args).block_until_ready()
-            jax.block_until_ready(self.j_backward(*self.j_args))
+            x, h0, Wm, U, b = self.args
+            self.j_forward, self.j_train = SW.jax_rnn(jax)
+            self.j_args = [jax.device_put(v) for v in (Wm, U, b, x, h0)]
+            _check(self.j_forward(*self.j_args), cost, 1e-9)
+            j_cost, j_grads = self.j_train(*self.j_args)
+            _check([j_cost, *j_grads], grads, 1e-9)
 
     def time_symcore_forward(self) -> None:
-        self.forward(self.x, self.h0, self.W, self.U)
+        self.forward(*self.args)
 
     def time_symcore_forward_and_grad(self) -> None:
-        self.backward(self.x, self.h0, self.W, self.U)
+        self.train(*self.args)
 
     def time_numpy_forward(self) -> None:
-        _numpy_rnn(self.x, self.h0, self.W, self.U)
+        SW.numpy_rnn_cost(*self.args)
 
     def time_numpy_forward_and_grad(self) -> None:
-        _numpy_rnn_grad(self.x, self.h0, self.W, self.U)
+        SW.numpy_rnn_cost_and_grads(*self.args)
+
+    def time_pytensor_forward(self) -> None:
+        _need(pytensor, "pytensor")
+        self.p_forward(*self.args)
 
     def time_pytensor_forward_and_grad(self) -> None:
-        if pytensor is None:
-            raise NotImplementedError("pytensor is not installed")
-        self.p_backward(self.x, self.h0, self.W, self.U)
+        _need(pytensor, "pytensor")
+        self.p_train(*self.args)
+
+    def time_jax_forward(self) -> None:
+        _need(jax, "jax")
+        self.j_forward(*self.j_args).block_until_ready()
 
     def time_jax_forward_and_grad(self) -> None:
-        if jax is None:
-            raise NotImplementedError("jax is not installed")
-        jax.block_until_ready(self.j_backward(*self.j_args))
+        _need(jax, "jax")
+        jax.block_until_ready(self.j_train(*self.j_args))
