@@ -19,7 +19,7 @@ PyTensor's ``openmp`` flag (on when N > 1) before any of them is imported.
 Usage::
 
     python benchmarks/compare_peers.py [--threads N] [--repeat R] [--min-time S]
-        [--only overhead,elemwise,logreg,mlp,compile] [--markdown] [--json FILE]
+        [--only overhead,elemwise,logreg,mlp,scan,compile] [--markdown] [--json FILE]
 
 PyTensor's C mode needs a BLAS to link (``-lopenblas`` is used when a system OpenBLAS is
 found; install ``libopenblas-dev``), else it uses a slow fallback and says so.
@@ -36,7 +36,7 @@ _parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 _parser.add_argument("--threads", type=int, default=1)
 _parser.add_argument("--repeat", type=int, default=7, help="timing samples per measurement")
 _parser.add_argument("--min-time", type=float, default=0.05, help="seconds per sample")
-_parser.add_argument("--only", default="overhead,elemwise,logreg,mlp,compile")
+_parser.add_argument("--only", default="overhead,elemwise,logreg,mlp,scan,compile")
 _parser.add_argument("--sizes", default="1000,100000,10000000", help="elementwise sizes")
 _parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
 _parser.add_argument("--json", default=None, help="also write the results to this file")
@@ -89,9 +89,9 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load_workloads():
-    path = ROOT / "asv_benchmarks" / "benchmarks" / "c_workloads.py"
-    spec = importlib.util.spec_from_file_location("symcore_c_workloads", path)
+def _load_workloads(name: str = "c_workloads"):
+    path = ROOT / "asv_benchmarks" / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"symcore_{name}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -99,6 +99,7 @@ def _load_workloads():
 
 
 W = _load_workloads()
+SW = _load_workloads("scan_workloads")  # the scan workloads (issue 8)
 PEERS = ("numpy", "numexpr", "pytensor-c", "pytensor-numba", "jax")
 NOTES: list[str] = []
 
@@ -382,6 +383,107 @@ def mlp_impls():
     yield "jax", jax_impl
 
 
+# -- scan (issue 8) --------------------------------------------------------------------------
+def _theano_scan_impls(build_fn, args, expected):
+    """symcore and PyTensor's two modes on one Theano-API builder ``build_fn(api) -> f``."""
+
+    def theano_impl(impl):
+        f = build_fn(_api(impl))
+        if impl == "symcore":
+            _symcore_backend(f)
+        f.trust_input = True
+        return (lambda: f(*args)), expected
+
+    for impl in ("pytensor-c", "pytensor-numba", "symcore"):
+        yield impl, (lambda impl=impl: theano_impl(impl))
+
+
+def scan_power_impls(n: int):
+    """A**k (k = SW.POWER_K) by a loop of k multiplications of an n-vector: NumPy's Python
+    loop, PyTensor and symcore ``scan`` (the tutorial's ``power``), JAX ``lax.scan``."""
+    a = SW.power_data(n)
+    k = np.asarray(SW.POWER_K, dtype="int32")  # the iscalar input (trust_input: no cast)
+    expected = SW.numpy_power_loop(a)
+    yield "numpy", lambda: ((lambda: SW.numpy_power_loop(a)), expected)
+    yield from _theano_scan_impls(SW.theano_power, (a, k), expected)
+
+    def jax_impl():
+        jax = _jax()
+        jf = SW.jax_power(jax)
+        ja = jax.device_put(a)
+        return (lambda: jf(ja).block_until_ready()), expected
+
+    yield "jax", jax_impl
+
+
+def power_closed_form_impls(n: int):
+    """The floor of every loop above: NumPy's ``A**k`` (one vectorised ``pow``, no loop)."""
+    a = SW.power_data(n)
+    yield "numpy", lambda: ((lambda: SW.numpy_power(a)), SW.numpy_power_loop(a))
+
+
+def numba_power_loop_note(n: int) -> None:
+    """A hand-written compiled loop (numba ``njit``) of the same k multiplications: the
+    "equivalent hand-written C loop" of issue 8, reported as a note."""
+    try:
+        import numba
+    except ImportError:
+        return
+    a = SW.power_data(n)
+
+    @numba.njit(cache=False)
+    def power_loop(a, k):
+        r = np.ones_like(a)
+        for _ in range(k):
+            for i in range(a.shape[0]):
+                r[i] *= a[i]
+        return r
+
+    check("numba loop", power_loop(a, SW.POWER_K), SW.numpy_power_loop(a), 1e-10)
+    t = median_time(lambda: power_loop(a, SW.POWER_K))
+    note(f"A**k, k={SW.POWER_K}, n={n}: a hand-written loop compiled by numba takes {fmt(t, 's')}")
+
+
+def scan_rnn_impls(grad: bool):
+    """The RNN of ``scan_workloads``: the cost (forward) or ``[cost, gW, gU, gb]``."""
+    data = SW.rnn_data()
+    x, h0, Wm, U, b = data
+    if grad:
+        expected = SW.numpy_rnn_cost_and_grads(*data)
+        yield "numpy", lambda: ((lambda: SW.numpy_rnn_cost_and_grads(*data)), expected)
+    else:
+        expected = SW.numpy_rnn_cost(*data)
+        yield "numpy", lambda: ((lambda: SW.numpy_rnn_cost(*data)), expected)
+    yield from _theano_scan_impls(lambda api: SW.theano_rnn(api)[int(grad)], data, expected)
+
+    def jax_impl():
+        jax = _jax()
+        forward, train = SW.jax_rnn(jax)
+        jargs = [jax.device_put(v) for v in (Wm, U, b, x, h0)]
+        if not grad:
+            return (lambda: forward(*jargs).block_until_ready()), expected
+
+        def call():
+            cost, grads = jax.block_until_ready(train(*jargs))
+            return [cost, *grads]
+
+        return call, expected
+
+    yield "jax", jax_impl
+
+
+def scan_rows() -> None:
+    k = SW.POWER_K
+    for n in SW.POWER_SIZES:
+        run_row(f"scan A**k, k={k}, n={n}", scan_power_impls(n), None, 1e-10)
+    for n in SW.POWER_SIZES:
+        run_row(f"A**k without a loop (NumPy A**k), n={n}", power_closed_form_impls(n), None, 1e-10)
+        numba_power_loop_note(n)
+    shape = f"T={SW.RNN_T}, batch {SW.RNN_BATCH}, {SW.RNN_INPUT}-{SW.RNN_HIDDEN}"
+    run_row(f"scan RNN forward ({shape})", scan_rnn_impls(False), None, 1e-9)
+    run_row(f"scan RNN forward+grad W,U,b ({shape})", scan_rnn_impls(True), None, 1e-9)
+
+
 # -- compile time -----------------------------------------------------------------------------
 COLD_SAMPLES = 3
 
@@ -651,6 +753,8 @@ def main() -> None:
             run_row(f"logreg step {dtype} (400x784)", logreg_impls(dtype), "≤ 0.85", rtol)
     if "mlp" in only:
         run_row("MLP 784-500-10 SGD step (batch 60)", mlp_impls(), "≤ 0.90", 1e-9)
+    if "scan" in only:
+        scan_rows()
     if "compile" in only:
         compile_rows()
     print()
