@@ -7,6 +7,13 @@ Every implementation's result is checked against NumPy before it is timed; a pee
 not installed or fails is skipped with a printed note. Prints one table of medians and
 symcore's ratio to the best peer (below 1 is faster), with the issue's target per row.
 
+Scan (``--only scan``, issue 8; workloads in ``asv_benchmarks/benchmarks/scan_workloads.py``):
+A**k by a loop of k = 1000 multiplications (the Theano tutorial's ``power``) at 10 and 10^4
+elements, with NumPy's ``A**k`` (no loop) as the floor and a numba loop as a note; an Elman
+RNN (T = 100, batch 16, 100 -> 100), the forward pass alone and the cost with its gradient
+w.r.t. W, U, b. NumPy: Python loops (the RNN's input projection of all steps in one product,
+BPTT by hand); JAX: ``lax.scan`` and ``jax.value_and_grad`` under ``jit``.
+
 Compile times (``--only compile``): a new graph in a warm process (another learning rate,
 a constant of the fused update code: every library), a cold cache in a new process (a
 fresh compiledir; per-installation work done before timing), a warm cache in a new
@@ -384,13 +391,27 @@ def mlp_impls():
 
 
 # -- scan (issue 8) --------------------------------------------------------------------------
-def _theano_scan_impls(build_fn, args, expected):
+def _symcore_scan_note(label: str, f) -> None:
+    """Says how symcore's C backend runs each Scan of ``f``: inlined as a C loop in the
+    graph's function, or by the per-step driver (the node's perform calling the compiled
+    step once per step); other nodes without C code are named too."""
+    report = getattr(f.maker.fgraph, "linker_report", None)
+    if report is None or report.backend != "c":
+        raise RuntimeError("symcore did not compile with the C backend")
+    inlined = sum(type(n.op).__name__ == "Scan" for n in report.c_nodes)
+    driven = sum(type(n.op).__name__ == "Scan" for n in report.fallback_nodes)
+    others = sorted({type(n.op).__name__ for n in report.fallback_nodes} - {"Scan"})
+    msg = f"{label} / symcore: {inlined} scan(s) inlined as C loops, {driven} per-step driver"
+    note(msg + (f"; running their Python perform: {', '.join(others)}" if others else ""))
+
+
+def _theano_scan_impls(build_fn, args, expected, label: str):
     """symcore and PyTensor's two modes on one Theano-API builder ``build_fn(api) -> f``."""
 
     def theano_impl(impl):
         f = build_fn(_api(impl))
         if impl == "symcore":
-            _symcore_backend(f)
+            _symcore_scan_note(label, f)
         f.trust_input = True
         return (lambda: f(*args)), expected
 
@@ -405,7 +426,7 @@ def scan_power_impls(n: int):
     k = np.asarray(SW.POWER_K, dtype="int32")  # the iscalar input (trust_input: no cast)
     expected = SW.numpy_power_loop(a)
     yield "numpy", lambda: ((lambda: SW.numpy_power_loop(a)), expected)
-    yield from _theano_scan_impls(SW.theano_power, (a, k), expected)
+    yield from _theano_scan_impls(SW.theano_power, (a, k), expected, f"A**k n={n}")
 
     def jax_impl():
         jax = _jax()
@@ -454,7 +475,8 @@ def scan_rnn_impls(grad: bool):
     else:
         expected = SW.numpy_rnn_cost(*data)
         yield "numpy", lambda: ((lambda: SW.numpy_rnn_cost(*data)), expected)
-    yield from _theano_scan_impls(lambda api: SW.theano_rnn(api)[int(grad)], data, expected)
+    label = "RNN forward+grad" if grad else "RNN forward"
+    yield from _theano_scan_impls(lambda api: SW.theano_rnn(api)[int(grad)], data, expected, label)
 
     def jax_impl():
         jax = _jax()
