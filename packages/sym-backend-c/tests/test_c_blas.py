@@ -258,6 +258,110 @@ def test_inplace_gemm_reads_an_aliased_operand_from_a_copy():
     assert np.shares_memory(out, m)
 
 
+def _ger_run(dtype, inplace):
+    from symcore.tensor.rewriting.blas_ops import Ger
+
+    A = T.tensor(dtype, (False, False), name="A")
+    x, y = T.tensor(dtype, (False,), name="x"), T.tensor(dtype, (False,), name="y")
+    a = T.tensor(dtype, (), name="a")
+    return compile_c([A, a, x, y], [Ger(inplace)(A, a, x, y)])
+
+
+def _ger_matrices(base):
+    """``base`` in several layouts, each a fresh array (in-place Gers overwrite them)."""
+    m, n = base.shape
+    yield base.copy()
+    yield np.asfortranarray(base)
+    yield base.copy()[::-1]
+    yield base.copy()[:, ::-1]
+    yield np.repeat(base, 2, axis=1)[:, ::2]  # column stride 2
+    yield np.repeat(base, 3, axis=0)[::3]  # row stride 3n
+    yield np.asfortranarray(np.repeat(base, 2, axis=0))[::2]  # F-ordered, column stride 2m
+    big = np.zeros((m + 1, n + 2), base.dtype)
+    big[1:, 2:] = base
+    yield big[1:, 2:]  # a window of a larger array
+
+
+def _ger_vectors(v):
+    yield v.copy()
+    yield v.copy()[::-1]
+    yield np.repeat(v, 2)[::2]
+    yield np.repeat(v, 3)[::-3][::-1]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_ger_layouts_strides_and_sizes_against_numpy(dtype, inplace):
+    run = _ger_run(dtype, inplace)
+    for m, n in [(0, 3), (3, 0), (1, 1), (1, 7), (7, 1), (5, 3), (100, 100), (33, 130)]:
+        base = sample(dtype, (m, n))
+        for A, x, y in zip(
+            _ger_matrices(base),
+            itertools.cycle(_ger_vectors(sample(dtype, (m,)))),
+            itertools.cycle(_ger_vectors(sample(dtype, (n,)))),
+            strict=False,
+        ):
+            for alpha in (1.0, -0.5):
+                Ain = A.copy(order="K") if A.flags.owndata else A
+                before = Ain.copy()
+                a = np.asarray(alpha, dtype)
+                expected = before.astype("float64") + alpha * np.outer(x, y)
+                (got,) = run([Ain, a, x, y])
+                assert got.dtype == np.dtype(dtype) and got.shape == (m, n)
+                np.testing.assert_allclose(got, expected, **tol(np.dtype(dtype)))
+                if inplace and got.size:
+                    assert np.shares_memory(got, Ain)
+                else:
+                    assert not np.shares_memory(got, Ain)
+                    np.testing.assert_array_equal(Ain, before)  # input left alone
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_ger_alpha_zero_leaves_a_unchanged_without_reading_x_y(inplace):
+    run = _ger_run("float64", inplace)
+    A = sample("float64", (4, 5))
+    before = A.copy()
+    x, y = np.full(4, np.inf), np.full(5, np.nan)
+    (got,) = run([A, np.asarray(0.0), x, y])
+    np.testing.assert_array_equal(got, before)  # as BLAS ?ger: alpha 0 is a no-op
+    assert np.shares_memory(got, A) == inplace
+
+
+def test_ger_inplace_reads_an_aliased_vector_from_a_copy():
+    from symcore.tensor.rewriting.blas_ops import Ger
+
+    A = T.dmatrix("A")
+    a = T.dscalar("a")
+    run = compile_c([A, a], [Ger(True)(A, a, A[0], A[:, 1])])
+    for n in (4, 300):
+        m = sample("float64", (n, n))
+        expected = m + 0.5 * np.outer(m[0], m[:, 1])
+        out = run([m, np.asarray(0.5)])[0]
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+        assert np.shares_memory(out, m)
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_ger_large_matrix_and_nan_inf_propagate(inplace):
+    run = _ger_run("float64", inplace)
+    A = sample("float64", (1100, 1000))  # large enough for the BLAS path when in place
+    x, y = sample("float64", (1100,)), sample("float64", (1000,))
+    x[3], y[5] = np.inf, np.nan
+    expected = A + 2.0 * np.outer(x, y)
+    (got,) = run([A, np.asarray(2.0), x, y])
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    A2 = np.asfortranarray(sample("float64", (1100, 1000)))
+    expected = A2 - np.outer(x, y)
+    (got,) = run([A2, np.asarray(-1.0), x, y])
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_ger_shape_mismatch_raises_value_error_naming_shapes():
+    run = _ger_run("float64", False)
+    with pytest.raises(ValueError, match=r"shapes A \(3, 4\), x \(2,\), y \(4,\) do not fit"):
+        run([np.zeros((3, 4)), np.asarray(1.0), np.zeros(2), np.zeros(4)])
+
+
 # ---------------------------------------------------------------------------------------
 # TensorDot, BatchedTensorDot, MatMul
 # ---------------------------------------------------------------------------------------

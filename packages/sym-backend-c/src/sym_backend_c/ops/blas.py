@@ -10,9 +10,16 @@ Operands of another dtype than the output's are cast first (``int32 . float64`` 
 float64 product, as in NumPy). Integer and bool products run plain C loops that wrap
 around like NumPy's.
 
-The helpers in ``BLAS_C`` (``symc_xgemm_d``, ``symc_xgemv_d``, ``symc_xdot_d``, ``symc_xger_d``
-and their float32 twins) compute ``C = alpha*A@B + beta*C`` etc. on arrays of any
-layout; the Gemm/Gemv/Ger Ops of the rewrites reuse them.
+The helpers of ``_BLAS_TEMPLATE`` (``symc_xgemm_d``, ``symc_xgemv_d``, ``symc_xdot_d``,
+``symc_ger_into_d`` and their float32 twins ``_s``: one template, parametrized by dtype)
+compute ``C = alpha*A@B + beta*C`` etc. on arrays of any layout; the Gemm/Gemv/Ger Ops of
+the rewrites reuse them.
+
+``Ger`` (rank-1 update) runs its own loop, one pass that reads A and writes the output
+(A itself when in place), with any strides: it is memory bound, so BLAS gains nothing
+single-threaded, and OpenBLAS's ``?ger`` starts its threads from about 100x100 on, which
+cost milliseconds per call on a busy machine (the RNN gradient's scan spent 17 ms per
+100x100 ``Ger``). Only in-place updates of 4M elements or more go to ``?ger``.
 """
 
 from __future__ import annotations
@@ -159,7 +166,8 @@ static int symc_xdot_@T@(PyArrayObject* x, PyArrayObject* y, @CT@* out) {
     return 0;
 }
 
-/* A += alpha * outer(x, y) (A 2-d, any layout). */
+/* A += alpha * outer(x, y) (A 2-d, any layout) through BLAS ?ger: only for large in-place
+   updates (see symc_ger_into_@T@). */
 static int symc_xger_@T@(@CT@ alpha, PyArrayObject* x, PyArrayObject* y, PyArrayObject* A) {
     const npy_intp M = PyArray_DIM(A, 0), N = PyArray_DIM(A, 1);
     if (M == 0 || N == 0 || alpha == 0) return 0;
@@ -183,6 +191,70 @@ static int symc_xger_@T@(@CT@ alpha, PyArrayObject* x, PyArrayObject* y, PyArray
         ger(&m, &n, &alpha, xp, &incx, yp, &incy, (@CT@*)PyArray_DATA(Aw), &lda);
     Py_DECREF(xr); Py_DECREF(yr);
     if (Aw != A) { int r = PyArray_CopyInto(A, Aw); Py_DECREF(Aw); return r; }
+    return 0;
+}
+
+/* One row of a rank-1 update, contiguous operands: o = a + s*y (o may be a). */
+static void symc_ger_row_@T@(@CT@* o, const @CT@* a, const @CT@* restrict y, @CT@ s,
+    npy_intp n) {
+    if (o == a) { @CT@* restrict w = o; for (npy_intp j = 0; j < n; j++) w[j] += s * y[j]; }
+    else {
+        @CT@* restrict w = o; const @CT@* restrict r = a;
+        for (npy_intp j = 0; j < n; j++) w[j] = r[j] + s * y[j];
+    }
+}
+
+/* O = A + alpha * outer(x, y) in one pass over A and O (O may be A: in place; x and y
+   must not overlap O then). Any strides, including negative and zero ones; the inner
+   loop runs along O's smaller stride. alpha == 0 copies A (x and y are not read, as in
+   BLAS). Large in-place updates of BLAS-readable matrices go to ?ger, whose threads pay
+   off there; small ones stay here: a rank-1 update is memory bound, and OpenBLAS starts
+   its threads from 100x100 on, which costs milliseconds per call on a loaded machine. */
+static int symc_ger_into_@T@(@CT@ alpha, PyArrayObject* x, PyArrayObject* y, PyArrayObject* A,
+    PyArrayObject* O) {
+    npy_intp M = PyArray_DIM(O, 0), N = PyArray_DIM(O, 1);
+    if (M == 0 || N == 0) return 0;
+    if (alpha == 0) return O == A ? 0 : PyArray_CopyInto(O, A);
+    if (O == A && M * N >= ((npy_intp)1 << 22)) {
+        char t; int ld;
+        if (symc_blas_mat_@T@(A, &t, &ld) == 0) return symc_xger_@T@(alpha, x, y, A);
+    }
+    const char *xb = PyArray_BYTES(x), *yb = PyArray_BYTES(y), *ab = PyArray_BYTES(A);
+    char* ob = PyArray_BYTES(O);
+    npy_intp xs = PyArray_STRIDE(x, 0), ys = PyArray_STRIDE(y, 0);
+    npy_intp as0 = PyArray_STRIDE(A, 0), as1 = PyArray_STRIDE(A, 1);
+    npy_intp os0 = PyArray_STRIDE(O, 0), os1 = PyArray_STRIDE(O, 1);
+    const npy_intp isz = sizeof(@CT@);
+    #define SYMC_ABS(v) ((v) < 0 ? -(v) : (v))
+    if (N == 1 || (M > 1 && SYMC_ABS(os0) < SYMC_ABS(os1))) {
+        /* walk O^T = A^T + alpha * outer(y, x) instead */
+        npy_intp tn; const char* tp;
+        tn = M; M = N; N = tn;
+        tp = xb; xb = yb; yb = tp;
+        tn = xs; xs = ys; ys = tn;
+        tn = as0; as0 = as1; as1 = tn;
+        tn = os0; os0 = os1; os1 = tn;
+    }
+    #undef SYMC_ABS
+    const int aligned = PyArray_ISALIGNED(x) && PyArray_ISALIGNED(y) && PyArray_ISALIGNED(A)
+        && PyArray_ISALIGNED(O);
+    if (aligned && os1 == isz && as1 == isz && ys == isz) {
+        for (npy_intp i = 0; i < M; i++)
+            symc_ger_row_@T@((@CT@*)(ob + i * os0), (const @CT@*)(ab + i * as0),
+                (const @CT@*)yb, alpha * *(const @CT@*)(xb + i * xs), N);
+        return 0;
+    }
+    for (npy_intp i = 0; i < M; i++) {
+        @CT@ xv; memcpy(&xv, xb + i * xs, sizeof xv);
+        const @CT@ s = alpha * xv;
+        char* o = ob + i * os0; const char* a = ab + i * as0;
+        for (npy_intp j = 0; j < N; j++) {
+            @CT@ av, yv;
+            memcpy(&av, a + j * as1, sizeof av); memcpy(&yv, yb + j * ys, sizeof yv);
+            av += s * yv;
+            memcpy(o + j * os1, &av, sizeof av);
+        }
+    }
     return 0;
 }
 
@@ -534,8 +606,22 @@ def ger_c(op, node, ctx: NodeContext) -> str | None:
         ),
         f"        const {CT} av = *({CT}*)SYMC_DATA({alpha});",
     ]
-    L += _accumulator(ctx, op.inplace, A, out, "1")
+    # the output: A itself when in place and writeable, else a new array written in the
+    # same pass that reads A (no copy of A first)
+    fresh = (
+        f"{out} = PyArray_NewLikeArray(SYMC_A({A}), NPY_CORDER, NULL, 0); if (!{out}) {ctx.fail}"
+    )
+    if op.inplace:
+        L.append(
+            f"        if (PyArray_ISWRITEABLE(SYMC_A({A}))) {{ {out} = {A}; Py_INCREF({out}); }}"
+            f" else {{ {fresh} }}"
+        )
+    else:
+        L.append(f"        {fresh}")
     L += _unalias(ctx, op.inplace, out, [(x, "xr"), (y, "yr")])
-    L.append(f"        int rc = symc_xger_{t}(av, SYMC_A(xr), SYMC_A(yr), SYMC_A({out}));")
+    L.append(
+        f"        int rc = symc_ger_into_{t}(av, SYMC_A(xr), SYMC_A(yr), SYMC_A({A}),"
+        f" SYMC_A({out}));"
+    )
     L.append(f"        Py_DECREF(xr); Py_DECREF(yr); if (rc < 0) {ctx.fail}")
     return "\n".join(L)
