@@ -14,3 +14,4 @@ from sym_backend_c.ops import extra_ops  # noqa: F401
 from sym_backend_c.ops import subtensor_arrays  # noqa: F401
 from sym_backend_c.ops import sort  # noqa: F401
 from sym_backend_c.ops import diag  # noqa: F401
+from sym_backend_c.ops import repeat_tile  # noqa: F401
