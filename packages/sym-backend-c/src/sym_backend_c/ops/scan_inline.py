@@ -5,22 +5,29 @@ The C implementation registered here for ``Scan`` emits, inside the Scan node's 
 * setup: checks of ``n_steps``, sequence lengths and initial states; one buffer per traced
   output (the ``L`` initial values then every step's result when all are returned, else a
   ring of ``max(L + 1, store)`` rows; a nit_sot's buffer is made once its first step gave
-  its shape); the inner graph's constants; one read-only "row view" array object per
-  sequence / state tap;
+  its shape); a copy of each mit_mot buffer (the backward scans of gradients), read and
+  written in place; the initial value of each untraced (shared) state; the inner graph's
+  constants; one read-only "row view" array object per sequence / state / mit_mot tap;
 * the loop: per step the row views are pointed at their rows (their data pointer is
   moved: no array is created), the inner graph's nodes run their registered C code
-  (``codegen`` implementations, one block each, as in a graph module), each result is
-  checked against its state's shape and copied into its buffer row. Elemwise outputs reuse
-  the array of the previous step (``NodeContext.out_cache``), so a step of elementwise
-  nodes calls no allocator;
-* the results: views of the full buffers, or the last ``store`` rows gathered from a ring.
+  (``codegen`` implementations, one block each, as in a graph module), each traced result
+  is checked against its state's shape and copied into its buffer row, the untraced
+  states take the step's values (kept by reference; views copied when mit_mot rows are
+  written, as in the reference loop), the mit_mot values are taken (views copied when a
+  step writes several rows) and then written at ``t + offset``; a while loop (``until``)
+  stops after the step whose condition is true. Elemwise outputs reuse the array of the
+  previous step (``NodeContext.out_cache``), so a step of elementwise nodes calls no
+  allocator;
+* the results: the mit_mot buffers, views of the full buffers (the steps run), or the
+  last ``store`` rows gathered from a ring, and the last value of each untraced state.
 
 The step graph is the one the active mode compiled (``op.inner_function()``: the same
 rewrites as the per-step runner). The implementation returns None — and the node runs
-``Scan.perform`` (the per-step compiled runner, ``sym_backend_c.ops.scan``) — for mit_mot
-(backward) scans, while-loops, untraced (shared) states, nested scans, inner nodes without
-C code, non-tensor values, large constants, or an inner function not built by the C
-backend. Generated loops carry the marker ``INLINE_MARKER`` in their source.
+``Scan.perform`` (the per-step compiled runner, ``sym_backend_c.ops.scan``) — for
+non-tensor values (random generators among the untraced states), nested scans, inner
+nodes without C code, large constants, a float16 ``until`` condition, or an inner
+function not built by the C backend. Generated loops carry the marker ``INLINE_MARKER``
+in their source.
 """
 
 from __future__ import annotations
@@ -31,112 +38,13 @@ from symcore.scan.op import Scan
 
 from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
 from sym_backend_c.codegen.registry import lookup, register_c_impl
+from sym_backend_c.ops.scan_inline_support import SUPPORT as _SUPPORT
 
 #: Present in the source of every module whose Scan loop is inlined.
 INLINE_MARKER = "symc-scan-inlined"
 
 #: Largest constant of the step graph copied into the generated source (bytes).
 MAX_CONST_BYTES = 1 << 16
-
-_SUPPORT = r"""
-/* Rows [start, start + count) of a's first axis, as a view (base: a). */
-static PyObject* symc_scan_rows(PyObject* a, npy_intp start, npy_intp count) {
-    PyArrayObject* b = (PyArrayObject*)a;
-    npy_intp dims[NPY_MAXDIMS];
-    int nd = PyArray_NDIM(b);
-    dims[0] = count;
-    for (int d = 1; d < nd; d++) dims[d] = PyArray_DIM(b, d);
-    PyArray_Descr* descr = PyArray_DESCR(b);
-    Py_INCREF(descr);
-    PyObject* v = PyArray_NewFromDescr(&PyArray_Type, descr, nd, dims, PyArray_STRIDES(b),
-        PyArray_BYTES(b) + start * PyArray_STRIDE(b, 0), PyArray_FLAGS(b) & NPY_ARRAY_WRITEABLE,
-        NULL);
-    if (!v) return NULL;
-    Py_INCREF(a);
-    if (PyArray_SetBaseObject((PyArrayObject*)v, a) < 0) { Py_DECREF(v); return NULL; }
-    return v;
-}
-
-/* a[row] as an array object whose data pointer the loop moves (base: a). */
-static PyObject* symc_scan_rowview(PyObject* a, npy_intp row, int writeable) {
-    PyArrayObject* b = (PyArrayObject*)a;
-    PyArray_Descr* descr = PyArray_DESCR(b);
-    Py_INCREF(descr);
-    PyObject* v = PyArray_NewFromDescr(&PyArray_Type, descr, PyArray_NDIM(b) - 1,
-        PyArray_DIMS(b) + 1, PyArray_STRIDES(b) + 1,
-        PyArray_BYTES(b) + row * PyArray_STRIDE(b, 0), writeable ? NPY_ARRAY_WRITEABLE : 0,
-        NULL);
-    if (!v) return NULL;
-    Py_INCREF(a);
-    if (PyArray_SetBaseObject((PyArrayObject*)v, a) < 0) { Py_DECREF(v); return NULL; }
-    PyArray_UpdateFlags((PyArrayObject*)v, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_F_CONTIGUOUS |
-        NPY_ARRAY_ALIGNED);
-    return v;
-}
-
-/* Point the row view *v at data (a fresh view when someone else still holds *v). */
-static inline int symc_scan_point(PyObject** v, PyObject* base, char* data, int writeable) {
-    if (Py_REFCNT(*v) != 1) {
-        Py_DECREF(*v);
-        *v = symc_scan_rowview(base, 0, writeable);
-        if (!*v) return -1;
-    }
-    ((PyArrayObject_fields*)(*v))->data = data;
-    return 0;
-}
-
-/* Does value v have the shape of the row view `row` (dims only: same ndim by type)? */
-static inline int symc_scan_same_shape(PyObject* v, PyObject* row) {
-    int nd = PyArray_NDIM((PyArrayObject*)row);
-    if (PyArray_NDIM((PyArrayObject*)v) != nd) return 0;
-    for (int d = 0; d < nd; d++)
-        if (PyArray_DIM((PyArrayObject*)v, d) != PyArray_DIM((PyArrayObject*)row, d)) return 0;
-    return 1;
-}
-
-/* Copy value v into the buffer row at dst (row view w gives shape and strides). */
-static inline int symc_scan_store(PyObject** w, PyObject* base, char* dst, npy_intp nbytes,
-                                  PyObject* v) {
-    if (PyArray_IS_C_CONTIGUOUS((PyArrayObject*)v)) {
-        if (nbytes) memmove(dst, PyArray_BYTES((PyArrayObject*)v), (size_t)nbytes);
-        return 0;
-    }
-    if (symc_scan_point(w, base, dst, 1) < 0) return -1;
-    return PyArray_CopyInto((PyArrayObject*)*w, (PyArrayObject*)v);
-}
-
-/* Rows p % R for p in [first, first + m) of buffer a, as a new (m, ...) array. */
-static PyObject* symc_scan_gather(PyObject* a, npy_intp first, npy_intp m, npy_intp R) {
-    PyArrayObject* b = (PyArrayObject*)a;
-    npy_intp dims[NPY_MAXDIMS];
-    int nd = PyArray_NDIM(b);
-    dims[0] = m;
-    for (int d = 1; d < nd; d++) dims[d] = PyArray_DIM(b, d);
-    PyObject* r = PyArray_EMPTY(nd, dims, PyArray_TYPE(b), 0);
-    if (!r) return NULL;
-    npy_intp rb = PyArray_STRIDE(b, 0);
-    for (npy_intp i = 0; i < m; i++)
-        if (rb) memcpy(PyArray_BYTES((PyArrayObject*)r) + i * rb,
-                       PyArray_BYTES(b) + ((first + i) % R) * rb, (size_t)rb);
-    return r;
-}
-
-/* The pending exception, re-raised with "(raised by step t of <op>)" (as the Python loop). */
-static void symc_scan_step_error(npy_intp t, const char* op) {
-    PyObject *et, *ev, *tb;
-    PyErr_Fetch(&et, &ev, &tb);
-    PyErr_NormalizeException(&et, &ev, &tb);
-    if (tb && ev) PyException_SetTraceback(ev, tb);
-    PyObject* mod = PyImport_ImportModule("sym_backend_c.ops.scan_inline");
-    PyObject* r = mod ? PyObject_CallMethod(mod, "_step_error", "Onz", ev ? ev : Py_None,
-                                            (Py_ssize_t)t, op) : NULL;
-    Py_XDECREF(mod);
-    if (!r) { Py_XDECREF(et); Py_XDECREF(ev); Py_XDECREF(tb); return; }
-    PyErr_SetObject((PyObject*)Py_TYPE(r), r);
-    Py_DECREF(r);
-    Py_XDECREF(et); Py_XDECREF(ev); Py_XDECREF(tb);
-}
-"""
 
 
 def _step_error(exc: BaseException, t: int, op: str) -> BaseException:
@@ -192,8 +100,6 @@ def _inner_graph(op: Scan):
 @register_c_impl(Scan)
 def scan_c(op: Scan, node, ctx: NodeContext) -> str | None:  # noqa: C901 - one generator
     info = op.info
-    if info.n_mit_mot or info.as_while or info.n_shared:
-        return None
     if not all(_tensor(v) for v in node.inputs) or not all(_tensor(v) for v in node.outputs):
         return None
     fg = _inner_graph(op)
@@ -201,6 +107,8 @@ def scan_c(op: Scan, node, ctx: NodeContext) -> str | None:  # noqa: C901 - one 
         return None
     if not all(_tensor(v) and _native(v.type.dtype) for v in fg.inputs + fg.outputs):
         return None
+    if info.as_while and fg.outputs[-1].type.dtype == "float16":
+        return None  # the condition is read as a C value
     return _generate(op, node, ctx, fg)
 
 
@@ -221,6 +129,18 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
         rv_base[slot] = ins[k]
     for slot, k in zip(ii["non_seqs"], oi["non_seqs"], strict=True):
         names[fg.inputs[slot]] = ins[k]
+    mm_reads: list[tuple[int, int, int]] = []  # (slot, mit_mot j, offset)
+    for j, grp in enumerate(info.mit_mot_in_groups()):
+        for slot, off in zip(grp, info.mit_mot_in_taps[j], strict=True):
+            names[fg.inputs[slot]] = f"sc_rv[{slot}]"
+            rv_base[slot] = f"sc_mm[{j}]"
+            mm_reads.append((slot, j, off))
+    mm_writes: list[tuple[int, int, int]] = []  # (inner output slot, mit_mot j, offset)
+    for j, grp in enumerate(info.mit_mot_out_groups()):
+        for oslot, off in zip(grp, info.mit_mot_out_taps[j], strict=True):
+            mm_writes.append((oslot, j, off))
+    for i, slot in enumerate(ii["shared"]):
+        names[fg.inputs[slot]] = f"sc_sh[{i}]"
     sot_reads: list[tuple[int, int, int]] = []  # (slot, state j, tap)
     for j, grp in enumerate(info.sot_in_groups()):
         for slot, tap in zip(grp, info.sot_taps[j], strict=True):
@@ -359,7 +279,13 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     w(f"    npy_intp sc_rb[{max(n_traced, 1)}] = {{0}};  /* bytes of one row */")
     w(f"    npy_intp sc_rp[{max(n_in, 1)}] = {{0}};  /* ring row each tap reads */")
     w(f"    npy_intp sc_wp[{max(n_traced, 1)}] = {{0}};  /* ring row each output writes */")
+    n_mm, n_sh = info.n_mit_mot, info.n_shared
+    w(f"    PyObject* sc_mm[{max(n_mm, 1)}] = {{NULL}};  /* mit_mot buffers (the outputs) */")
+    w(f"    PyObject* sc_mw[{max(n_mm, 1)}] = {{NULL}};  /* a row view of each: shape checks */")
+    w(f"    PyObject* sc_mv[{max(len(mm_writes), 1)}] = {{NULL}};  /* values to write */")
+    w(f"    PyObject* sc_sh[{max(n_sh, 1)}] = {{NULL}};  /* untraced states */")
     w("    npy_intp t = 0;")
+    w("    npy_intp sc_done = 0;  /* steps run (fewer than n when the until condition held) */")
     w("    int sc_ok = 0;")
     n_dt = node.inputs[0].type.dtype
     w(f"    const npy_intp n = (npy_intp)(*({c_type(n_dt)}*)SYMC_DATA({ins[0]}));")
@@ -375,6 +301,27 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
             f' "%s: sequence {i} (outer input {k}) has %ld entries but the loop runs %ld steps'
             f' (n_steps is larger than the sequence)", {opname},'
             f" (long)PyArray_DIM(SYMC_A({ins[k]}), 0), (long)n); goto sc_err_{u}; }}"
+        )
+    # mit_mot buffers: copies of the inputs, read and written in place
+    for j, k in enumerate(oi["mit_mot"]):
+        top = max(info.mit_mot_in_taps[j] + info.mit_mot_out_taps[j])
+        w(f"    sc_mm[{j}] = PyArray_NewCopy(SYMC_A({ins[k]}), NPY_CORDER);")
+        w(f"    if (!sc_mm[{j}]) goto sc_err_{u};")
+        w(
+            f"    if (PyArray_DIM(SYMC_A(sc_mm[{j}]), 0) < n + {top}) {{ PyErr_Format("
+            f'PyExc_ValueError, "%s: mit_mot buffer {j} has %ld entries; %ld steps with offsets'
+            f' up to {top} need %ld", {opname}, (long)PyArray_DIM(SYMC_A(sc_mm[{j}]), 0),'
+            f" (long)n, (long)(n + {top})); goto sc_err_{u}; }}"
+        )
+        w(f"    sc_mw[{j}] = symc_scan_rowview(sc_mm[{j}], 0, 1);")
+        w(f"    if (!sc_mw[{j}]) goto sc_err_{u};")
+    for i, (k, slot) in enumerate(zip(oi["shared"], ii["shared"], strict=True)):
+        var = fg.inputs[slot]
+        bc = "".join("1" if b else "0" for b in var.type.broadcastable)
+        w(f"    sc_sh[{i}] = {ins[k]}; Py_INCREF(sc_sh[{i}]);")
+        w(
+            f"    if (symc_check_input(sc_sh[{i}], {npy_typenum(var.type.dtype)},"
+            f' {var.type.ndim}, "{bc}", {slot}, "of the scan step") < 0) goto sc_err_{u};'
         )
     # state buffers, filled with the initial values
     for j, k in enumerate(sot_outer):
@@ -422,6 +369,7 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     for j, (_, Lj, store, _) in enumerate(traced):
         if store != -1 and j < info.n_sot:
             w(f"    sc_wp[{j}] = {Lj} % sc_rows[{j}];")
+    w("    sc_done = n;")
     w("    for (t = 0; t < n; t++) {")
     for slot, k in zip(ii["seqs"], oi["seqs"], strict=True):
         w(
@@ -434,6 +382,11 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
         w(
             f"        if (symc_scan_point(&sc_rv[{slot}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}])"
             f" + {row} * sc_rb[{j}], 0) < 0) goto sc_stepfail_{u};"
+        )
+    for slot, j, off in mm_reads:
+        w(
+            f"        if (symc_scan_point(&sc_rv[{slot}], sc_mm[{j}], SYMC_DATA(sc_mm[{j}])"
+            f" + (t + {off}) * SYMC_STRIDES(sc_mm[{j}])[0], 0) < 0) goto sc_stepfail_{u};"
         )
     L.extend(blocks)
     # store the results
@@ -471,6 +424,42 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
             f"        if (symc_scan_store(&sc_wv[{j}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}]) + {row}"
             f" * sc_rb[{j}], sc_rb[{j}], {v}) < 0) goto sc_stepfail_{u};"
         )
+    # untraced states: the step's values become the next step's inputs (copied when they
+    # are views and mit_mot rows are written below, as the reference loop)
+    for i, oslot in enumerate(io["shared"]):
+        v = out_names[oslot]
+        take = f"symc_scan_own({v})" if mm_writes else f"({v})"
+        if not mm_writes:
+            w(f"        Py_INCREF({v});")
+        w(f"        {{ PyObject* sc_new = {take}; if (!sc_new) goto sc_stepfail_{u};")
+        w(f"          Py_SETREF(sc_sh[{i}], sc_new); }}")
+    # mit_mot rows: every value taken (views copied when several rows are written, a value
+    # may be a view of a row written first) before any row is written
+    for q, (oslot, j, _off) in enumerate(mm_writes):
+        v = out_names[oslot]
+        w(
+            f"        if (!symc_scan_same_shape({v}, sc_mw[{j}])) {{ char b1[128], b2[128];"
+            f' PyErr_Format(PyExc_ValueError, "%s: at step %ld the step function returned a'
+            f" mit_mot value with shape %s, but the scan stores values of shape %s there (every"
+            f" step must return the shape of the initial state / of the first step's result)\","
+            f" {opname}, (long)t, symc_shape_str({v}, b1, 128), symc_shape_str(sc_mw[{j}], b2,"
+            f" 128)); goto sc_err_{u}; }}"
+        )
+        if len(mm_writes) > 1:
+            w(f"        sc_mv[{q}] = symc_scan_own({v}); if (!sc_mv[{q}]) goto sc_stepfail_{u};")
+        else:
+            w(f"        sc_mv[{q}] = {v}; Py_INCREF(sc_mv[{q}]);")
+    for q, (_oslot, j, off) in enumerate(mm_writes):
+        w(
+            f"        if (symc_scan_store(&sc_mw[{j}], sc_mm[{j}], SYMC_DATA(sc_mm[{j}])"
+            f" + (t + {off}) * SYMC_STRIDES(sc_mm[{j}])[0], SYMC_STRIDES(sc_mm[{j}])[0],"
+            f" sc_mv[{q}]) < 0) goto sc_stepfail_{u};"
+        )
+        w(f"        Py_CLEAR(sc_mv[{q}]);")
+    if info.as_while:
+        cond = out_names[-1]
+        ct = c_type(fg.outputs[-1].type.dtype)
+        w(f"        const int sc_stop = *({ct}*)SYMC_DATA({cond}) != 0;")
     w(f"        for (int q = 0; q < {max(n_slots, 1)}; q++) Py_CLEAR(sc_v[q]);")
     for slot, j, _ in sot_reads:
         if traced[j][2] != -1:
@@ -478,11 +467,19 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     for j, (_, _, store, _) in enumerate(traced):
         if store != -1:
             w(f"        if (++sc_wp[{j}] == sc_rows[{j}]) sc_wp[{j}] = 0;")
+    if info.as_while:
+        w("        if (sc_stop) { sc_done = t + 1; break; }")
     w("    }")
 
     # --- results ---------------------------------------------------------------------------
-    for j, (_, Lj, store, dt) in enumerate(traced):
+    for j in range(n_mm):
         o = ctx.outputs[j]
+        w(f"    {o} = sc_mm[{j}]; sc_mm[{j}] = NULL;")
+    for i in range(n_sh):
+        o = ctx.outputs[n_mm + n_traced + i]
+        w(f"    {o} = sc_sh[{i}]; sc_sh[{i}] = NULL;")
+    for j, (_, Lj, store, dt) in enumerate(traced):
+        o = ctx.outputs[n_mm + j]
         is_nit = j >= info.n_sot
         if is_nit:
             out_var = node.outputs[info.n_mit_mot + j]
@@ -499,10 +496,10 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
         else:
             w("    {")
         if store == -1:
-            w(f"        {o} = symc_scan_rows(sc_buf[{j}], {Lj}, n);")
+            w(f"        {o} = symc_scan_rows(sc_buf[{j}], {Lj}, sc_done);")
         else:
-            w(f"        const npy_intp m = n < {store} ? n : {store};")
-            w(f"        {o} = symc_scan_gather(sc_buf[{j}], {Lj} + n - m, m, sc_rows[{j}]);")
+            w(f"        const npy_intp m = sc_done < {store} ? sc_done : {store};")
+            w(f"        {o} = symc_scan_gather(sc_buf[{j}], {Lj} + sc_done - m, m, sc_rows[{j}]);")
         w(f"        if (!{o}) goto sc_err_{u};")
         w("    }")
     w("    sc_ok = 1;")
@@ -518,6 +515,10 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
         ("sc_c", len(consts)),
         ("sc_v", n_slots),
         ("sc_cache", n_cache),
+        ("sc_mm", n_mm),
+        ("sc_mw", n_mm),
+        ("sc_mv", len(mm_writes)),
+        ("sc_sh", n_sh),
     ):
         w(f"    for (int q = 0; q < {max(size, 1)}; q++) Py_XDECREF({arr}[q]);")
     w(f"    if (!sc_ok) {ctx.fail}")
