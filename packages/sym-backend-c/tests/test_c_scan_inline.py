@@ -10,7 +10,7 @@ import pytest
 import symcore
 import symcore.tensor as T
 from sym_backend_c.ops.scan_inline import INLINE_MARKER
-from symcore.scan import scan, until
+from symcore.scan import Scan, scan, until
 
 pytestmark = pytest.mark.usefixtures("requires_compiler")
 
@@ -228,3 +228,290 @@ def test_while_and_gradient_scans_are_inlined_and_agree(py_function):
     exp_h, exp_g = py_function([x, h0], [hs, gx])(X, 0.1)
     np.testing.assert_allclose(got_h, exp_h)
     np.testing.assert_allclose(got_g, exp_g)
+
+
+# --- backward (mit_mot) scans ----------------------------------------------------------------
+def _scan_nodes(f):
+    return [n for n in f.maker.fgraph.toposort() if isinstance(n.op, Scan)]
+
+
+def _all_inlined(f) -> bool:
+    """Every Scan of f runs as an inlined loop (one marker each, none falls back)."""
+    report = f.maker.fgraph.linker_report
+    fell_back = [n for n in report.fallback_nodes if isinstance(n.op, Scan)]
+    return not fell_back and report.source.count(INLINE_MARKER) == len(_scan_nodes(f))
+
+
+def _numpy_rnn_grad(X, H0, W, U):
+    hs, h = [], H0
+    for xt in X:
+        h = np.tanh(xt @ W + h @ U)
+        hs.append(h)
+    gW, gU, carry = np.zeros_like(W), np.zeros_like(U), np.zeros_like(H0)
+    for t in range(len(X) - 1, -1, -1):
+        pre = (1.0 + carry) * (1 - hs[t] ** 2)
+        gW += np.outer(X[t], pre)
+        gU += np.outer(hs[t - 1] if t else H0, pre)
+        carry = pre @ U.T
+    return gW, gU
+
+
+def test_rnn_gradient_is_one_c_loop_and_matches_numpy():
+    x, W, U = T.dmatrix("x"), T.dmatrix("W"), T.dmatrix("U")
+    h0 = T.dvector("h0")
+    hs, _ = scan(
+        lambda xt, h, W, U: T.tanh(T.dot(xt, W) + T.dot(h, U)),
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=[W, U],
+    )
+    f = symcore.function([x, h0, W, U], symcore.grad(hs.sum(), [W, U]))
+    grad_scans = [n for n in _scan_nodes(f) if n.op.info.n_mit_mot]
+    assert grad_scans and grad_scans[0].op.info.n_shared == 2  # the accumulators of gW, gU
+    assert _all_inlined(f)
+    rng = np.random.default_rng(4)
+    X, H0 = rng.standard_normal((30, 6)) * 0.5, rng.standard_normal(8) * 0.1
+    Wv, Uv = rng.standard_normal((6, 8)) * 0.3, rng.standard_normal((8, 8)) * 0.3
+    for got, want in zip(f(X, H0, Wv, Uv), _numpy_rnn_grad(X, H0, Wv, Uv), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    # one step, and a second call (buffers and accumulators start afresh)
+    for got, want in zip(f(X[:1], H0, Wv, Uv), _numpy_rnn_grad(X[:1], H0, Wv, Uv), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_power_gradient_matches_numpy():
+    A = T.dvector("A")
+    k = T.iscalar("k")
+    res, _ = scan(lambda p, A: p * A, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k)
+    f = symcore.function([A, k], symcore.grad(res[-1].sum(), A))
+    assert _all_inlined(f)
+    a = np.linspace(0.9, 1.1, 7)
+    np.testing.assert_allclose(f(a, 50), 50 * a**49, rtol=1e-11)
+    np.testing.assert_allclose(f(a, 1), np.ones(7))
+
+
+def _grad_fns(py_function, inputs, cost, wrt):
+    grads = symcore.grad(cost, wrt)
+    f = symcore.function(inputs, grads)
+    assert _all_inlined(f)
+    return f, py_function(inputs, grads)
+
+
+def test_gradient_through_state_and_sequence_taps(py_function):
+    """mit_sot taps [-3, -1] and sequence taps [-1, 0, 2]: the backward scan has mit_mot
+    states with several input and output offsets."""
+    x0 = T.dvector("x0")
+    s = T.dvector("s")
+    c = T.dscalar("c")
+    res, _ = scan(
+        lambda sm1, s0, s2, xm3, xm1, c: T.sin(xm3) * c + xm1 * 0.5 + sm1 * s0 - s2,
+        sequences=dict(input=s, taps=[-1, 0, 2]),
+        outputs_info=dict(initial=x0, taps=[-3, -1]),
+        non_sequences=c,
+    )
+    cost = (res**2).sum() + res[-2] * 3.0
+    f, ref = _grad_fns(py_function, [x0, s, c], cost, [x0, s, c])
+    assert any(n.op.info.n_mit_mot for n in _scan_nodes(f))
+    rng = np.random.default_rng(5)
+    args = (rng.standard_normal(3), rng.standard_normal(12), 0.7)
+    for got, want in zip(f(*args), ref(*args), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_gradient_with_truncate_gradient(py_function):
+    x = T.dvector("x")
+    w = T.dscalar("w")
+    h0 = T.dscalar("h0")
+    hs, _ = scan(
+        lambda xt, h, w: T.tanh(h * w + xt),
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=w,
+        truncate_gradient=3,
+    )
+    f, ref = _grad_fns(py_function, [x, h0, w], hs.sum(), [x, h0, w])
+    X = np.linspace(-1.0, 1.0, 9)
+    got, want = f(X, 0.2, 1.3), ref(X, 0.2, 1.3)
+    for g, e in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-11)
+    # only the last 3 steps are differentiated: earlier entries of x get no gradient
+    np.testing.assert_array_equal(got[0][:-3], 0.0)
+    assert np.all(got[0][-3:] != 0.0)
+
+
+def test_gradient_of_go_backwards_scan(py_function):
+    x = T.dmatrix("x")
+    h0 = T.dvector("h0")
+    hs, _ = scan(
+        lambda xt, h: T.tanh(h * 0.8 + xt * h[::-1]),
+        sequences=x,
+        outputs_info=h0,
+        go_backwards=True,
+    )
+    f, ref = _grad_fns(py_function, [x, h0], (hs[::2] ** 2).sum(), [x, h0])
+    rng = np.random.default_rng(6)
+    args = (rng.standard_normal((7, 4)), rng.standard_normal(4))
+    for got, want in zip(f(*args), ref(*args), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)
+
+
+def _mit_mot_scan(in_taps, out_taps, step):
+    """A Scan with one mit_mot state of vectors, built directly: step(*taps) -> outs."""
+    from symcore.scan.info import ScanInfo
+
+    taps = [T.dvector(f"b{i}") for i in range(len(in_taps))]
+    info = ScanInfo(mit_mot_in_taps=(tuple(in_taps),), mit_mot_out_taps=(tuple(out_taps),))
+    op = Scan(taps, list(step(*taps)), info)
+    n = T.lscalar("n")
+    B = T.dmatrix("B")
+    return [n, B], op(n, B)
+
+
+def _numpy_mit_mot(B, n, in_taps, out_taps, step):
+    B = B.copy()
+    for t in range(n):
+        outs = [np.array(v, copy=True) for v in step(*[B[t + i] for i in in_taps])]
+        for o, v in zip(out_taps, outs, strict=True):
+            B[t + o] = v
+    return B
+
+
+def test_mit_mot_writes_rows_it_also_reads():
+    """Step t reads B[t], B[t+1] and writes B[t+1], B[t+2]; the value written at t+2 is the
+    input row t+1 itself (a view of a row written first): it must be the old row."""
+
+    def sym_step(b0, b1):
+        return [b0 + b1 * 2.0, b1]
+
+    def np_step(b0, b1):
+        return [b0 + b1 * 2.0, b1]
+
+    inputs, out = _mit_mot_scan([0, 1], [1, 2], sym_step)
+    f = _compile(inputs, out)
+    B = np.arange(24.0).reshape(8, 3)
+    np.testing.assert_array_equal(f(6, B), _numpy_mit_mot(B, 6, [0, 1], [1, 2], np_step))
+    np.testing.assert_array_equal(f(0, B), B)
+    B0 = B.copy()
+    f(3, B)
+    np.testing.assert_array_equal(B, B0)  # the input buffer is not written
+    with pytest.raises(ValueError, match="mit_mot buffer 0 has 8 entries; 7 steps"):
+        f(7, B)
+
+
+def test_mit_mot_shape_error():
+    inputs, out = _mit_mot_scan([0], [1], lambda b0: [b0[:2] * 1.0])
+    f = _compile(inputs, out)
+    with pytest.raises(ValueError, match="at step 0 .*mit_mot value with shape"):
+        f(2, np.ones((3, 3)))
+
+
+# --- while loops ------------------------------------------------------------------------------
+def test_while_loop_bounded_by_n_steps_with_store_and_nit_sot():
+    x0 = T.dscalar("x0")
+    lim = T.dscalar("lim")
+    n = T.lscalar("n")
+    (xs, ys), _ = scan(
+        lambda v, lim: ([v * 1.5 + 1.0, v * 2.0], until(v * 1.5 + 1.0 > lim)),
+        outputs_info=[x0, None],
+        non_sequences=lim,
+        n_steps=n,
+    )
+    f = _compile([x0, lim, n], [xs, ys, xs[-1], ys[-2:]])
+
+    def numpy_loop(v, limit, bound):
+        xs_, ys_ = [], []
+        for _ in range(bound):
+            ys_.append(v * 2.0)
+            v = v * 1.5 + 1.0
+            xs_.append(v)
+            if v > limit:
+                break
+        return np.array(xs_), np.array(ys_)
+
+    for limit, bound in [(50.0, 100), (1e9, 20), (-1.0, 10), (50.0, 3)]:
+        exs, eys = numpy_loop(1.0, limit, bound)
+        got_x, got_y, last, tail = f(1.0, limit, bound)
+        np.testing.assert_allclose(got_x, exs)
+        np.testing.assert_allclose(got_y, eys)
+        np.testing.assert_allclose(last, exs[-1])
+        np.testing.assert_allclose(tail, eys[-2:])
+    g = _compile([x0, lim, n], [xs, ys])
+    got_x, got_y = g(1.0, 50.0, 0)
+    assert got_x.shape == (0,) and got_y.shape == (0,)
+
+
+def test_while_loop_over_a_sequence_with_taps():
+    x = T.dvector("x")
+    h0 = T.dvector("h0")
+    res, _ = scan(
+        lambda xt, a, b: (a + b * xt, until(T.abs(a + b * xt) > 20.0)),
+        sequences=x,
+        outputs_info=dict(initial=h0, taps=[-2, -1]),
+    )
+    f = _compile([x, h0], [res, res[-1]])
+    X = np.linspace(0.5, 3.0, 40)
+    vals = [1.0, 1.0]
+    for xt in X:
+        vals.append(vals[-2] + vals[-1] * xt)
+        if abs(vals[-1]) > 20.0:
+            break
+    full, last = f(X, np.array([1.0, 1.0]))
+    np.testing.assert_allclose(full, vals[2:])
+    np.testing.assert_allclose(last, vals[-1])
+    assert len(full) < len(X)
+
+
+def test_while_loop_error_names_the_step():
+    x = T.dvector("x")
+    i0 = T.lscalar("i0")
+    res, _ = scan(
+        lambda i, x: ([i + 1, x[i]], until(T.lt(x[i], 0.0))),
+        outputs_info=[i0, None],
+        non_sequences=x,
+        n_steps=10,
+    )
+    f = _compile([x, i0], res[1])
+    np.testing.assert_array_equal(f(np.array([3.0, 2.0, -1.0, 5.0]), 0), [3.0, 2.0, -1.0])
+    with pytest.raises(IndexError) as info:
+        f(np.array([3.0, 2.0, 1.0]), 0)
+    assert "step 3 of Scan" in str(info.value)
+
+
+# --- untraced (shared) states -------------------------------------------------------------------
+def test_shared_variable_updates_in_the_loop():
+    acc = symcore.shared(np.float64(0.0), name="acc")
+    M = symcore.shared(np.arange(4.0).reshape(2, 2), name="M")
+    x = T.dvector("x")
+
+    def step(v):
+        # M's update is a view (a transpose) of the state: kept as it is, no copy needed
+        return v * acc + M.sum(), {acc: acc + v, M: M.T}
+
+    out, updates = scan(step, sequences=x)
+    f = _compile([x], out, updates=updates)
+    assert any(n.op.info.n_shared == 2 for n in _scan_nodes(f))
+    res = f(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(res, [6.0, 8.0, 15.0])
+    assert acc.get_value() == pytest.approx(6.0)
+    np.testing.assert_array_equal(M.get_value(), np.arange(4.0).reshape(2, 2).T)
+    f(np.array([1.0]))
+    assert acc.get_value() == pytest.approx(7.0)
+    np.testing.assert_array_equal(M.get_value(), np.arange(4.0).reshape(2, 2))
+    f(np.zeros(0))  # no step: the states are unchanged
+    assert acc.get_value() == pytest.approx(7.0)
+
+
+def test_random_stream_scans_still_fall_back():
+    from symcore.tensor.shared_randomstreams import RandomStreams
+
+    srng = RandomStreams(seed=234)
+    x = T.dvector("x")
+    draw = srng.uniform(size=(3,))
+    out, updates = scan(lambda v: v + draw, sequences=x)
+    f = _compile([x], out, inlined=False, updates=updates)
+    state = draw.rng.get_value(borrow=True).bit_generator.state
+    gen = np.random.Generator(type(draw.rng.get_value(borrow=True).bit_generator)())
+    gen.bit_generator.state = state
+    np.testing.assert_allclose(
+        f(np.zeros(4)), np.stack([gen.uniform(0.0, 1.0, size=(3,)) for _ in range(4)])
+    )
