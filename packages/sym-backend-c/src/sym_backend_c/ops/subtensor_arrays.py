@@ -3,17 +3,25 @@ integer arrays (and integers) only, on the leading axes: ``x[rows, cols]``,
 ``log_p[arange(n), labels]`` and their gradients. The index arrays broadcast together into
 a block of positions; each position selects a sub-array of the remaining axes.
 
+A boolean mask over the leading axes (``x[mask]``, ``x[mask] = y``, ``inc``) is the same
+index as the integer arrays of ``mask.nonzero()`` (NumPy's definition): after checking the
+mask's shape against ``x``'s, the C code takes ``PyArray_Nonzero(mask)`` and runs the
+integer-array code on them.
+
 ``AdvancedIncSubtensor`` sets (the last write wins, as NumPy's ``x[idx] = y``) or adds
-with repeated positions accumulating (``np.add.at``); ``ignore_duplicates``, boolean masks
-and indices mixed with slices/newaxis run the NumPy ``perform``.
+with repeated positions accumulating (``np.add.at``); ``ignore_duplicates``, masks that are not
+alone on the leading axes and indices mixed with slices/newaxis run the NumPy ``perform``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from types import SimpleNamespace
+
 import numpy as np
 from symcore.tensor.subtensor import is_placeholder
 from symcore.tensor.subtensor_advanced import AdvancedIncSubtensor, AdvancedSubtensor
-from symcore.tensor.type import INTEGER_DTYPES
+from symcore.tensor.type import INTEGER_DTYPES, TensorType
 
 from sym_backend_c.codegen.context import NodeContext, c_type, npy_typenum
 from sym_backend_c.codegen.registry import register_c_impl
@@ -105,8 +113,7 @@ def _positions(ctx: NodeContext, node, op, xo: str, first: int, k: int) -> tuple
     return L, nb
 
 
-@register_c_impl(AdvancedSubtensor)
-def advanced_subtensor_c(op: AdvancedSubtensor, node, ctx: NodeContext) -> str | None:
+def _int_subtensor_c(op: AdvancedSubtensor, node, ctx: NodeContext) -> str | None:
     k = _array_index_count(op)
     if k is None or not native(*[v.type.dtype for v in node.inputs[1:]]):
         return None
@@ -140,8 +147,7 @@ def advanced_subtensor_c(op: AdvancedSubtensor, node, ctx: NodeContext) -> str |
     return "\n".join(L)
 
 
-@register_c_impl(AdvancedIncSubtensor)
-def advanced_inc_subtensor_c(op: AdvancedIncSubtensor, node, ctx: NodeContext) -> str | None:
+def _int_inc_subtensor_c(op: AdvancedIncSubtensor, node, ctx: NodeContext) -> str | None:
     k = _array_index_count(op)
     x, y = node.inputs[:2]
     xdt, ydt = x.type.dtype, y.type.dtype
@@ -258,3 +264,82 @@ def advanced_inc_subtensor_c(op: AdvancedIncSubtensor, node, ctx: NodeContext) -
         "        #undef SYMC_ADV_FAIL",
     ]
     return "\n".join(L)
+
+
+def _leading_mask(op) -> int | None:
+    """The rank ``m`` of a boolean mask that is the whole index (trailing full slices
+    allowed), else None."""
+    entries = list(op.idx_list)
+    while entries and isinstance(entries[-1], slice) and entries[-1] == slice(None):
+        entries.pop()
+    if len(entries) == 1 and is_placeholder(entries[0]) and entries[0].dtype == "bool":
+        return entries[0].ndim or None
+    return None
+
+
+class _NonzeroIndex:
+    """The Op as the integer-array code sees it: the mask replaced by the ``m`` int64
+    vectors of its ``nonzero()``; everything else (name, flags) is the real Op's."""
+
+    def __init__(self, op, m: int) -> None:
+        self._op = op
+        self.idx_list = tuple(TensorType("int64", shape=(None,)) for _ in range(m))
+
+    def __getattr__(self, name):
+        return getattr(self._op, name)
+
+    def __str__(self) -> str:
+        return str(self._op)
+
+
+def _mask_c(op, node, ctx: NodeContext, first: int, m: int, impl) -> str | None:
+    """C code of a mask index (input ``first``) of rank ``m``: check its shape against x,
+    take its nonzero() arrays, run the integer-array implementation ``impl`` on them."""
+    xi, mi = ctx.inputs[0], ctx.inputs[first]
+    who = c_text(str(op))
+    nz = [TensorType("int64", shape=(None,))() for _ in range(m)]
+    sub_node = SimpleNamespace(inputs=[*node.inputs[:first], *nz], outputs=node.outputs)
+    fail = f"{{ Py_DECREF(nzt); {ctx.fail} }}"
+    sub_ctx = dataclasses.replace(
+        ctx,
+        inputs=[*ctx.inputs[:first], *[f"PyTuple_GET_ITEM(nzt, {j})" for j in range(m)]],
+        fail=fail,
+    )
+    body = impl(_NonzeroIndex(op, m), sub_node, sub_ctx)
+    if body is None:
+        return None
+    L = [
+        f"        for (int d = 0; d < {m}; d++) if (PyArray_DIM(SYMC_A({mi}), d) !="
+        f" PyArray_DIM(SYMC_A({xi}), d)) {{ char b1[128], b2[128];"
+        f' PyErr_Format(PyExc_IndexError, "%s: {who}: boolean index did not match indexed'
+        ' array along axis %d; size of axis is %ld but size of corresponding boolean axis is'
+        f' %ld (x has shape %s, the mask %s)", {ctx.desc}, d, (long)PyArray_DIM(SYMC_A({xi}),'
+        f" d), (long)PyArray_DIM(SYMC_A({mi}), d), symc_shape_str({xi}, b1, 128),"
+        f" symc_shape_str({mi}, b2, 128)); {ctx.fail} }}",
+        f"        PyObject* nzt = PyArray_Nonzero(SYMC_A({mi})); if (!nzt) {ctx.fail}",
+        "        {",
+        body,
+        "        }",
+        "        Py_DECREF(nzt);",
+    ]
+    return "\n".join(L)
+
+
+@register_c_impl(AdvancedSubtensor)
+def advanced_subtensor_c(op: AdvancedSubtensor, node, ctx: NodeContext) -> str | None:
+    if _array_index_count(op) is not None:
+        return _int_subtensor_c(op, node, ctx)
+    m = _leading_mask(op)
+    if m is None or m > node.inputs[0].ndim:
+        return None
+    return _mask_c(op, node, ctx, 1, m, _int_subtensor_c)
+
+
+@register_c_impl(AdvancedIncSubtensor)
+def advanced_inc_subtensor_c(op: AdvancedIncSubtensor, node, ctx: NodeContext) -> str | None:
+    if _array_index_count(op) is not None:
+        return _int_inc_subtensor_c(op, node, ctx)
+    m = _leading_mask(op)
+    if m is None or m > node.inputs[0].ndim:
+        return None
+    return _mask_c(op, node, ctx, 2, m, _int_inc_subtensor_c)
