@@ -15,3 +15,5 @@ from sym_backend_c.ops import subtensor_arrays  # noqa: F401
 from sym_backend_c.ops import sort  # noqa: F401
 from sym_backend_c.ops import diag  # noqa: F401
 from sym_backend_c.ops import repeat_tile  # noqa: F401
+from sym_backend_c.ops import fused_linear  # noqa: F401
+from sym_backend_c.ops import search  # noqa: F401
