@@ -9,6 +9,7 @@ costs about as much as calling a builtin.
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib.machinery
 import importlib.util
 import re
@@ -46,9 +47,16 @@ def _numpy_abi() -> str:
     return f"numpy-{np.__version__}-{np.lib.NumpyVersion(np.__version__).major}"
 
 
-def module_key(source: str, toolchain: Toolchain) -> str:
-    from importlib.metadata import version as _dist_version
+@functools.lru_cache(maxsize=1)
+def _dist_version() -> str:
+    """This distribution's version (part of the module key). Looked up once per process:
+    ``importlib.metadata`` scans ``sys.path`` on every call (~0.5 ms)."""
+    from importlib.metadata import version
 
+    return version("sym-backend-c")
+
+
+def module_key(source: str, toolchain: Toolchain) -> str:
     from symcore.config import config
 
     extra = config.c_key() if hasattr(config, "c_key") else ""
@@ -58,7 +66,7 @@ def module_key(source: str, toolchain: Toolchain) -> str:
         " ".join(compile_args(toolchain)),
         _numpy_abi(),
         sys.version,
-        _dist_version("sym-backend-c"),
+        _dist_version(),
         str(extra),
     )
 
@@ -295,6 +303,7 @@ def load_module(path: Path, name: str) -> Any:
 
 
 _loaded: dict[str, Any] = {}
+_EXT_SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 
 
 def build(source: str, toolchain: Toolchain | None = None) -> BuiltModule:
@@ -312,7 +321,7 @@ def build(source: str, toolchain: Toolchain | None = None) -> BuiltModule:
                 if not entry.done:
                     from_cache = False
                     cache.publish(entry, lambda tmp: _compile_into(tmp, name, source, toolchain))
-        so = entry.module_file()
+        so = entry.module_file(name + _EXT_SUFFIX)
         try:
             if so is None:
                 raise ImportError("entry has no module file")

@@ -46,9 +46,16 @@ class Entry:
     def done(self) -> bool:
         return (self.path / "DONE").exists()
 
-    def module_file(self) -> Path | None:
-        for f in self.path.glob("*.so"):
-            return f
+    def module_file(self, name: str | None = None) -> Path | None:
+        """The entry's extension module: ``name`` when it is there (no directory scan),
+        else the first ``*.so``/``*.pyd`` file."""
+        if name is not None:
+            f = self.path / name
+            if f.is_file():
+                return f
+        for pattern in ("*.so", "*.pyd"):
+            for f in self.path.glob(pattern):
+                return f
         return None
 
 

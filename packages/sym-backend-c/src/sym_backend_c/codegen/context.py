@@ -25,12 +25,19 @@ C_TYPES = {
 }
 
 
+def _c_types(dtype) -> tuple[str, str]:
+    # Names are looked up directly (np.dtype(...).name costs ~2 µs, and code generation
+    # asks for hundreds); other spellings (np.float64, "f8", dtype objects) are normalized.
+    found = C_TYPES.get(dtype) if isinstance(dtype, str) else None
+    return found if found is not None else C_TYPES[np.dtype(dtype).name]
+
+
 def c_type(dtype: str) -> str:
-    return C_TYPES[np.dtype(dtype).name][0]
+    return _c_types(dtype)[0]
 
 
 def npy_typenum(dtype: str) -> str:
-    return C_TYPES[np.dtype(dtype).name][1]
+    return _c_types(dtype)[1]
 
 
 @dataclass

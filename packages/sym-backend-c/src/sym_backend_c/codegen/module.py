@@ -14,7 +14,6 @@ state, so the same graph built elsewhere hits the compile cache.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sym_backend_c.codegen.context import NodeContext, npy_typenum
@@ -28,25 +27,62 @@ from symcore.graph.utils import format_trace
 PART_NODES = 64
 
 
-@dataclass
 class GeneratedModule:
-    source: str
-    constants: list[Any]
-    fallback_nodes: list[Apply]
-    c_nodes: list[Apply]
-    support_keys: list[str] = field(default_factory=list)
-    #: one description (Op, node index, user line) per node, and the input names: given to
-    #: the module at run time (``state``) so that the source, hence the cache key, does not
-    #: depend on where the user built the graph or what the variables are called.
-    descs: list[bytes] = field(default_factory=list)
-    input_names: list[bytes] = field(default_factory=list)
-    #: the nodes in the order they run
-    order: list[Apply] = field(default_factory=list)
-    #: kernel function name -> the nodes running it
-    kernel_nodes: dict[str, list[Apply]] = field(default_factory=dict)
+    """The generated C source of a graph and what the runner needs besides it.
 
-    #: number of output-recycling slots (``state``'s list at index 5)
-    n_cache: int = 0
+    (A plain class, not a dataclass: creating a dataclass costs ~0.3 ms when the backend is
+    imported, which happens during the first compile of a process.)
+
+    - ``descs``: one description (Op, node index, user line) per node, and ``input_names``:
+      given to the module at run time (``state``) so that the source, hence the cache key,
+      does not depend on where the user built the graph or what the variables are called;
+    - ``order``: the nodes in the order they run;
+    - ``kernel_nodes``: kernel function name -> the nodes running it;
+    - ``n_cache``: number of output-recycling slots (``state``'s list at index 5).
+    """
+
+    __slots__ = (
+        "source",
+        "constants",
+        "fallback_nodes",
+        "c_nodes",
+        "support_keys",
+        "descs",
+        "input_names",
+        "order",
+        "kernel_nodes",
+        "n_cache",
+    )
+
+    def __init__(
+        self,
+        source: str,
+        constants: list[Any],
+        fallback_nodes: list[Apply],
+        c_nodes: list[Apply],
+        support_keys: list[str] | None = None,
+        descs: list[bytes] | None = None,
+        input_names: list[bytes] | None = None,
+        order: list[Apply] | None = None,
+        kernel_nodes: dict[str, list[Apply]] | None = None,
+        n_cache: int = 0,
+    ) -> None:
+        self.source = source
+        self.constants = constants
+        self.fallback_nodes = fallback_nodes
+        self.c_nodes = c_nodes
+        self.support_keys = [] if support_keys is None else support_keys
+        self.descs = [] if descs is None else descs
+        self.input_names = [] if input_names is None else input_names
+        self.order = [] if order is None else order
+        self.kernel_nodes = {} if kernel_nodes is None else kernel_nodes
+        self.n_cache = n_cache
+
+    def __repr__(self) -> str:
+        return (
+            f"GeneratedModule({len(self.order)} nodes, {len(self.c_nodes)} in C, "
+            f"{len(self.fallback_nodes)} in Python, {len(self.source)} chars of C)"
+        )
 
     def state(self, fallbacks: tuple, on_error: Any, times: Any = None) -> tuple:
         """The tuple the runner is bound to (``symc_state`` in the C code).
