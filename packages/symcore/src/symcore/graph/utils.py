@@ -20,10 +20,22 @@ def register_internal_dir(path: str) -> None:
     path = os.path.dirname(os.path.abspath(path)) if os.path.isfile(path) else os.path.abspath(path)
     if path not in _SKIP_DIRS:
         _SKIP_DIRS.append(path)
+        _INTERNAL.clear()
+
+
+#: filename -> whether it is library code (every new Variable walks the stack: a rewrite
+#: deep in the library checks dozens of frames, mostly the same few files)
+_INTERNAL: dict[str, bool] = {}
 
 
 def _is_internal(filename: str) -> bool:
-    return any(filename.startswith(d) for d in _SKIP_DIRS) or filename.startswith("<frozen")
+    found = _INTERNAL.get(filename)
+    if found is None:
+        found = any(filename.startswith(d) for d in _SKIP_DIRS) or filename.startswith("<frozen")
+        if len(_INTERNAL) > 4096:  # bound it: exec'd code can make many distinct names
+            _INTERNAL.clear()
+        _INTERNAL[filename] = found
+    return found
 
 
 def user_trace(limit: int = 1) -> list[tuple[str, int, str, str | None]]:

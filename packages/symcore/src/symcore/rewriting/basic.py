@@ -216,6 +216,9 @@ class OpToRewriterTracker:
         self.by_instance: dict[Op, list[NodeRewriter]] = {}
         self.by_class: dict[type, list[NodeRewriter]] = {}
         self._by_id: dict[int, tuple[Op, list[NodeRewriter]]] = {}
+        #: op class -> rewriters, while no rewriter tracks op instances (then the answer
+        #: depends on the class only; ops are often new objects, e.g. after a rewrite)
+        self._by_type: dict[type, list[NodeRewriter]] = {}
         self._order: dict[int, int] = {}
         for rw in rewriters:
             self.add(rw)
@@ -223,6 +226,7 @@ class OpToRewriterTracker:
     def add(self, rw: NodeRewriter) -> None:
         self._order.setdefault(id(rw), len(self._order))
         self._by_id.clear()
+        self._by_type.clear()
         tracks = rw.tracks()
         if tracks is None:
             self.untracked.append(rw)
@@ -234,26 +238,37 @@ class OpToRewriterTracker:
                 self.by_instance.setdefault(t, []).append(rw)
 
     def get(self, op: Op) -> list[NodeRewriter]:
-        """Rewriters tracking ``op``, in registration order (cached per op object)."""
+        """Rewriters tracking ``op``, in registration order (cached per op class, or per op
+        object when some rewriter tracks op instances)."""
+        if not self.by_instance:
+            out = self._by_type.get(type(op))
+            if out is None:
+                out = self._by_type[type(op)] = self._collect(op)
+            return out
         hit = self._by_id.get(id(op))
         if hit is not None and hit[0] is op:
             return hit[1]
+        out = self._collect(op)
+        if len(self._by_id) > 20000:  # bound the cache in long-running processes
+            self._by_id.clear()
+        self._by_id[id(op)] = (op, out)  # keeps op alive, so its id is not reused
+        return out
+
+    def _collect(self, op: Op) -> list[NodeRewriter]:
         found: list[NodeRewriter] = list(self.untracked)
         for cls in type(op).__mro__:
             found.extend(self.by_class.get(cls, ()))
-        try:
-            found.extend(self.by_instance.get(op, ()))
-        except TypeError:  # an unhashable op matches no instance
-            pass
+        if self.by_instance:
+            try:
+                found.extend(self.by_instance.get(op, ()))
+            except TypeError:  # an unhashable op matches no instance
+                pass
         seen: set[int] = set()
         out = []
         for rw in sorted(found, key=lambda r: self._order[id(r)]):
             if id(rw) not in seen:
                 seen.add(id(rw))
                 out.append(rw)
-        if len(self._by_id) > 20000:  # bound the cache in long-running processes
-            self._by_id.clear()
-        self._by_id[id(op)] = (op, out)  # keeps op alive, so its id is not reused
         return out
 
 

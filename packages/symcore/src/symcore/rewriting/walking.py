@@ -234,6 +234,7 @@ class EquilibriumGraphRewriter(GraphRewriter):
         fgraph.attach_feature(listener)
         self.stats = {}
         self._stat_by_id: dict[int, list] = {}
+        stat_by_id, perf = self._stat_by_id, time.perf_counter
         self.rounds = 0
         max_uses = max(int(self.max_use_ratio * max(len(fgraph.apply_nodes), 1)), self.min_max_uses)
         counts: dict[int, int] = {}
@@ -249,18 +250,20 @@ class EquilibriumGraphRewriter(GraphRewriter):
                     changed = True
                 for node in fgraph.toposort():
                     push(node)
+                # (hot loop: one iteration per node and rewriter tracking its op)
+                apply_nodes, rewriters_of, clock = fgraph.apply_nodes, self.tracker.get, perf
                 while queue:
                     node = queue.popleft()
                     queued.discard(node)
-                    if node not in fgraph.apply_nodes:
+                    if node not in apply_nodes:
                         continue
-                    for rw in self.tracker.get(node.op):
-                        if node not in fgraph.apply_nodes:
+                    for rw in rewriters_of(node.op):
+                        if node not in apply_nodes:
                             break
-                        t0 = time.perf_counter()
+                        t0 = clock()
                         ok = apply_node_rewriter(fgraph, rw, node)
-                        st = self._stat(rw)
-                        st[1] += time.perf_counter() - t0
+                        st = stat_by_id.get(id(rw)) or self._stat(rw)
+                        st[1] += clock() - t0
                         if ok:
                             st[0] += 1
                             changed = True
