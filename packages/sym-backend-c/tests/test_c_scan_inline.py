@@ -515,3 +515,17 @@ def test_random_stream_scans_still_fall_back():
     np.testing.assert_allclose(
         f(np.zeros(4)), np.stack([gen.uniform(0.0, 1.0, size=(3,)) for _ in range(4)])
     )
+
+
+def test_untouched_shared_state_is_not_written_by_later_inplace_nodes():
+    """With no step, the untraced state's output is the shared variable's own array; the
+    Scan declares no view of its inputs, so an in-place node after it must get a copy."""
+    acc = symcore.shared(np.arange(3.0), name="acc")
+    x = T.dvector("x")
+    _, updates = scan(lambda v: {acc: acc + v}, sequences=x.dimshuffle(0, "x") * T.ones((1, 3)))
+    f = _compile([x], updates[acc] * 2 + 1)
+    assert any(n.op.destroy_map for n in f.maker.fgraph.toposort())  # the in-place node
+    np.testing.assert_array_equal(f(np.zeros(0)), [1.0, 3.0, 5.0])
+    np.testing.assert_array_equal(acc.get_value(), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(f(np.ones(2)), [5.0, 7.0, 9.0])
+    np.testing.assert_array_equal(acc.get_value(), [0.0, 1.0, 2.0])

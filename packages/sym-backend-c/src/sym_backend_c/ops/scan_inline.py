@@ -475,9 +475,13 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     for j in range(n_mm):
         o = ctx.outputs[j]
         w(f"    {o} = sc_mm[{j}]; sc_mm[{j}] = NULL;")
-    for i in range(n_sh):
-        o = ctx.outputs[n_mm + n_traced + i]
-        w(f"    {o} = sc_sh[{i}]; sc_sh[{i}] = NULL;")
+    if n_sh:
+        w(f"    {{ PyObject* const sc_ins[{len(ins)}] = {{{', '.join(ins)}}};")
+        for i in range(n_sh):
+            o = ctx.outputs[n_mm + n_traced + i]
+            w(f"      if (symc_scan_detach(&sc_sh[{i}], sc_ins, {len(ins)}) < 0) goto sc_err_{u};")
+            w(f"      {o} = sc_sh[{i}]; sc_sh[{i}] = NULL;")
+        w("    }")
     for j, (_, Lj, store, dt) in enumerate(traced):
         o = ctx.outputs[n_mm + j]
         is_nit = j >= info.n_sot

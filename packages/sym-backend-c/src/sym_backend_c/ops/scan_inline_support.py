@@ -93,6 +93,30 @@ static inline PyObject* symc_scan_own(PyObject* v) {
     return PyArray_NewCopy((PyArrayObject*)v, NPY_CORDER);
 }
 
+/* The array owning v's memory (v itself when it is not a view of an array). */
+static inline PyObject* symc_scan_owner(PyObject* v) {
+    while (PyArray_Check(v) && PyArray_BASE((PyArrayObject*)v) != NULL
+           && PyArray_Check(PyArray_BASE((PyArrayObject*)v)))
+        v = PyArray_BASE((PyArrayObject*)v);
+    return v;
+}
+
+/* *v, replaced by a copy when its memory belongs to one of the node's inputs (an
+   untraced state left unchanged, or updated to a view of an input): the Scan declares
+   no view of its inputs, so later in-place nodes may write into its outputs. */
+static int symc_scan_detach(PyObject** v, PyObject* const* ins, int n_ins) {
+    PyObject* own = symc_scan_owner(*v);
+    for (int i = 0; i < n_ins; i++) {
+        if (symc_scan_owner(ins[i]) == own) {
+            PyObject* c = PyArray_NewCopy((PyArrayObject*)*v, NPY_CORDER);
+            if (!c) return -1;
+            Py_SETREF(*v, c);
+            return 0;
+        }
+    }
+    return 0;
+}
+
 /* The pending exception, re-raised with "(raised by step t of <op>)" (as the Python loop). */
 static void symc_scan_step_error(npy_intp t, const char* op) {
     PyObject *et, *ev, *tb;
