@@ -202,3 +202,42 @@ def test_repeat_op_is_the_compiled_node(c_function):
     x = T.dvector("x")
     f = c_function([x], [RepeatOp(0)(x, 2)])
     np.testing.assert_array_equal(f(np.arange(3.0))[0], [0, 0, 1, 1, 2, 2])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "complex128"])
+def test_dtype_agnostic_ops_take_float16_and_complex(c_function, dtype):
+    """The Ops whose C code only moves elements (or calls NumPy's routines) have no
+    fallback for float16/complex either: sort, diagonal, fill_diagonal, repeat, roll, tile,
+    nonzero."""
+    x = T.tensor(dtype, (False, False), name="x")
+    s = T.lscalar("s")
+    val = T.constant(np.asarray(2, dtype))
+    outs = [
+        T.sort(x, 1),
+        T.argsort(x, None),
+        T.diagonal(x),
+        T.fill_diagonal(x, val),
+        T.repeat(x, 2, 0),
+        T.roll(x, s, 1),
+        Tile()(x, 2, 1),
+        T.nonzero(x)[1],
+    ]
+    f = c_function([x, s], outs)
+    a = np.round(RNG.standard_normal((3, 4)) * 3).astype(dtype)
+    if dtype.startswith("complex"):
+        a = a + 1j * a[::-1]
+    filled = a.copy()
+    np.fill_diagonal(filled, 2)
+    expect = [
+        np.sort(a, 1),
+        np.argsort(a, None, kind="stable"),
+        np.diagonal(a),
+        filled,
+        np.repeat(a, 2, 0),
+        np.roll(a, 3, 1),
+        np.tile(a, (2, 1)),
+        np.nonzero(a)[1],
+    ]
+    for g, e in zip(f(a, 3), expect, strict=True):
+        assert g.dtype == e.dtype
+        np.testing.assert_array_equal(g, e)
