@@ -529,3 +529,22 @@ def test_untouched_shared_state_is_not_written_by_later_inplace_nodes():
     np.testing.assert_array_equal(acc.get_value(), [0.0, 1.0, 2.0])
     np.testing.assert_array_equal(f(np.ones(2)), [5.0, 7.0, 9.0])
     np.testing.assert_array_equal(acc.get_value(), [0.0, 1.0, 2.0])
+
+
+def test_while_loop_keeping_only_the_last_values_in_a_ring():
+    x0 = T.dvector("x0")
+    n = T.lscalar("n")
+    res, _ = scan(
+        lambda a, b: (a + b, until((a + b).sum() > 1000.0)),
+        outputs_info=dict(initial=x0, taps=[-2, -1]),
+        n_steps=n,
+    )
+    f = _compile([x0, n], [res[-1], res[-2]])
+    assert any(s != -1 for nd in _scan_nodes(f) for s in nd.op.store_steps)
+    fib = [1.0, 1.0]
+    while fib[-1] <= 1000.0:
+        fib.append(fib[-1] + fib[-2])
+    last, before = f(np.array([1.0, 1.0]), 100)
+    assert (last, before) == (fib[-1], fib[-2])
+    last, before = f(np.array([1.0, 1.0]), 5)  # the bound comes first
+    assert (last, before) == (fib[6], fib[5])
