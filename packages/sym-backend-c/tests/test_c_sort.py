@@ -139,3 +139,20 @@ def test_permute_along_axis_direct(c_function, dtype):
         f(a, np.zeros((3, 5), dtype="int32"), 1)
     empty = np.zeros((0, 4), dtype=dtype)
     assert f(empty, np.zeros((0, 4), dtype="int32"), 0)[0].shape == (0, 4)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "uint32", "int16"])
+def test_argsort_ties_of_every_run_length_are_stable(c_function, dtype):
+    """Runs of equal values from 2 to thousands of elements (the quicksort result's runs
+    are put in index order), NaNs included, along the last and the first axis."""
+    x = T.tensor(dtype, (False, False), name="x")
+    f = c_function([x], [T.argsort(x, -1), T.argsort(x, 0), T.argsort(x, None)])
+    for n_distinct in (1, 2, 7, 60, 3000):
+        a = RNG.integers(0, n_distinct, (3, 5000)).astype(dtype)
+        if dtype.startswith("float"):
+            a[a == 1] = np.nan
+        b = np.ascontiguousarray(a.T[:, ::-1])
+        got = f(a)
+        np.testing.assert_array_equal(got[0], np.argsort(a, -1, kind="stable"))
+        np.testing.assert_array_equal(got[2], np.argsort(a, None, kind="stable"))
+        np.testing.assert_array_equal(f(b)[1], np.argsort(b, 0, kind="stable"))
