@@ -487,11 +487,22 @@ class SequentialGraphRewriter(GraphRewriter):
         for rw in self.rewriters:
             rw.add_requirements(fgraph)
 
-    def apply(self, fgraph):
+    def rewrite(self, fgraph: FunctionGraph, *args: Any, **kwargs: Any) -> Any:
+        """Run the rewriters in turn, each after attaching the features it needs (not all
+        up front: the DestroyHandler of the final in-place passes, say, would otherwise
+        follow and validate every change made by the earlier passes)."""
+        super().add_requirements(fgraph)
+        return self.apply(fgraph, *args, _lazy_requirements=True, **kwargs)
+
+    optimize = rewrite
+
+    def apply(self, fgraph, _lazy_requirements: bool = False):
         self.last_times = []
         for rw, rw_name in zip(self.rewriters, self.names, strict=True):
             t0 = time.perf_counter()
             try:
+                if _lazy_requirements:
+                    rw.add_requirements(fgraph)
                 rw.rewrite(fgraph)
             except Exception as exc:  # noqa: BLE001
                 if self.failure_callback is not None:
