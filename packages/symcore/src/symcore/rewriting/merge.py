@@ -17,11 +17,31 @@ from symcore.rewriting.basic import GraphRewriter
 __all__ = ["MergeFeature", "MergeOptimizer", "MergeRewriter", "merge_rewriter"]
 
 
+class _NodeKey:
+    """``(op, ids of the inputs)`` with its hash computed once: hashing an op hashes its
+    props (recursively for Elemwise/Composite), and the key is looked up several times."""
+
+    __slots__ = ("op", "ids", "_hash")
+
+    def __init__(self, op: Any, ids: tuple[int, ...]) -> None:
+        self.op, self.ids = op, ids
+        self._hash = hash((op, ids))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: Any) -> bool:
+        return (
+            type(other) is _NodeKey
+            and self._hash == other._hash
+            and self.ids == other.ids
+            and (self.op is other.op or self.op == other.op)
+        )
+
+
 def _node_key(node: Apply) -> Any:
     try:
-        key = (node.op, tuple(id(i) for i in node.inputs))
-        hash(key)
-        return key
+        return _NodeKey(node.op, tuple(id(i) for i in node.inputs))
     except TypeError:  # an op that is not hashable never merges
         return None
 
