@@ -9,7 +9,6 @@ costs about as much as calling a builtin.
 from __future__ import annotations
 
 import ctypes
-import functools
 import importlib.machinery
 import importlib.util
 import re
@@ -47,13 +46,14 @@ def _numpy_abi() -> str:
     return f"numpy-{np.__version__}-{np.lib.NumpyVersion(np.__version__).major}"
 
 
-@functools.lru_cache(maxsize=1)
-def _dist_version() -> str:
-    """This distribution's version (part of the module key). Looked up once per process:
-    ``importlib.metadata`` scans ``sys.path`` on every call (~0.5 ms)."""
-    from importlib.metadata import version
+def _wrapper_version() -> str:
+    """What decides the module's code besides ``source``: cffi's wrapper (its version and
+    ``CDEF``). (Not this distribution's version: ``importlib.metadata`` costs ~0.5 ms per
+    process, and an editable install keeps one version while its code changes; bump
+    ``cache.CACHE_VERSION`` when the build recipe changes.)"""
+    import _cffi_backend  # loading a built module imports it anyway
 
-    return version("sym-backend-c")
+    return f"cffi-{_cffi_backend.__version__}|{CDEF}"
 
 
 def module_key(source: str, toolchain: Toolchain) -> str:
@@ -66,7 +66,7 @@ def module_key(source: str, toolchain: Toolchain) -> str:
         " ".join(compile_args(toolchain)),
         _numpy_abi(),
         sys.version,
-        _dist_version(),
+        _wrapper_version(),
         str(extra),
     )
 
