@@ -548,3 +548,49 @@ def test_while_loop_keeping_only_the_last_values_in_a_ring():
     assert (last, before) == (fib[-1], fib[-2])
     last, before = f(np.array([1.0, 1.0]), 5)  # the bound comes first
     assert (last, before) == (fib[6], fib[5])
+
+
+def test_states_swapped_and_read_before_they_change(py_function):
+    """Untraced states swapped by the step, a mit_mot row written with an untraced state's
+    step input, a condition that is an untraced state: each is the value the step read."""
+    a = symcore.shared(np.array([1.0, 2.0]), name="a")
+    b = symcore.shared(np.array([10.0, 20.0]), name="b")
+    x = T.dvector("x")
+    out, updates = scan(lambda v: (a * v + b, {a: b, b: a}), sequences=x)
+    f = _compile([x], out, updates=updates)
+    av, bv, expect = np.array([1.0, 2.0]), np.array([10.0, 20.0]), []
+    for v in [1.0, 2.0, 3.0]:
+        expect.append(av * v + bv)
+        av, bv = bv, av
+    np.testing.assert_allclose(f(np.array([1.0, 2.0, 3.0])), expect)
+    np.testing.assert_allclose(a.get_value(), av)
+    np.testing.assert_allclose(b.get_value(), bv)
+
+    from symcore.scan.info import ScanInfo
+
+    b0, s = T.dvector("b0"), T.dvector("s")
+    info = ScanInfo(mit_mot_in_taps=((0,),), mit_mot_out_taps=((1,),), n_shared=1)
+    op = Scan([b0, s], [s, s + b0], info)  # B[t + 1] = s_t; s_{t+1} = s_t + B[t]
+    n, B, s_init = T.lscalar("n"), T.dmatrix("B"), T.dvector("s_init")
+    outs = op(n, B, s_init)
+    g = _compile([n, B, s_init], outs)
+    Bv, sv = np.arange(12.0).reshape(4, 3), np.array([0.5, -1.0, 2.0])
+    got_B, got_s = g(3, Bv, sv)
+    exp_B, exp_s = Bv.copy(), sv.copy()
+    for t in range(3):
+        exp_B[t + 1], exp_s = exp_s, exp_s + exp_B[t]
+    np.testing.assert_array_equal(got_B, exp_B)
+    np.testing.assert_array_equal(got_s, exp_s)
+
+    # a while loop whose condition is an untraced state (the value the step read)
+    flag = T.bscalar("flag")
+    k = T.dscalar("k")
+    info = ScanInfo(n_sit_sot=1, n_shared=1, as_while=True)
+    op = Scan([k, flag], [k + 1.0, T.cast(k + 1.0 >= 3.0, "int8"), flag], info)
+    n, k0, f0 = T.lscalar("n"), T.dvector("k0"), T.bscalar("f0")
+    ks, _ = op(n, k0, f0)
+    h = _compile([n, k0, f0], ks)
+    ref = py_function([n, k0, f0], ks)
+    for args in [(10, np.array([0.0]), 0), (10, np.array([0.0]), 1), (2, np.array([0.0]), 0)]:
+        np.testing.assert_array_equal(h(*args), ref(*args))
+    np.testing.assert_array_equal(h(10, np.array([0.0]), 0), [1.0, 2.0, 3.0, 4.0])

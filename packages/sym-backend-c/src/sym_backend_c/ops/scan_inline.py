@@ -284,6 +284,7 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     w(f"    PyObject* sc_mw[{max(n_mm, 1)}] = {{NULL}};  /* a row view of each: shape checks */")
     w(f"    PyObject* sc_mv[{max(len(mm_writes), 1)}] = {{NULL}};  /* values to write */")
     w(f"    PyObject* sc_sh[{max(n_sh, 1)}] = {{NULL}};  /* untraced states */")
+    w(f"    PyObject* sc_shn[{max(n_sh, 1)}] = {{NULL}};  /* their next values */")
     w("    npy_intp t = 0;")
     w("    npy_intp sc_done = 0;  /* steps run (fewer than n when the until condition held) */")
     w("    int sc_ok = 0;")
@@ -424,17 +425,14 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
             f"        if (symc_scan_store(&sc_wv[{j}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}]) + {row}"
             f" * sc_rb[{j}], sc_rb[{j}], {v}) < 0) goto sc_stepfail_{u};"
         )
-    # untraced states: the step's values become the next step's inputs (copied when they
-    # are views and mit_mot rows are written below, as the reference loop)
-    for i, oslot in enumerate(io["shared"]):
-        v = out_names[oslot]
-        take = f"symc_scan_own({v})" if mm_writes else f"({v})"
-        if not mm_writes:
-            w(f"        Py_INCREF({v});")
-        w(f"        {{ PyObject* sc_new = {take}; if (!sc_new) goto sc_stepfail_{u};")
-        w(f"          Py_SETREF(sc_sh[{i}], sc_new); }}")
-    # mit_mot rows: every value taken (views copied when several rows are written, a value
-    # may be a view of a row written first) before any row is written
+    # Every value is taken before any state changes: the condition, the mit_mot values and
+    # the untraced states' new values may be inner inputs (a state's row, an untraced state).
+    if info.as_while:
+        cond = out_names[-1]
+        ct = c_type(fg.outputs[-1].type.dtype)
+        w(f"        const int sc_stop = *({ct}*)SYMC_DATA({cond}) != 0;")
+    # mit_mot values (views copied when several rows are written: a value may be a view of
+    # a row written first)
     for q, (oslot, j, _off) in enumerate(mm_writes):
         v = out_names[oslot]
         w(
@@ -449,6 +447,17 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
             w(f"        sc_mv[{q}] = symc_scan_own({v}); if (!sc_mv[{q}]) goto sc_stepfail_{u};")
         else:
             w(f"        sc_mv[{q}] = {v}; Py_INCREF(sc_mv[{q}]);")
+    # untraced states: the step's values become the next step's inputs (copied when they
+    # are views and mit_mot rows are written below, as in the reference loop); all taken,
+    # then all replaced (a step may swap two states)
+    for i, oslot in enumerate(io["shared"]):
+        v = out_names[oslot]
+        if mm_writes:
+            w(f"        sc_shn[{i}] = symc_scan_own({v}); if (!sc_shn[{i}]) goto sc_stepfail_{u};")
+        else:
+            w(f"        sc_shn[{i}] = {v}; Py_INCREF(sc_shn[{i}]);")
+    for i in range(n_sh):
+        w(f"        Py_SETREF(sc_sh[{i}], sc_shn[{i}]); sc_shn[{i}] = NULL;")
     for q, (_oslot, j, off) in enumerate(mm_writes):
         w(
             f"        if (symc_scan_store(&sc_mw[{j}], sc_mm[{j}], SYMC_DATA(sc_mm[{j}])"
@@ -456,10 +465,6 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
             f" sc_mv[{q}]) < 0) goto sc_stepfail_{u};"
         )
         w(f"        Py_CLEAR(sc_mv[{q}]);")
-    if info.as_while:
-        cond = out_names[-1]
-        ct = c_type(fg.outputs[-1].type.dtype)
-        w(f"        const int sc_stop = *({ct}*)SYMC_DATA({cond}) != 0;")
     w(f"        for (int q = 0; q < {max(n_slots, 1)}; q++) Py_CLEAR(sc_v[q]);")
     for slot, j, _ in sot_reads:
         if traced[j][2] != -1:
@@ -523,6 +528,7 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
         ("sc_mw", n_mm),
         ("sc_mv", len(mm_writes)),
         ("sc_sh", n_sh),
+        ("sc_shn", n_sh),
     ):
         w(f"    for (int q = 0; q < {max(size, 1)}; q++) Py_XDECREF({arr}[q]);")
     w(f"    if (!sc_ok) {ctx.fail}")
