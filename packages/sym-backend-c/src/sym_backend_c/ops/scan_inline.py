@@ -12,8 +12,8 @@ The C implementation registered here for ``Scan`` emits, inside the Scan node's 
   moved: no array is created), the inner graph's nodes run their registered C code
   (``codegen`` implementations, one block each, as in a graph module), each traced result
   is checked against its state's shape and copied into its buffer row, the untraced
-  states take the step's values (kept by reference; views copied when mit_mot rows are
-  written, as in the reference loop), the mit_mot values are taken (views copied when a
+  states take the step's values (kept by reference; views copied: their rows may be
+  overwritten later), the mit_mot values are taken (views copied when a
   step writes several rows) and then written at ``t + offset``; a while loop (``until``)
   stops after the step whose condition is true. Elemwise outputs reuse the array of the
   previous step (``NodeContext.out_cache``), so a step of elementwise nodes calls no
@@ -447,15 +447,12 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
             w(f"        sc_mv[{q}] = symc_scan_own({v}); if (!sc_mv[{q}]) goto sc_stepfail_{u};")
         else:
             w(f"        sc_mv[{q}] = {v}; Py_INCREF(sc_mv[{q}]);")
-    # untraced states: the step's values become the next step's inputs (copied when they
-    # are views and mit_mot rows are written below, as in the reference loop); all taken,
-    # then all replaced (a step may swap two states)
+    # untraced states: the step's values become the next step's inputs, copied when they
+    # are views (of a state's row or a mit_mot row the loop overwrites later: an ifelse may
+    # keep such a view for many steps); all taken, then all replaced (a step may swap two)
     for i, oslot in enumerate(io["shared"]):
         v = out_names[oslot]
-        if mm_writes:
-            w(f"        sc_shn[{i}] = symc_scan_own({v}); if (!sc_shn[{i}]) goto sc_stepfail_{u};")
-        else:
-            w(f"        sc_shn[{i}] = {v}; Py_INCREF(sc_shn[{i}]);")
+        w(f"        sc_shn[{i}] = symc_scan_own({v}); if (!sc_shn[{i}]) goto sc_stepfail_{u};")
     for i in range(n_sh):
         w(f"        Py_SETREF(sc_sh[{i}], sc_shn[{i}]); sc_shn[{i}] = NULL;")
     for q, (_oslot, j, off) in enumerate(mm_writes):
