@@ -187,6 +187,10 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
         for v in nd.inputs:
             last_use[v] = step
     inner_outs = set(fg.outputs)
+    # outputs that become an untraced state: the state holds the array through the next
+    # step, so its cache slot alternates between two arrays (reused every other step)
+    shared_outs = {fg.outputs[k] for k in io["shared"]}
+    pingpong: list[int] = []
     n_slots = 0
     n_cache = 0
     blocks: list[str] = []
@@ -209,6 +213,9 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
             names[v] = nm
             outs.append(nm)
         cache = [f"sc_cache[{n_cache + j}]" for j in range(len(nd.outputs))]
+        for j, v in enumerate(nd.outputs):
+            if v in shared_outs:
+                pingpong.append(n_cache + j)
         n_cache += len(nd.outputs)
         nctx = NodeContext(
             u * 10000 + step + 1,
@@ -275,6 +282,7 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     w(f"    PyObject* sc_c[{max(len(consts), 1)}] = {{NULL}};")
     w(f"    PyObject* sc_v[{max(n_slots, 1)}] = {{NULL}};")
     w(f"    PyObject* sc_cache[{max(n_cache, 1)}] = {{NULL}};")
+    w(f"    PyObject* sc_cache2[{max(len(pingpong), 1)}] = {{NULL}};  /* second arrays */")
     w(f"    npy_intp sc_rows[{max(n_traced, 1)}] = {{0}};  /* rows of each buffer */")
     w(f"    npy_intp sc_rb[{max(n_traced, 1)}] = {{0}};  /* bytes of one row */")
     w(f"    npy_intp sc_rp[{max(n_in, 1)}] = {{0}};  /* ring row each tap reads */")
@@ -463,6 +471,11 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
         )
         w(f"        Py_CLEAR(sc_mv[{q}]);")
     w(f"        for (int q = 0; q < {max(n_slots, 1)}; q++) Py_CLEAR(sc_v[q]);")
+    for q, c in enumerate(pingpong):
+        w(
+            f"        {{ PyObject* sc_x = sc_cache[{c}]; sc_cache[{c}] = sc_cache2[{q}];"
+            f" sc_cache2[{q}] = sc_x; }}"
+        )
     for slot, j, _ in sot_reads:
         if traced[j][2] != -1:
             w(f"        if (++sc_rp[{slot}] == sc_rows[{j}]) sc_rp[{slot}] = 0;")
@@ -521,6 +534,7 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
         ("sc_c", len(consts)),
         ("sc_v", n_slots),
         ("sc_cache", n_cache),
+        ("sc_cache2", len(pingpong)),
         ("sc_mm", n_mm),
         ("sc_mw", n_mm),
         ("sc_mv", len(mm_writes)),
