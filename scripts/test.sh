@@ -3,9 +3,10 @@
 #   bash scripts/test.sh [pytest arguments...]
 # Creates ./.venv (python3 -m venv) if missing, installs the six packages editable plus the
 # test tools from requirements-dev.txt, installs missing system tools with apt-get when run
-# as root, then runs pytest over packages/*/tests and tests/ (testpaths in pyproject.toml),
-# then (without arguments) a subset of the core tests again on the C backend.
-# pytest exits non-zero on failures and also when it collects no tests.
+# as root, then runs pytest over packages/*/tests and tests/ (testpaths in pyproject.toml):
+# the core tests on every installed backend (the NumPy reference one and the C one).
+# pytest exits non-zero on failures and also when it collects no tests; skips are listed
+# (-ra) with their reasons and counted apart from passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,31 +39,12 @@ for package in "${PACKAGES[@]}"; do editables+=(-e "packages/$package"); done
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     -r requirements-dev.txt "${editables[@]}"
 
-# Without arguments: everything on the default backends, then a subset of the core suite
-# on the C backend ("core on C": the tests that exercise compiled code the most, ~3-4 min
-# on 2 cores). The whole core suite on C takes 15-30 min: `nox -s tests_c`.
-# SYMCORE_SKIP_CORE_ON_C=1 skips the subset.
-CORE_ON_C=(
-    packages/symcore/tests/compile
-    packages/symcore/tests/tensor/test_elemwise.py
-    packages/symcore/tests/tensor/test_math_elementwise.py
-    packages/symcore/tests/tensor/test_dot.py
-    packages/symcore/tests/tensor/test_inc_subtensor.py
-    packages/symcore/tests/tensor/test_alloc.py
-    packages/symcore/tests/tensor/test_join.py
-    packages/symcore/tests/tensor/test_shape.py
-    packages/symcore/tests/tensor/test_sort.py
-    packages/symcore/tests/tensor/nnet
-    packages/symcore/tests/tensor/rewriting/test_rw_inplace.py
-    packages/symcore/tests/tensor/rewriting/test_rw_blas.py
-    packages/symcore/tests/gradient/test_logistic_regression.py
-    packages/symcore/tests/scan/test_scan_compiled_loop.py
-)
-if [ $# -gt 0 ] || [ "${SYMCORE_SKIP_CORE_ON_C:-0}" = 1 ]; then
-    exec .venv/bin/python -m pytest "$@"
-fi
-status=0
-.venv/bin/python -m pytest || status=$?
-echo "scripts/test.sh: core tests on the C backend (SYMCORE_TEST_LINKER=c), a subset"
-SYMCORE_TEST_LINKER=c .venv/bin/python -m pytest "${CORE_ON_C[@]}" || status=$?
-exit $status
+# One pytest run over everything, in parallel (pytest-xdist: one worker per CPU this
+# process may use, or SYMCORE_TEST_WORKERS; 0 runs in this process). The core tests run once per installed
+# backend (ids end in [linker-py] and [linker-c]; packages/symcore/tests/conftest.py), the
+# C backend's modules go to the compiledir flag's folder (default: the user's cache), so
+# runs after the first reuse them. SYMCORE_TEST_LINKER=py (or c) runs the core tests on
+# one backend only. Extra arguments go to pytest (`-n 0` runs without workers).
+workers=${SYMCORE_TEST_WORKERS:-$(.venv/bin/python -c \
+    'import os; print(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)')}
+exec .venv/bin/python -m pytest -n "$workers" "$@"
