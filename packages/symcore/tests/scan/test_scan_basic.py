@@ -195,6 +195,21 @@ def test_shared_variable_updates_returned():
     assert acc.get_value() == pytest.approx(7.0)
 
 
+@pytest.mark.parametrize("steps", [0, 2])
+def test_shared_state_result_never_aliases_the_shared_value(steps):
+    # after zero steps the state's result is the shared value itself; an in-place Op fed
+    # by it (here the `+ 1`) must not overwrite the shared variable
+    s = symcore.shared(np.arange(3.0), name="s")
+    n = T.iscalar("n")
+    _, updates = scan(lambda: {s: s * 2 + 1}, n_steps=n)
+    f = symcore.function([n], updates[s] + 1)
+    expected = np.arange(3.0)
+    for _ in range(steps):
+        expected = expected * 2 + 1
+    np.testing.assert_allclose(f(steps), expected + 1)
+    np.testing.assert_allclose(s.get_value(), np.arange(3.0))
+
+
 def test_shared_variable_read_only_is_an_implicit_non_sequence():
     W = symcore.shared(np.array([[1.0, 2.0], [3.0, 4.0]]), name="W")
     h0 = T.dvector("h0")

@@ -350,5 +350,18 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
             out_var = node.outputs[info.n_mit_mot + j]
             tr.shape = _empty_elem_shape(out_var)
         results.append(tr.result(done))
-    results.extend(cur)
+    results.extend(_unaliased(cur, inputs))
     return results
+
+
+def _unaliased(values: list[Any], inputs: list[Any]) -> list[Any]:
+    """``values`` with a copy of each array whose memory is one of the node's inputs (a
+    shared state after zero steps, or a step that returns an input as it is): Scan declares
+    no ``view_map``, so a later in-place Op must be free to overwrite its outputs."""
+    arrays = [a for a in inputs if isinstance(a, np.ndarray)]
+    return [
+        v.copy()
+        if isinstance(v, np.ndarray) and any(np.may_share_memory(v, a) for a in arrays)
+        else v
+        for v in values
+    ]
