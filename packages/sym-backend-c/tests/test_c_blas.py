@@ -10,29 +10,10 @@ import numpy as np
 import pytest
 import symcore.tensor as T
 from sym_backend_c.linker import CLinker
-from sym_backend_c.toolchain import CompilerNotFoundError, get_toolchain
-from symcore.config import change_flags
+from sym_backend_c.testing import compile_c, skip_module_without_compiler
 from symcore.graph.fg import FunctionGraph
 
-try:
-    get_toolchain()
-except CompilerNotFoundError as exc:  # pragma: no cover - depends on the machine
-    pytest.skip(f"no C compiler: {exc}", allow_module_level=True)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _compiledir(tmp_path_factory):
-    with change_flags(compiledir=str(tmp_path_factory.mktemp("symc"))):
-        yield
-
-
-def compile_c(inputs, outputs):
-    """The C runner of a graph whose every node has C code (asserted)."""
-    fg = FunctionGraph(inputs, outputs)
-    run = CLinker().make_thunk(fg)
-    assert fg.linker_report.backend == "c"
-    assert not fg.linker_report.fallback_nodes, [str(n.op) for n in fg.linker_report.fallback_nodes]
-    return run
+skip_module_without_compiler()
 
 
 RNG = np.random.default_rng(7)
