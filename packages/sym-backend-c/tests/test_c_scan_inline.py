@@ -594,3 +594,84 @@ def test_states_swapped_and_read_before_they_change(py_function):
     for args in [(10, np.array([0.0]), 0), (10, np.array([0.0]), 1), (2, np.array([0.0]), 0)]:
         np.testing.assert_array_equal(h(*args), ref(*args))
     np.testing.assert_array_equal(h(10, np.array([0.0]), 0), [1.0, 2.0, 3.0, 4.0])
+
+
+def test_step_results_computed_straight_into_their_rows():
+    """An elementwise step result lands in its buffer row (full buffer and ring): a sit_sot,
+    a mit_sot with two taps, a nit_sot; values equal NumPy's, no output aliases another."""
+    x0 = T.dmatrix("x0")
+    A = T.dvector("A")
+    seq = T.dmatrix("seq")
+
+    def step(s, p0, p2, p1, A):
+        return [p0 * A + s, p2 * 0.5 + p1, (p1 - s) * 2.0]
+
+    res, _ = scan(
+        step,
+        sequences=seq,
+        outputs_info=[x0[0], dict(initial=x0, taps=[-2, -1]), None],
+        non_sequences=A,
+    )
+    r0, r1, r2 = res
+    f = _compile([x0, A, seq], [r0, r1, r2, r0[-1], r1[-2:], r2[-1]])
+    assert "symc_scan_point_row" in f.maker.fgraph.linker_report.source
+    rng = np.random.default_rng(3)
+    init, a, sq = rng.standard_normal((2, 4)), rng.standard_normal(4), rng.standard_normal((6, 4))
+    w0, w1, w2 = [], list(init), []
+    p = init[0]
+    for s in sq:
+        w2.append((w1[-1] - s) * 2.0)
+        p = p * a + s
+        w0.append(p)
+        w1.append(w1[-2] * 0.5 + w1[-1])
+    got = f(init, a, sq)
+    for g, want in zip(got, [w0, w1[2:], w2, w0[-1], w1[-2:], w2[-1]], strict=True):
+        np.testing.assert_allclose(g, np.asarray(want), rtol=1e-12)
+    ptrs = [g.__array_interface__["data"][0] for g in got]
+    assert len(set(ptrs)) == len(ptrs)  # no two outputs share memory
+    again = f(init, a, sq)  # a second run reuses nothing it returned
+    for g, h in zip(got, again, strict=True):
+        np.testing.assert_array_equal(g, h)
+        assert not np.shares_memory(g, h)
+
+
+def test_step_result_also_a_shared_update_or_two_outputs():
+    """A result that is also a shared variable's next value, or returned twice, is stored
+    by copy: the shared value is never a row of the buffer and outputs stay apart."""
+    s = symcore.shared(np.zeros(3), name="s")
+    x = T.dmatrix("x")
+
+    def step(xt, h):
+        nh = h * 0.5 + xt
+        return [nh, nh * 1.0], {s: nh}
+
+    (hs, hs2), updates = scan(step, sequences=x, outputs_info=[T.zeros(3), None])
+    f = _compile([x], [hs, hs2], updates=updates)
+    xv = np.arange(12.0).reshape(4, 3)
+    want, h = [], np.zeros(3)
+    for xt in xv:
+        h = h * 0.5 + xt
+        want.append(h)
+    got, got2 = f(xv)
+    np.testing.assert_allclose(got, want)
+    np.testing.assert_allclose(got2, want)
+    np.testing.assert_allclose(s.get_value(), want[-1])
+    assert not np.shares_memory(got, got2)
+    assert not np.shares_memory(got, s.get_value(borrow=True))
+    twice, _ = scan(lambda xt, h: [h + xt, h + xt][0], sequences=x, outputs_info=T.zeros(3))
+    g = _compile([x], [twice, twice * 1.0])
+    a, b = g(xv)
+    np.testing.assert_allclose(a, np.cumsum(xv, axis=0))
+    np.testing.assert_allclose(b, np.cumsum(xv, axis=0))
+
+
+def test_nit_sot_whose_shape_changes_raises():
+    """An elementwise nit_sot whose shape changes at step 2: the row it was to be written in
+    does not fit, the step allocates its own array and the loop reports the shape."""
+    x = T.dvector("x")
+    k = T.lvector("k")
+    out, _ = scan(lambda kt, x: x[:kt] * 2.0, sequences=k, non_sequences=x)
+    f = _compile([k, x], out)
+    np.testing.assert_array_equal(f(np.array([2, 2]), np.arange(4.0)), [[0.0, 2.0]] * 2)
+    with pytest.raises(ValueError, match="at step 2 .* shape"):
+        f(np.array([2, 2, 3]), np.arange(4.0))

@@ -190,6 +190,23 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     # outputs that become an untraced state: the state holds the array through the next
     # step, so its cache slot alternates between two arrays (reused every other step)
     shared_outs = {fg.outputs[k] for k in io["shared"]}
+    # traced outputs computed straight into their buffer row: the output's cache slot is a
+    # row view of the buffer pointed at the step's write row (``sc_dw``), so an Elemwise
+    # writes its result there and the store copies nothing. Only for a node output that
+    # is one inner output (not also a state's next value, a mit_mot value or another
+    # traced output) with the buffer's dtype and row rank.
+    traced_slots = [io["mit_sot"].start + j for j in range(info.n_sot)] + list(io["nit_sot"])
+    direct: dict[Variable, int] = {}  # inner output variable -> traced output j
+    for j, oslot in enumerate(traced_slots):
+        v = fg.outputs[oslot]
+        buf_var = node.outputs[info.n_mit_mot + j]
+        if (
+            v.owner is not None
+            and fg.outputs.count(v) == 1
+            and v.type.dtype == buf_var.type.dtype
+            and v.type.ndim + 1 == buf_var.type.ndim
+        ):
+            direct[v] = j
     pingpong: list[int] = []
     n_slots = 0
     n_cache = 0
@@ -212,7 +229,10 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
             n_slots += 1
             names[v] = nm
             outs.append(nm)
-        cache = [f"sc_cache[{n_cache + j}]" for j in range(len(nd.outputs))]
+        cache = [
+            f"sc_dw[{direct[v]}]" if v in direct else f"sc_cache[{n_cache + j}]"
+            for j, v in enumerate(nd.outputs)
+        ]
         for j, v in enumerate(nd.outputs):
             if v in shared_outs:
                 pingpong.append(n_cache + j)
@@ -278,6 +298,7 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     w(f"    /* {INLINE_MARKER}: the loop of {str(op)[:60].replace('*/', '* /')} */")
     w(f"    PyObject* sc_buf[{max(n_traced, 1)}] = {{NULL}};")
     w(f"    PyObject* sc_wv[{max(n_traced, 1)}] = {{NULL}};")
+    w(f"    PyObject* sc_dw[{max(n_traced, 1)}] = {{NULL}};  /* direct-write row views */")
     w(f"    PyObject* sc_rv[{max(n_in, 1)}] = {{NULL}};")
     w(f"    PyObject* sc_c[{max(len(consts), 1)}] = {{NULL}};")
     w(f"    PyObject* sc_v[{max(n_slots, 1)}] = {{NULL}};")
@@ -396,6 +417,15 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
         w(
             f"        if (symc_scan_point(&sc_rv[{slot}], sc_mm[{j}], SYMC_DATA(sc_mm[{j}])"
             f" + (t + {off}) * SYMC_STRIDES(sc_mm[{j}])[0], 0) < 0) goto sc_stepfail_{u};"
+        )
+    # direct writes: point each output's cache slot at the row this step writes
+    for j, (_, Lj, store, _) in enumerate(traced):
+        if j not in direct.values():
+            continue
+        row = f"(t + {Lj})" if store == -1 else f"sc_wp[{j}]"
+        w(
+            f"        if (sc_buf[{j}] && symc_scan_point_row(&sc_dw[{j}], sc_buf[{j}],"
+            f" SYMC_DATA(sc_buf[{j}]) + {row} * sc_rb[{j}]) < 0) goto sc_stepfail_{u};"
         )
     L.extend(blocks)
     # store the results
@@ -530,6 +560,7 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
     for arr, size in (
         ("sc_buf", n_traced),
         ("sc_wv", n_traced),
+        ("sc_dw", n_traced),
         ("sc_rv", n_in),
         ("sc_c", len(consts)),
         ("sc_v", n_slots),

@@ -50,6 +50,19 @@ static inline int symc_scan_point(PyObject** v, PyObject* base, char* data, int 
     return 0;
 }
 
+/* Point *v, a writeable row view of base, at data. A fresh view replaces *v when someone
+   else still holds it or when it is not a view of base (a node whose output did not fit
+   the row put its own array there). */
+static inline int symc_scan_point_row(PyObject** v, PyObject* base, char* data) {
+    if (*v == NULL || Py_REFCNT(*v) != 1 || PyArray_BASE((PyArrayObject*)*v) != base) {
+        Py_XDECREF(*v);
+        *v = symc_scan_rowview(base, 0, 1);
+        if (!*v) return -1;
+    }
+    ((PyArrayObject_fields*)(*v))->data = data;
+    return 0;
+}
+
 /* Does value v have the shape of the row view `row` (dims only: same ndim by type)? */
 static inline int symc_scan_same_shape(PyObject* v, PyObject* row) {
     int nd = PyArray_NDIM((PyArrayObject*)row);
@@ -63,6 +76,7 @@ static inline int symc_scan_same_shape(PyObject* v, PyObject* row) {
 static inline int symc_scan_store(PyObject** w, PyObject* base, char* dst, npy_intp nbytes,
                                   PyObject* v) {
     if (PyArray_IS_C_CONTIGUOUS((PyArrayObject*)v)) {
+        if (PyArray_BYTES((PyArrayObject*)v) == dst) return 0;  /* computed in the row */
         if (nbytes) memmove(dst, PyArray_BYTES((PyArrayObject*)v), (size_t)nbytes);
         return 0;
     }
