@@ -123,6 +123,7 @@ class CLinker:
             openmp=toolchain.openmp,
             omp_min_size=int(getattr(config, "openmp_elemwise_minsize", 200000)),
             timed=timed,
+            keep_buffers=not self.allow_gc,
         )
         try:
             built = build_mod.build(gen.source, toolchain)

@@ -58,7 +58,7 @@ class NodeContext:
     - ``out_cache``: None, or one C lvalue (``PyObject*``, owned by the caller) per output
       where an implementation may keep the array it allocated for that output and reuse it
       on the next run when nothing else holds it (the inlined loop of ``Scan`` runs a
-      node's code once per step). Implementations may ignore it.
+      node's code once per step). Implementations may ignore it; ``alloc`` uses it.
     """
 
     node_id: int
@@ -73,6 +73,22 @@ class NodeContext:
 
     def add_support(self, key: str, code: str) -> None:
         self.support.setdefault(key, code)
+
+    def alloc(
+        self, j: int, nd: int, dims: str, typenum: str, zero: bool = False, fresh: str = "NULL"
+    ) -> str:
+        """C statement setting output ``j`` to a new reference to a C-contiguous array of
+        ``nd`` dimensions ``dims`` (an ``npy_intp*`` expression) and type ``typenum``
+        (zero-filled with ``zero``), failing on error: the array this output's cache slot
+        kept from the last run when nothing else holds it and it matches, else a new one
+        (``symc_empty_cached``). ``fresh``: an ``int*`` expression set to 1 when the array
+        is new."""
+        slot = "NULL" if self.out_cache is None else f"&{self.out_cache[j]}"
+        out = self.outputs[j]
+        return (
+            f"{out} = symc_empty_cached({slot}, {nd}, {dims}, {typenum}, {int(zero)}, {fresh});"
+            f" if (!{out}) {self.fail}"
+        )
 
     def arr(self, name: str) -> str:
         """``name`` as a ``PyArrayObject*`` expression."""

@@ -123,10 +123,13 @@ def generate(
     openmp: bool = False,
     omp_min_size: int = 200000,
     timed: bool = False,
+    keep_buffers: bool = False,
 ) -> GeneratedModule:
     """The C module for ``fgraph``. ``timed``: add each node's run time (seconds) to
     ``times[k]`` (k: the node's position in ``order``), a float64 array given at run time
-    (for ``profile=True``)."""
+    (for ``profile=True``). ``keep_buffers``: every node's outputs get cache slots, not only
+    the graph outputs' (``CLinker(allow_gc=False)``): an intermediate array allocated by one
+    call is kept and reused by the next one when nothing else holds it."""
     order = fgraph.toposort()
     names: dict[Variable, str] = {}
     owned_set: set[str] = set()
@@ -192,9 +195,10 @@ def generate(
         desc = f"SYMC_STR(symc_descs, {step})"
         descs.append(_describe(node, step).encode("utf-8", "replace"))
         # arrays returned to the caller may be recycled on the next call once the caller
-        # dropped them (the implementation checks the reference count)
+        # dropped them (the implementation checks the reference count); with keep_buffers,
+        # intermediates too (the slot keeps the array alive between calls)
         cache_base = None
-        if any(v in graph_outputs for v in node.outputs):
+        if keep_buffers or any(v in graph_outputs for v in node.outputs):
             cache_base, n_cache = n_cache, n_cache + len(node.outputs)
         code = _kernel_call(
             node,

@@ -141,6 +141,34 @@ static void symc_node_error(PyObject* symc_state, int k, PyObject* const* ins, i
     Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
 }
 
+/* A new reference to a C-contiguous, aligned, writeable array of shape dims and type
+   typenum (contents undefined; zeroed when zero). With a cache slot (NodeContext.out_cache):
+   the array the slot kept from the last run when nothing else references it any more
+   (reference count 1: not returned to the caller, not the base of a live view, not a
+   shared variable's value, not held by a later node of this run) and its shape and type
+   match, else a new array that the slot keeps for the next run. *fresh (may be NULL) is
+   set to 1 when the array is new (its pages may never have been touched), else 0. */
+static PyObject* symc_empty_cached(PyObject** slot, int nd, const npy_intp* dims, int typenum,
+                                   int zero, int* fresh) {
+    PyObject* c = slot ? *slot : NULL;
+    if (c && Py_REFCNT(c) == 1 && PyArray_NDIM(SYMC_A(c)) == nd
+        && PyArray_TYPE(SYMC_A(c)) == typenum && PyArray_ISCARRAY(SYMC_A(c))) {
+        int same = 1;
+        for (int d = 0; d < nd; d++) same &= PyArray_DIM(SYMC_A(c), d) == dims[d];
+        if (same) {
+            if (zero) memset(PyArray_DATA(SYMC_A(c)), 0, PyArray_NBYTES(SYMC_A(c)));
+            if (fresh) *fresh = 0;
+            Py_INCREF(c);
+            return c;
+        }
+    }
+    if (fresh) *fresh = 1;
+    PyObject* a = zero ? PyArray_ZEROS(nd, (npy_intp*)dims, typenum, 0)
+                       : PyArray_EMPTY(nd, (npy_intp*)dims, typenum, 0);
+    if (a && slot) { Py_INCREF(a); Py_XSETREF(*slot, a); }
+    return a;
+}
+
 /* Run a node's Python perform: fb(*inputs) -> tuple of outputs. */
 static PyObject* symc_call_fallback(PyObject* fb, PyObject** ins, int nin) {
     PyObject* args = PyTuple_New(nin);

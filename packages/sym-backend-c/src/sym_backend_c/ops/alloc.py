@@ -65,9 +65,7 @@ def alloc_c(op: Alloc, node, ctx: NodeContext) -> str | None:
             )
             + f"); {ctx.fail} }}"
         )
-    L.append(
-        f"        {out} = PyArray_EMPTY({nd}, dims, {npy_typenum(dt)}, 0); if (!{out}) {ctx.fail}"
-    )
+    L.append(f"        {ctx.alloc(0, nd, 'dims', npy_typenum(dt))}")
     L.append(f"        const npy_intp n = PyArray_SIZE(SYMC_A({out}));")
     if native(dt):
         CT = c_type(dt)
@@ -94,12 +92,8 @@ def alloc_empty_c(op: AllocEmpty, node, ctx: NodeContext) -> str | None:
     if not native(*[s.type.dtype for s in node.inputs]):
         return None
     ctx.add_support("symc_dims_str", DIMS_STR_C)
-    out = ctx.outputs[0]
     L = _read_shape(ctx, node, 0, "AllocEmpty")
-    L.append(
-        f"        {out} = PyArray_EMPTY({len(node.inputs)}, dims, {npy_typenum(op.dtype)}, 0); if "
-        f"(!{out}) {ctx.fail}"
-    )
+    L.append(f"        {ctx.alloc(0, len(node.inputs), 'dims', npy_typenum(op.dtype))}")
     return "\n".join(L)
 
 
@@ -143,8 +137,7 @@ def _matrix_maker(op, node, ctx: NodeContext, body: str) -> str | None:
             "dimensions n=%lld,"
             f' m=%lld", {ctx.desc}, (long long)n, (long long)m); {ctx.fail} }}',
             "        npy_intp dims[2] = {(npy_intp)n, (npy_intp)m};",
-            f"        {out} = PyArray_ZEROS(2, dims, {npy_typenum(op.dtype)}, 0); if (!{out}) "
-            f"{ctx.fail}",
+            f"        {ctx.alloc(0, 2, 'dims', npy_typenum(op.dtype), zero=True)}",
             f"        {CT}* o = ({CT}*)SYMC_DATA({out});",
             body,
         ]
@@ -238,8 +231,7 @@ def join_c(op: Join, node, ctx: NodeContext) -> str | None:
         f'they differ", {ctx.desc}, (long long)ax, msg, bad);',
         f"            {ctx.fail}",
         "        }",
-        f"        {out} = PyArray_EMPTY({nd}, dims, {npy_typenum(out_dt)}, 0); if (!{out}) "
-        f"{ctx.fail}",
+        f"        {ctx.alloc(0, nd, 'dims', npy_typenum(out_dt))}",
         f"        PyArrayObject* oa = SYMC_A({out});",
         "        char* dst = PyArray_BYTES(oa);",
         f"        for (int t = 0; t < {n}; t++) {{",
