@@ -109,10 +109,11 @@ def scan_c(op: Scan, node, ctx: NodeContext) -> str | None:  # noqa: C901 - one 
         return None
     if info.as_while and fg.outputs[-1].type.dtype == "float16":
         return None  # the condition is read as a C value
-    return _generate(op, node, ctx, fg)
+    destroyed = getattr(op.inner_function(), "scan_destroyed", frozenset())
+    return _generate(op, node, ctx, fg, destroyed)
 
 
-def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
+def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> str | None:  # noqa: C901
     info = op.info
     oi, ii, io = info.outer_in(), info.inner_in(), info.inner_out()
     u = ctx.node_id
@@ -427,6 +428,10 @@ def _generate(op: Scan, node, ctx: NodeContext, fg) -> str | None:  # noqa: C901
             f"        if (sc_buf[{j}] && symc_scan_point_row(&sc_dw[{j}], sc_buf[{j}],"
             f" SYMC_DATA(sc_buf[{j}]) + {row} * sc_rb[{j}]) < 0) goto sc_stepfail_{u};"
         )
+    # untraced states the step overwrites in place: an array only the loop holds
+    for i, slot in enumerate(ii["shared"]):
+        if slot in destroyed:
+            w(f"        if (symc_scan_own_state(&sc_sh[{i}]) < 0) goto sc_stepfail_{u};")
     L.extend(blocks)
     # store the results
     for j, (oslot, Lj, store, dt) in enumerate(traced):

@@ -107,6 +107,22 @@ static inline PyObject* symc_scan_own(PyObject* v) {
     return PyArray_NewCopy((PyArrayObject*)v, NPY_CORDER);
 }
 
+/* *v made an array that only the loop holds, so the step may overwrite it in place (an
+   untraced state the step destroys): kept when no one else holds a reference to it (no
+   view of it exists either: a view holds its base) and it owns writeable memory, else
+   replaced by a copy (the initial value, a state the step set to an input or to an array
+   a node keeps for reuse). */
+static inline int symc_scan_own_state(PyObject** v) {
+    PyArrayObject* a = (PyArrayObject*)*v;
+    if (Py_REFCNT(*v) == 1 && PyArray_BASE(a) == NULL
+        && PyArray_CHKFLAGS(a, NPY_ARRAY_OWNDATA | NPY_ARRAY_WRITEABLE | NPY_ARRAY_ALIGNED))
+        return 0;
+    PyObject* c = PyArray_NewCopy(a, NPY_CORDER);
+    if (!c) return -1;
+    Py_SETREF(*v, c);
+    return 0;
+}
+
 /* The array owning v's memory (v itself when it is not a view of an array). */
 static inline PyObject* symc_scan_owner(PyObject* v) {
     while (PyArray_Check(v) && PyArray_BASE((PyArrayObject*)v) != NULL

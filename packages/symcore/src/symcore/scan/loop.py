@@ -3,7 +3,7 @@
 Nothing is built or compiled per step: the step function is compiled once
 (``Scan.inner_function``) and the index bookkeeping is done before the loop. Recurrent
 states are kept as a small ring of the arrays the step returned (no copy per step: the step
-never overwrites its inputs); results that must all be returned are copied into the output
+never overwrites those inputs); results that must all be returned are copied into the output
 array in chunks (one ``np.stack`` per ``_CHUNK`` steps), so memory stays one output array
 plus a chunk, and an output kept only for its last ``k`` steps (``store_steps``) never
 needs more than a ring of ``k`` arrays. Outputs that are views of a mit_mot buffer (which
@@ -234,6 +234,12 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
     cur = [inputs[k] for k in oi["shared"]]
     sh_slots = list(ii["shared"])
     sh_outs = list(io["shared"])
+    # untraced states the step overwrites in place (``Scan.inner_function``): the loop
+    # passes there an array it owns (nothing else holds or views it), a copy made before
+    # the step when the current value is not known to be one
+    destroyed = getattr(fn, "scan_destroyed", frozenset())
+    own_idx = [i for i, slot in enumerate(sh_slots) if slot in destroyed]
+    owned = [False] * len(cur)
     for k, slot in zip(oi["non_seqs"], ii["non_seqs"], strict=True):
         vals[slot] = inputs[k]
 
@@ -247,6 +253,10 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
                 for slot, buf, off in mm_reads:
                     vals[slot] = buf[t + off, ...]
             if sh_slots:
+                for i in own_idx:
+                    if not owned[i]:
+                        cur[i] = np.array(cur[i], copy=True, order="C")
+                        owned[i] = True
                 for slot, v in zip(sh_slots, cur, strict=True):
                     vals[slot] = v
             try:
@@ -280,6 +290,12 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
                         raise _shape_error(op, "a mit_mot value", t, v.shape, buf.shape[1:])
                     buf[pos] = v
             if sh_outs:
+                for i in own_idx:  # the same array, written in place, and no other output views it
+                    v = outs[sh_outs[i]]
+                    owned[i] = v is cur[i] and not any(
+                        k != sh_outs[i] and isinstance(o, np.ndarray) and np.may_share_memory(o, v)
+                        for k, o in enumerate(outs)
+                    )
                 cur[:] = [outs[s] for s in sh_outs]
                 if copy_outs or mm_writes:
                     cur[:] = [
@@ -288,6 +304,8 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
                         else v
                         for v in cur
                     ]
+                    for i in own_idx:  # a copy the loop just made is its own
+                        owned[i] = owned[i] or cur[i] is not outs[sh_outs[i]]
             if as_while and bool(outs[-1]):
                 return t + 1
         return None
@@ -295,7 +313,7 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
     as_while = info.as_while
     done = n
     start = 0
-    driver = _driver() if not (mm_reads or mm_writes or copy_outs) else None
+    driver = _driver() if not (mm_reads or mm_writes or copy_outs or own_idx) else None
     if driver is not None and n > 0:
         if any(tr.shape is None for tr in traced):
             stop = _py_steps(0, 1)  # the first step gives the nit_sot shapes

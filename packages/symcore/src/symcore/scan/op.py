@@ -226,22 +226,45 @@ class Scan(Op):
             config.optimizer,
         )
 
+    def mutable_inner_inputs(self) -> frozenset[int]:
+        """Positions of the inner inputs the step may overwrite: the untraced (shared)
+        tensor states. The loop owns the array it passes there (a copy of the initial
+        value, then the step's own result), so in-place rewrites may update it (a gradient
+        accumulator ``acc + outer(x, d)`` becomes one in-place ``Ger`` per step)."""
+        from symcore.tensor.type import TensorType
+
+        ins = self.inner_inputs
+        return frozenset(
+            k for k in self.info.inner_in()["shared"] if isinstance(ins[k].type, TensorType)
+        )
+
     def inner_function(self):
         """The compiled step (a ``symcore.function`` of the inner graph), compiled once per
-        mode; ``fn.maker.thunk(values)`` runs one step without argument checks."""
+        mode; ``fn.maker.thunk(values)`` runs one step without argument checks.
+
+        The untraced tensor states are compiled as mutable inputs
+        (``mutable_inner_inputs``); ``fn.scan_destroyed`` is the set of those the rewritten
+        step really overwrites. A loop must pass there an array nothing else holds or views
+        (see ``symcore.scan.loop``) and may keep the step's result as the next value only
+        when it is the array it passed or a fresh array no other output shares."""
         key = self._mode_key()
         fn = self._compiled.get(key)
         if fn is None:
             from symcore.compile.function import function
             from symcore.compile.io import In
 
+            mutable = self.mutable_inner_inputs()
             fn = function(
-                [In(v, borrow=True) for v in self.inner_inputs],
+                [
+                    In(v, borrow=True, mutable=k in mutable)
+                    for k, v in enumerate(self.inner_inputs)
+                ],
                 list(self.inner_outputs),
                 mode=self.mode,
                 on_unused_input="ignore",
                 name=f"scan step {self.name or ''}".strip(),
             )
+            fn.scan_destroyed = _destroyed_inputs(fn.maker.fgraph, mutable)
             self._compiled[key] = fn
         return fn
 
@@ -302,6 +325,34 @@ class Scan(Op):
         if res is None:
             raise MethodNotDefined("Scan.R_op: mit_mot states (use the Lop trick)")
         return res
+
+
+def _destroyed_inputs(fgraph, candidates) -> frozenset[int]:
+    """Positions among ``candidates`` of the inputs of the compiled ``fgraph`` that some
+    node overwrites (through any view of them)."""
+    if not candidates:
+        return frozenset()
+    dh = getattr(fgraph, "destroy_handler", None)
+    if dh is not None:
+        return frozenset(k for k in candidates if dh.destroyers_of(fgraph.inputs[k]))
+    # no handler attached: follow view_map / destroy_map back to the inputs
+    roots: dict[Variable, set[Variable]] = {}
+    hit: set[Variable] = set()
+
+    def root(v: Variable) -> set[Variable]:
+        r = roots.get(v)
+        return r if r is not None else {v}
+
+    for node in fgraph.toposort():
+        vm = dict(getattr(node.op, "view_map", None) or {})
+        dm = getattr(node.op, "destroy_map", None) or {}
+        for o, ins in dm.items():
+            vm[o] = list(vm.get(o, [])) + list(ins)
+            for i in ins:
+                hit |= root(node.inputs[i])
+        for o, ins in vm.items():
+            roots[node.outputs[o]] = set().union(*(root(node.inputs[i]) for i in ins))
+    return frozenset(k for k in candidates if fgraph.inputs[k] in hit)
 
 
 def inner_depends(fgraph_outputs: list[Variable], inner_inputs: list[Variable]) -> list[set[int]]:
