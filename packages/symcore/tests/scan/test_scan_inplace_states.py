@@ -10,6 +10,18 @@ import pytest
 import symcore
 import symcore.tensor as T
 from symcore.scan import Scan, ScanInfo, scan
+from symcore.scan import loop as scan_loop
+
+
+@pytest.fixture(autouse=True, params=["driver", "python-loop"])
+def _loop_kind(request):
+    """Each test with the backend's compiled per-step loop (when one is registered) and
+    with the Python loop (the inlined C loop of the C backend runs either way)."""
+    saved = scan_loop._driver_factory
+    if request.param == "python-loop":
+        scan_loop.set_loop_driver(None)
+    yield
+    scan_loop.set_loop_driver(saved)
 
 
 def _scan_nodes(f):

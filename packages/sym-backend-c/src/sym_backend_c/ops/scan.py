@@ -43,10 +43,29 @@ static int symc_scan_set(PyObject* list, Py_ssize_t i, PyObject* v) {
     return PyList_SetItem(list, i, v);
 }
 
+/* The object owning v's memory (v when it is not a view of an array). */
+static PyObject* symc_scan_root(PyObject* v) {
+    while (PyArray_Check(v) && PyArray_BASE((PyArrayObject*)v) != NULL
+           && PyArray_Check(PyArray_BASE((PyArrayObject*)v)))
+        v = PyArray_BASE((PyArrayObject*)v);
+    return v;
+}
+
+/* Is the step's result v (untraced state out_slot o) the array the loop passed (prev),
+   written in place, with no other output of the step being it or a view of it? */
+static int symc_scan_still_owned(PyObject* outs, Py_ssize_t o, PyObject* v, PyObject* prev) {
+    if (v != prev) return 0;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(outs); k++)
+        if (k != o && symc_scan_root(PyList_GET_ITEM(outs, k)) == v) return 0;
+    return 1;
+}
+
 /* args: (thunk, start, n, vals, seqs, reads, traced, shared, cur, as_while, flush, chunk)
    seqs: [(slot, array)], reads: [(slot, ring, off, R)],
    traced: [(oslot, ring, L, R, shape_tuple, pending_or_None, index)],
-   shared: [(slot, out_slot)] with cur the list of current values.
+   shared: [(slot, out_slot, destroyed)] with cur the list of current values; a destroyed
+   state (the step overwrites it in place) gets an array the loop owns: a copy before the
+   step unless it is the array the previous step wrote in place and no other output views.
    Returns the number of steps done. */
 static PyObject* symc_scan_loop(PyObject* state, PyObject* args) {
     (void)state;
@@ -59,6 +78,7 @@ static PyObject* symc_scan_loop(PyObject* state, PyObject* args) {
     Py_ssize_t ns = PyList_GET_SIZE(seqs), nr = PyList_GET_SIZE(reads);
     Py_ssize_t ntr = PyList_GET_SIZE(traced), nsh = PyList_GET_SIZE(shared);
     Py_ssize_t done = n;
+    char owned[64] = {0};  /* per destroyed untraced state (at most 64 are tracked) */
     for (Py_ssize_t t = start; t < n; t++) {
         for (Py_ssize_t i = 0; i < ns; i++) {
             PyObject* e = PyList_GET_ITEM(seqs, i);
@@ -76,6 +96,11 @@ static PyObject* symc_scan_loop(PyObject* state, PyObject* args) {
         }
         for (Py_ssize_t i = 0; i < nsh; i++) {
             PyObject* e = PyList_GET_ITEM(shared, i);
+            if (PyObject_IsTrue(PyTuple_GET_ITEM(e, 2)) && !(i < 64 && owned[i])) {
+                PyObject* c = PyArray_NewCopy((PyArrayObject*)PyList_GET_ITEM(cur, i), NPY_CORDER);
+                if (!c || PyList_SetItem(cur, i, c) < 0) return NULL;
+                if (i < 64) owned[i] = 1;
+            }
             if (symc_scan_set(vals, PyLong_AsSsize_t(PyTuple_GET_ITEM(e, 0)),
                               PyList_GET_ITEM(cur, i)) < 0) return NULL;
         }
@@ -123,6 +148,9 @@ static PyObject* symc_scan_loop(PyObject* state, PyObject* args) {
         for (Py_ssize_t i = 0; i < nsh; i++) {
             PyObject* e = PyList_GET_ITEM(shared, i);
             Py_ssize_t o = PyLong_AsSsize_t(PyTuple_GET_ITEM(e, 1));
+            if (i < 64)
+                owned[i] = (char)symc_scan_still_owned(outs, o, PyList_GET_ITEM(outs, o),
+                                                       PyList_GET_ITEM(cur, i));
             if (symc_scan_set(cur, i, PyList_GET_ITEM(outs, o)) < 0) {
                 Py_DECREF(outs); return NULL;
             }

@@ -30,8 +30,9 @@ def set_loop_driver(factory: Any) -> None:
     """Let a backend run the steps: ``factory()`` returns the loop function (or None when
     it is not available), called as ``loop(thunk, start, n, vals, seqs, reads, traced,
     shared, cur, as_while, helper, chunk) -> steps done`` with the tables ``run_scan``
-    builds (``sym_backend_c.ops.scan`` registers one written in C). None restores the
-    Python loop."""
+    builds (``shared``: ``(slot, out_slot, destroyed)``; a destroyed state must get an
+    array the loop owns, as in the Python loop); ``sym_backend_c.ops.scan`` registers one
+    written in C. None restores the Python loop."""
     global _driver_factory
     _driver_factory = factory
 
@@ -313,7 +314,7 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
     as_while = info.as_while
     done = n
     start = 0
-    driver = _driver() if not (mm_reads or mm_writes or copy_outs or own_idx) else None
+    driver = _driver() if not (mm_reads or mm_writes or copy_outs) else None
     if driver is not None and n > 0:
         if any(tr.shape is None for tr in traced):
             stop = _py_steps(0, 1)  # the first step gives the nit_sot shapes
@@ -342,7 +343,10 @@ def run_scan(op, node: Apply, inputs: list[Any]) -> list[Any]:  # noqa: C901 - o
                         )
                         for j, tr in enumerate(traced)
                     ],
-                    list(zip(sh_slots, sh_outs, strict=True)),
+                    [
+                        (slot, o, slot in destroyed)
+                        for slot, o in zip(sh_slots, sh_outs, strict=True)
+                    ],
                     cur,
                     as_while,
                     helper,
