@@ -305,3 +305,139 @@ def test_hessian_of_unknown_length_uses_scan():
     expected[0, 2] = expected[2, 0] = xv[1]
     expected[1, 2] = expected[2, 1] = xv[0]
     np.testing.assert_allclose(f(xv), expected, rtol=1e-10)
+
+
+# -- the backward step reads the forward step's stored results ----------------------------
+
+
+def _scan_nodes(outputs):
+    from symcore.graph.basic import ancestors
+
+    nodes = [v.owner for v in ancestors(outputs) if v.owner and isinstance(v.owner.op, Scan)]
+    return list(dict.fromkeys(nodes))
+
+
+def _backward(outputs):
+    return [n for n in _scan_nodes(outputs) if "grad_of" in str(n.op)]
+
+
+def _inner_op_names(node):
+    return [type(getattr(n.op, "scalar_op", n.op)).__name__ for n in node.op.fgraph.toposort()]
+
+
+def test_backward_step_reads_stored_states_instead_of_recomputing():
+    x, W = T.dmatrix("x"), T.dmatrix("W")
+    h0 = T.dvector("h0")
+    hs = _rnn(x, h0, W)
+    grads = symcore.grad(hs.sum(), [x, h0, W])
+    back = _backward(grads)
+    assert len(back) == 1
+    names = _inner_op_names(back[0])
+    # 1 - h_t**2 uses the stored h_t: no tanh, and only the two gradient products
+    assert "Tanh" not in names
+    assert names.count("Dot") == 2
+    f = symcore.function([x, h0, W], grads)
+    compiled = _backward(f.maker.fgraph.outputs)
+    assert compiled and all("Tanh" not in _inner_op_names(n) for n in compiled)
+    xv, hv = RNG.standard_normal((6, 3)), RNG.standard_normal(3)
+    Wv = 0.5 * RNG.standard_normal((3, 3))
+    for got, want in zip(f(xv, hv, Wv), _bptt_numpy(xv, hv, Wv, 6), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-10)
+
+
+def test_backward_step_reads_stored_nit_sot_results():
+    x, w = T.dmatrix("x"), T.dvector("w")
+    (s, p), _ = scan(
+        lambda xt, s, w: [T.tanh(s * w + xt), T.exp(xt * s)],
+        sequences=x,
+        outputs_info=[T.zeros_like(w), None],
+        non_sequences=w,
+    )
+    cost = (s**2).sum() + (p * x).sum()
+    grads = symcore.grad(cost, [x, w])
+    (back,) = _backward(grads)
+    names = _inner_op_names(back)
+    assert "Tanh" not in names and "Exp" not in names
+    verify_grad(
+        lambda x, w: _nit_sot_cost(x, w),
+        [RNG.standard_normal((5, 2)), RNG.standard_normal(2)],
+        rng=RNG,
+    )
+
+
+def _nit_sot_cost(x, w):
+    (s, p), _ = scan(
+        lambda xt, s, w: [T.tanh(s * w + xt), T.exp(xt * s)],
+        sequences=x,
+        outputs_info=[T.zeros_like(w), None],
+        non_sequences=w,
+    )
+    return (s**2).sum() + (p * x).sum()
+
+
+def test_verify_grad_stored_results_mit_sot_taps_go_backwards():
+    def f(x, x0, a):
+        out, _ = scan(
+            lambda xt, m3, m1, a: T.tanh(a * m1 + m3 * xt),
+            sequences=x,
+            outputs_info=dict(initial=x0, taps=[-3, -1]),
+            non_sequences=a,
+            go_backwards=True,
+        )
+        return (out * T.arange(1, 8)[:, None]).sum()
+
+    verify_grad(
+        f,
+        [RNG.standard_normal((7, 2)), RNG.standard_normal((3, 2)), RNG.standard_normal(2)],
+        rng=RNG,
+    )
+
+
+def test_stored_results_through_while_loop():
+    x0, a = T.dscalar("x0"), T.dscalar("a")
+    out, _ = scan(
+        lambda x, a: (T.exp(a * x), until(x > 2.0)), outputs_info=x0, non_sequences=a, n_steps=50
+    )
+    g = symcore.grad(out.sum(), [x0, a])
+    f = symcore.function([x0, a], [out, *g])
+
+    def fw(x0v, av):
+        x, res = x0v, []
+        for _ in range(50):
+            new = np.exp(av * x)
+            res.append(new)
+            if x > 2.0:  # the condition reads the step's input
+                break
+            x = new
+        return np.array(res)
+
+    res, gx, ga = f(0.1, 0.9)
+    np.testing.assert_allclose(res, fw(0.1, 0.9))
+    eps = 1e-6
+    assert len(fw(0.1 + eps, 0.9)) == len(fw(0.1 - eps, 0.9)) == len(res)
+    assert gx == pytest.approx((fw(0.1 + eps, 0.9).sum() - fw(0.1 - eps, 0.9).sum()) / (2 * eps))
+    assert ga == pytest.approx((fw(0.1, 0.9 + eps).sum() - fw(0.1, 0.9 - eps).sum()) / (2 * eps))
+
+
+def test_second_order_through_stored_results():
+    x, v = T.dvector("x"), T.dvector("v")
+    out, _ = scan(lambda xt, h: T.tanh(h * xt + xt), sequences=x, outputs_info=T.constant(0.5))
+    g = symcore.grad((out**2).sum(), x)
+    hv = symcore.grad((g * v).sum(), x)
+    f = symcore.function([x, v], hv)
+
+    def cost(xv):
+        h, total = 0.5, 0.0
+        for xt in xv:
+            h = np.tanh(h * xt + xt)
+            total += h**2
+        return total
+
+    def num_grad(xv, eps=1e-5):
+        return np.array(
+            [(cost(xv + eps * e) - cost(xv - eps * e)) / (2 * eps) for e in np.eye(len(xv))]
+        )
+
+    xv, vv = RNG.standard_normal(5), RNG.standard_normal(5)
+    num = (num_grad(xv + 1e-4 * vv) - num_grad(xv - 1e-4 * vv)) / 2e-4
+    np.testing.assert_allclose(f(xv, vv), num, rtol=1e-4, atol=1e-6)

@@ -5,8 +5,10 @@ state (mit_mot, mit_sot, sit_sot) is seen as a buffer ``B`` that step ``t`` read
 ``t + i`` and writes at ``t + o``; the backward scan carries the cotangent of that buffer,
 reversed, as a mit_mot: at backward step ``s`` (forward step ``n - 1 - s``) it takes the
 cotangents of the step's outputs from the buffer, computes the vector-Jacobian product of
-the step (the forward step is recomputed from the stored states and sequences), and adds
-the cotangents of the step's inputs into the buffer. Cotangents of sequences come out
+the step, and adds the cotangents of the step's inputs into the buffer. The VJP reads the
+step's inputs (stored states, sequences) and, where it needs the step's own results (``1 -
+y**2`` of ``tanh``), the forward scan's stored traced outputs as extra sequences, so the
+forward step is not recomputed; only intermediate values nobody stored are. Cotangents of sequences come out
 per step (nit_sot), those of non-sequences are accumulated (untraced states).
 ``truncate_gradient=k`` runs only the last ``k`` backward steps.
 
@@ -85,6 +87,46 @@ def _forward_states(op, inputs) -> list[_State]:
             )
         )
     return states
+
+
+def _read_stored_results(op: Scan, outputs, Y, g_of: dict):
+    """Make the step's vector-Jacobian product read the forward step's stored results.
+
+    The VJP of the step refers to the step's own outputs where an Op's gradient uses its
+    result (``tanh``'s ``1 - y**2``, ``exp``, ``sqrt`` ...): left as they are, the backward
+    step would recompute the whole forward step to get them. The forward scan already keeps
+    every result of its traced outputs (mit_sot, sit_sot, nit_sot: row ``t`` of the outer
+    output is step ``t``'s value), so each such inner output becomes a sequence of the
+    backward scan fed with the outer output reversed (backward step ``s`` is forward step
+    ``n - 1 - s``; the outputs have exactly ``n`` rows, a while loop's too). Only values the forward
+    scan does not keep (its intermediate results, untraced states) are still recomputed.
+
+    Returns ``(inner sequences, outer sequences, g_of)`` with ``g_of`` rewritten.
+    """
+    if not g_of:
+        return [], [], g_of
+    info = op.info
+    io = info.inner_out()
+    traced = [(io["mit_sot"].start + j, info.n_mit_mot + j) for j in range(info.n_sot)]
+    traced += [(p, info.n_mit_mot + info.n_sot + j) for j, p in enumerate(io["nit_sot"])]
+    reads = set(ancestors(list(g_of.values())))
+    repl: dict[Variable, Variable] = {}
+    stored_inner, stored_outer = [], []
+    for pos, k in traced:
+        y = Y[pos]
+        # an inner input (or constant) returned as is costs nothing to "recompute"
+        if y.owner is None or y in repl or y not in reads:
+            continue
+        ph = y.type()
+        ph.name = f"stored_{y.name or f'out{k}'}"
+        repl[y] = ph
+        stored_inner.append(ph)
+        stored_outer.append(outputs[k][::-1])
+    if not repl:
+        return [], [], g_of
+    keys = list(g_of)
+    new = clone_replace([g_of[j] for j in keys], repl)
+    return stored_inner, stored_outer, dict(zip(keys, new, strict=True))
 
 
 def scan_L_op(op: Scan, inputs: list[Variable], outputs: list[Variable], output_grads: list):
@@ -167,6 +209,7 @@ def scan_L_op(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
     g_of = dict(zip(wrt_pos, gs, strict=True))
     nulls = {j: g for j, g in g_of.items() if _is_null(g)}
     g_of = {j: g for j, g in g_of.items() if not _is_null(g) and not _is_disc(g)}
+    stored_inner, stored_outer, g_of = _read_stored_results(op, outputs, Y, g_of)
     used = set(ancestors(list(g_of.values()))) if g_of else set()
     untraced_inner = {X[j] for j in ii["shared"]}
     if used & untraced_inner:
@@ -196,6 +239,8 @@ def scan_L_op(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
     for j, ph in nit_ct.items():
         b_seq_inner.append(ph)
         b_seq_outer.append(output_grads[info.n_mit_mot + info.n_sot + j][::-1])
+    b_seq_inner.extend(stored_inner)
+    b_seq_outer.extend(stored_outer)
 
     mm_in_taps, mm_out_taps, mm_inner_in, mm_inner_out, mm_outer = [], [], [], [], []
     for si, s in enumerate(diff_states):
