@@ -45,6 +45,7 @@ for package in "${PACKAGES[@]}"; do editables+=(-e "packages/$package"); done
 # C backend's modules go to the compiledir flag's folder (default: the user's cache), so
 # runs after the first reuse them. SYMCORE_TEST_LINKER=py (or c) runs the core tests on
 # one backend only. Extra arguments go to pytest (`-n 0` runs without workers).
+echo "scripts/test.sh: setup and installs took ${SECONDS}s"
 workers=${SYMCORE_TEST_WORKERS:-$(.venv/bin/python -c \
     'import os; print(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)')}
 exec .venv/bin/python -m pytest -n "$workers" "$@"
