@@ -455,6 +455,14 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
             w(f"            if (!sc_wv[{j}]) goto sc_stepfail_{u};")
             w("        }")
         what = f"output {oslot}" if is_nit else f"state {j}"
+        # computed in its row (the row view itself, at the row: the row's shape): nothing to
+        # check or copy. (At a nit_sot's first step sc_dw holds the node's own array.)
+        row = f"(t + {Lj})" if store == -1 else f"sc_wp[{j}]"
+        dst = f"SYMC_DATA(sc_buf[{j}]) + {row} * sc_rb[{j}]"
+        if j in direct.values():
+            w(f"        if (!({v} == sc_dw[{j}] && SYMC_DATA({v}) == {dst})) {{")
+        else:
+            w("        {")
         w(
             f"        if (!symc_scan_same_shape({v}, sc_wv[{j}])) {{ char b1[128], b2[128];"
             f' PyErr_Format(PyExc_ValueError, "%s: at step %ld the step function returned {what}'
@@ -463,11 +471,11 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
             f" symc_shape_str({v}, b1, 128), symc_shape_str(sc_wv[{j}], b2, 128));"
             f" goto sc_err_{u}; }}"
         )
-        row = f"(t + {Lj})" if store == -1 else f"sc_wp[{j}]"
         w(
-            f"        if (symc_scan_store(&sc_wv[{j}], sc_buf[{j}], SYMC_DATA(sc_buf[{j}]) + {row}"
-            f" * sc_rb[{j}], sc_rb[{j}], {v}) < 0) goto sc_stepfail_{u};"
+            f"        if (symc_scan_store(&sc_wv[{j}], sc_buf[{j}], {dst}, sc_rb[{j}], {v}) < 0)"
+            f" goto sc_stepfail_{u};"
         )
+        w("        }")
     # Every value is taken before any state changes: the condition, the mit_mot values and
     # the untraced states' new values may be inner inputs (a state's row, an untraced state).
     if info.as_while:
