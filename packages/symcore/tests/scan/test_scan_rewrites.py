@@ -182,3 +182,114 @@ def test_gradient_accumulators_store_one_step_and_match_unrewritten():
     args = RNG.standard_normal((4, 3)), RNG.standard_normal(3), RNG.standard_normal((3, 3)) * 0.5
     for r1, r2 in zip(f(*args), g(*args), strict=True):
         np.testing.assert_allclose(r1, r2)
+
+
+# -- sums of per-step products pushed out of the loop (scan_push_out_dot) ------------------
+
+NO_PUSH_OUT_DOT = symcore.get_mode("FAST_RUN").excluding("scan_push_out_dot")
+
+
+def _acc_scan(x, d, a0, step_product, n_steps=None):
+    """A raw Scan whose only state is the untraced ``acc = acc + step_product(x_t, d_t)``."""
+    from symcore.scan.info import ScanInfo
+
+    xi, di, ai = x[0].type(), d[0].type(), a0.type()
+    op = Scan([xi, di, ai], [ai + step_product(xi, di)], ScanInfo(n_seqs=2, n_shared=1))
+    return op(x.shape[0] if n_steps is None else n_steps, x, d, a0)
+
+
+def _accumulators(f):
+    return sum(n.op.info.n_shared for n in scan_nodes(f))
+
+
+def test_rnn_gradient_outer_products_leave_the_loop():
+    x, W, U = T.dmatrix("x"), T.dmatrix("W"), T.dmatrix("U")
+    h0 = T.dvector("h0")
+    hs, _ = scan(
+        lambda xt, h, W, U: T.tanh(T.dot(xt, W) + T.dot(h, U)),
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=[W, U],
+    )
+    grads = symcore.grad((hs**2).sum(), [x, h0, W, U])
+    f = symcore.function([x, h0, W, U], grads)
+    g = symcore.function([x, h0, W, U], grads, mode=NO_PUSH_OUT_DOT)
+    assert _accumulators(g) == 2 and _accumulators(f) == 0  # gW, gU accumulated in the loop
+    xv, hv = RNG.standard_normal((6, 4)), RNG.standard_normal(3)
+    Wv, Uv = 0.5 * RNG.standard_normal((4, 3)), 0.5 * RNG.standard_normal((3, 3))
+    # NumPy back-propagation through time
+    hs_np = [hv]
+    for t in range(6):
+        hs_np.append(np.tanh(xv[t] @ Wv + hs_np[-1] @ Uv))
+    gx, gW, gU, carry = np.zeros_like(xv), np.zeros_like(Wv), np.zeros_like(Uv), np.zeros(3)
+    for t in range(5, -1, -1):
+        pre = (2 * hs_np[t + 1] + carry) * (1 - hs_np[t + 1] ** 2)
+        gx[t] = pre @ Wv.T
+        gW += np.outer(xv[t], pre)
+        gU += np.outer(hs_np[t], pre)
+        carry = pre @ Uv.T
+    results = zip(f(xv, hv, Wv, Uv), g(xv, hv, Wv, Uv), [gx, carry, gW, gU], strict=True)
+    for got, unrewritten, want in results:
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(got, unrewritten, rtol=1e-10, atol=1e-12)
+
+
+def test_small_batch_products_leave_the_loop_and_match_numpy():
+    x = T.tensor(dtype="float64", shape=(None, 2, None), name="x")  # k = 2 per step
+    d = T.dtensor3("d")
+    a0 = T.dmatrix("a0")
+    n = T.lscalar("n")
+    forms = {
+        "xT_d": lambda xt, dt: T.dot(xt.T, T.tanh(dt)),
+        "xT_d_swapped": lambda xt, dt: T.dot(T.exp(xt).T, dt),
+    }
+    xv, dv = RNG.standard_normal((5, 2, 3)), RNG.standard_normal((5, 2, 4))
+    a0v = RNG.standard_normal((3, 4))
+    numpy_terms = {
+        "xT_d": lambda t: xv[t].T @ np.tanh(dv[t]),
+        "xT_d_swapped": lambda t: np.exp(xv[t]).T @ dv[t],
+    }
+    for name, prod in forms.items():
+        out = _acc_scan(x, d, a0, prod, n_steps=n)
+        f = symcore.function([x, d, a0, n], out)
+        g = symcore.function([x, d, a0, n], out, mode=NO_PUSH_OUT_DOT)
+        assert _accumulators(f) == 0 and _accumulators(g) == 1, name
+        for steps in (5, 3, 0):  # all steps, fewer steps than the sequences, none
+            want = a0v + sum((numpy_terms[name](t) for t in range(steps)), np.zeros((3, 4)))
+            np.testing.assert_allclose(f(xv, dv, a0v, steps), want, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(g(xv, dv, a0v, steps), want, rtol=1e-12, atol=1e-12)
+
+
+def test_transposed_right_operand_and_plain_left_operand():
+    # acc (m, n) += a_t (m, k) @ v_t.T with v_t (n, k), k = 1 known statically
+    x = T.tensor(dtype="float64", shape=(None, None, 1), name="x")
+    d = T.tensor(dtype="float64", shape=(None, None, 1), name="d")
+    a0 = T.dmatrix("a0")
+    out = _acc_scan(x, d, a0, lambda at, vt: T.dot(at * 2, vt.T))
+    f = symcore.function([x, d, a0], out)
+    assert _accumulators(f) == 0
+    xv, dv, a0v = RNG.standard_normal((4, 3, 1)), RNG.standard_normal((4, 5, 1)), np.zeros((3, 5))
+    want = sum(2 * xv[t] @ dv[t].T for t in range(4))
+    np.testing.assert_allclose(f(xv, dv, a0v), want, rtol=1e-12)
+
+
+def test_large_or_unknown_batch_and_reused_accumulator_stay_in_the_loop():
+    x, d, a0 = T.dtensor3("x"), T.dtensor3("d"), T.dmatrix("a0")
+    unknown_k = _acc_scan(x, d, a0, lambda xt, dt: T.dot(xt.T, dt))
+    xb = T.tensor(dtype="float64", shape=(None, 1, None), name="xb")
+    db = T.tensor(dtype="float64", shape=(None, 1, None), name="db")
+    from symcore.scan.info import ScanInfo
+
+    xi, di, ai = xb[0].type(), db[0].type(), a0.type()
+    # the step reads acc besides accumulating into it: acc * 0.5 + x_t.T @ d_t
+    op = Scan([xi, di, ai], [ai * 0.5 + T.dot(xi.T, di)], ScanInfo(n_seqs=2, n_shared=1))
+    reused = op(xb.shape[0], xb, db, a0)
+    f = symcore.function([x, d, a0], unknown_k)
+    h = symcore.function([xb, db, a0], reused)
+    assert _accumulators(f) == 1 and _accumulators(h) == 1
+    xv, dv, a0v = RNG.standard_normal((3, 2, 4)), RNG.standard_normal((3, 2, 5)), np.ones((4, 5))
+    np.testing.assert_allclose(f(xv, dv, a0v), a0v + sum(xv[t].T @ dv[t] for t in range(3)))
+    acc = a0v
+    for t in range(3):
+        acc = acc * 0.5 + xv[t, :1].T @ dv[t, :1]
+    np.testing.assert_allclose(h(xv[:, :1], dv[:, :1], a0v), acc)

@@ -8,8 +8,9 @@ cotangents of the step's outputs from the buffer, computes the vector-Jacobian p
 the step, and adds the cotangents of the step's inputs into the buffer. The VJP reads the
 step's inputs (stored states, sequences) and, where it needs the step's own results (``1 -
 y**2`` of ``tanh``), the forward scan's stored traced outputs as extra sequences, so the
-forward step is not recomputed; only intermediate values nobody stored are. Cotangents of sequences come out
-per step (nit_sot), those of non-sequences are accumulated (untraced states).
+forward step is not recomputed; only intermediate values nobody stored are. Cotangents of
+sequences come out per step (nit_sot), those of non-sequences are accumulated (untraced
+states).
 ``truncate_gradient=k`` runs only the last ``k`` backward steps.
 
 Forward mode (``R_op``) builds one scan computing the outputs and their tangents together.

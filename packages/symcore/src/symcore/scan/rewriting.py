@@ -11,6 +11,9 @@
   ``k`` steps (``out[-1]``, ``out[-k:]``), the scan keeps only ``k`` steps
   (``store_steps``) instead of all of them — Theano's "Scan is smart enough to notice this
   and not waste memory".
+* ``scan_push_out_dot`` (canonicalize; in :mod:`symcore.scan.pushout`): an untraced
+  accumulator ``acc + dot(a_t, b_t)`` whose per-step product has a small inner dimension
+  (outer products of vectors, a small static batch) becomes one product after the loop.
 
 All carry the tags ``fast_run`` and ``scan`` (exclude them with ``mode.excluding('scan')``).
 """
@@ -279,3 +282,7 @@ def scan_save_mem(fgraph, node):
     new_op = op.clone_with(store_steps=tuple(new_store))
     new_outs = new_op(*node.inputs, return_list=True)
     return dict(zip(node.outputs, new_outs, strict=True))
+
+
+# sums of per-step products pushed out of the loop (``scan_push_out_dot``)
+from symcore.scan import pushout  # noqa: E402,F401 - registers on import
