@@ -2,7 +2,8 @@
 
 Cases (issue 8): the Elman RNN of ``asv_benchmarks/benchmarks/scan.py`` (T = 100, hidden
 100, no batch) forward and forward + gradient (BPTT: a mit_mot scan with two shared
-accumulators); A**k with k = 1000 (10-vector) forward and its gradient w.r.t. A; an
+accumulators); A**k with k = 1000 (10-vector) forward (also with ``trust_input``) and its
+gradient w.r.t. A; an
 ``until`` loop of 1000 tiny steps. Each symcore result is checked against NumPy first.
 Prints, per case, the median time of symcore and of NumPy, their ratio, and whether the
 C backend inlined every Scan of the function (``INLINE_MARKER`` in the generated source,
@@ -137,6 +138,14 @@ def main() -> None:
     np.testing.assert_allclose(pw(av, 1000), np_power(av, 1000), rtol=1e-10)
     np.testing.assert_allclose(pg(av, 1000), np_power_grad(av, 1000), rtol=1e-8)
     rows.append(("A**k k=1000 forward", pw, lambda: pw(av, 1000), lambda: np_power(av, 1000)))
+    # the same with trust_input and k as an int32 array: no argument conversion (a Python
+    # int costs ~8 us to convert), what compare_peers.py times
+    pwt = symcore.function([A, k], res[-1])
+    pwt.trust_input = True
+    k32 = np.asarray(1000, dtype="int32")
+    rows.append(
+        ("A**k forward, trust_input", pwt, lambda: pwt(av, k32), lambda: np_power(av, 1000))
+    )
     rows.append(("A**k k=1000 grad", pg, lambda: pg(av, 1000), lambda: np_power_grad(av, 1000)))
 
     x0 = T.dscalar("x0")
