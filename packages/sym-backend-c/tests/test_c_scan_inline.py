@@ -265,18 +265,26 @@ def test_rnn_gradient_is_one_c_loop_and_matches_numpy():
         outputs_info=h0,
         non_sequences=[W, U],
     )
-    f = symcore.function([x, h0, W, U], symcore.grad(hs.sum(), [W, U]))
+    grads = symcore.grad(hs.sum(), [W, U])
+    # without scan_push_out_dot the accumulators of gW, gU stay in the loop (in place);
+    # with it (the default) they become one product after the loop
+    in_loop = symcore.get_mode("FAST_RUN").excluding("scan_push_out_dot")
+    f = symcore.function([x, h0, W, U], grads, mode=in_loop)
     grad_scans = [n for n in _scan_nodes(f) if n.op.info.n_mit_mot]
-    assert grad_scans and grad_scans[0].op.info.n_shared == 2  # the accumulators of gW, gU
-    assert _all_inlined(f)
+    assert grad_scans and grad_scans[0].op.info.n_shared == 2
+    assert grad_scans[0].op.inner_function().scan_destroyed  # Ger{inplace}
+    g = symcore.function([x, h0, W, U], grads)
     rng = np.random.default_rng(4)
     X, H0 = rng.standard_normal((30, 6)) * 0.5, rng.standard_normal(8) * 0.1
     Wv, Uv = rng.standard_normal((6, 8)) * 0.3, rng.standard_normal((8, 8)) * 0.3
-    for got, want in zip(f(X, H0, Wv, Uv), _numpy_rnn_grad(X, H0, Wv, Uv), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
-    # one step, and a second call (buffers and accumulators start afresh)
-    for got, want in zip(f(X[:1], H0, Wv, Uv), _numpy_rnn_grad(X[:1], H0, Wv, Uv), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    for fn in (f, g):
+        assert _all_inlined(fn)
+        for got, want in zip(fn(X, H0, Wv, Uv), _numpy_rnn_grad(X, H0, Wv, Uv), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+        # one step, and a second call (buffers and accumulators start afresh)
+        one = _numpy_rnn_grad(X[:1], H0, Wv, Uv)
+        for got, want in zip(fn(X[:1], H0, Wv, Uv), one, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
 def test_power_gradient_matches_numpy():
