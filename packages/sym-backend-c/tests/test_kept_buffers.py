@@ -96,9 +96,10 @@ def test_inplace_ops_on_recycled_buffers(c_function, allow_gc):
     f = c_function([a, b], [T.tanh(j * 2 + 1), (j + a.sum()).sum()], mode=_mode(allow_gc))
     nodes = f.maker.fgraph.toposort()
     join = next(n for n in nodes if type(n.op).__name__ == "Join")
-    assert any(
-        getattr(n.op, "destroy_map", None) and join.outputs[0] in n.inputs for n in nodes
-    ), [str(n.op) for n in nodes]
+    inplace = [
+        n for n in nodes if getattr(n.op, "destroy_map", None) and join.outputs[0] in n.inputs
+    ]
+    assert inplace, [str(n.op) for n in nodes]
     rng = np.random.default_rng(2)
     kept = []
     for k in range(4):
@@ -136,14 +137,16 @@ def test_error_after_a_kept_allocation_leaves_the_function_usable(c_function, al
     np.testing.assert_array_equal(f(np.ones(2), np.zeros(1), np.full(3, 2.0)), [2, 2, 0])
 
 
-def _held_after_call(allow_gc: bool, n: int) -> int:
+def _held_after_call(allow_gc: bool | None, n: int) -> int:
     """Bytes NumPy still holds after one call (its scalar result dropped) of a function
     whose intermediates are a Join and an Alloc of 2n float64 each (the Elemwise adding them
     works in place)."""
     a, b = T.dvector("a"), T.dvector("b")
     j = T.join(0, a, b)
     z = T.alloc(np.float64(1.0), 2 * n)
-    f = symcore.function([a, b], (T.exp(j) + z).sum(), mode=_mode(allow_gc))
+    kw = {} if allow_gc is None else {"mode": _mode(allow_gc)}  # None: the default C mode
+    f = symcore.function([a, b], (T.exp(j) + z).sum(), **kw)
+    assert f.maker.fgraph.linker_report.backend == "c"
     assert {"Join", "Alloc", "Elemwise"} <= set(_ops(f))
     x = np.ones(n)
     tracemalloc.start()
@@ -161,6 +164,11 @@ def test_allow_gc_releases_intermediates(requires_compiler):
     held_keep = _held_after_call(False, n)
     assert held_gc < 64 * 1024, held_gc  # nothing kept
     assert held_keep >= 2 * 16 * n, held_keep  # the two intermediates
+
+
+def test_the_default_keeps_buffers(requires_compiler):
+    assert CLinker().allow_gc is False
+    assert _held_after_call(None, 250_000) >= 2 * 16 * 250_000
 
 
 def test_kept_buffers_are_allocated_once(requires_compiler):
