@@ -683,3 +683,32 @@ def test_nit_sot_whose_shape_changes_raises():
     np.testing.assert_array_equal(f(np.array([2, 2]), np.arange(4.0)), [[0.0, 2.0]] * 2)
     with pytest.raises(ValueError, match="at step 2 .* shape"):
         f(np.array([2, 2, 3]), np.arange(4.0))
+
+
+
+@pytest.mark.parametrize("second_reader", [False, True])
+def test_mit_mot_value_computed_in_its_row(second_reader):
+    """An elementwise mit_mot value is computed in the row it is written to, unless another
+    node reads that row in the same step (it must see the row before the write): with
+    ``second_reader`` the value written at t+2 reads row t+1, which the first value
+    overwrites."""
+
+    def step(b0, b1):
+        first = b1 + b0 * 2.0
+        return [first, np.sqrt(np.abs(b1)) + 1.0] if second_reader else [first]
+
+    def sym_step(b0, b1):
+        first = b1 + b0 * 2.0
+        return [first, T.sqrt(T.abs(b1)) + 1.0] if second_reader else [first]
+
+    out_taps = [1, 2] if second_reader else [1]
+    inputs, out = _mit_mot_scan([0, 1], out_taps, sym_step)
+    f = _compile(inputs, out)
+    src = f.maker.fgraph.linker_report.source
+    # the row of tap 1 is read twice: only the value written at t+2 goes to its row directly
+    assert ("sc_mdw[0] && Py_REFCNT" in src) is not second_reader
+    assert ("sc_mdw[1] && Py_REFCNT" in src) is second_reader
+    B = np.random.default_rng(7).standard_normal((8, 3))
+    B0 = B.copy()
+    np.testing.assert_allclose(f(5, B), _numpy_mit_mot(B, 5, [0, 1], out_taps, step), rtol=1e-12)
+    np.testing.assert_array_equal(B, B0)  # the input buffer is copied, not written

@@ -181,6 +181,33 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
             return nm
         return None
 
+    # mit_mot values computed straight into the row they are written to: an Elemwise result
+    # (elementwise, so reading the row it overwrites, element by element, is what an
+    # in-place Elemwise does) that is one inner output, when no other node and no output
+    # reads that row in this step
+    from symcore.tensor.elemwise import Elemwise
+
+    mm_direct: dict[Variable, int] = {}  # inner output variable -> index in mm_writes
+    for q, (oslot, j, off) in enumerate(mm_writes):
+        v = fg.outputs[oslot]
+        buf_type = node.outputs[j].type
+        if (
+            v.owner is None
+            or not isinstance(v.owner.op, Elemwise)
+            or fg.outputs.count(v) != 1
+            or v.type.dtype != buf_type.dtype
+            or v.type.ndim + 1 != buf_type.ndim
+        ):
+            continue
+        readers = [
+            c
+            for slot, jj, o2 in mm_reads
+            if jj == j and o2 == off
+            for c, _ in fg.clients.get(fg.inputs[slot], [])
+        ]
+        if all(c is v.owner for c in readers):
+            mm_direct[v] = q
+
     # --- the step's nodes ------------------------------------------------------------------
     order = fg.toposort()
     last_use: dict[Variable, int] = {}
@@ -231,7 +258,11 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
             names[v] = nm
             outs.append(nm)
         cache = [
-            f"sc_dw[{direct[v]}]" if v in direct else f"sc_cache[{n_cache + j}]"
+            f"sc_dw[{direct[v]}]"
+            if v in direct
+            else f"sc_mdw[{mm_direct[v]}]"
+            if v in mm_direct
+            else f"sc_cache[{n_cache + j}]"
             for j, v in enumerate(nd.outputs)
         ]
         for j, v in enumerate(nd.outputs):
@@ -313,6 +344,7 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
     w(f"    PyObject* sc_mm[{max(n_mm, 1)}] = {{NULL}};  /* mit_mot buffers (the outputs) */")
     w(f"    PyObject* sc_mw[{max(n_mm, 1)}] = {{NULL}};  /* a row view of each: shape checks */")
     w(f"    PyObject* sc_mv[{max(len(mm_writes), 1)}] = {{NULL}};  /* values to write */")
+    w(f"    PyObject* sc_mdw[{max(len(mm_writes), 1)}] = {{NULL}};  /* direct-write row views */")
     w(f"    PyObject* sc_sh[{max(n_sh, 1)}] = {{NULL}};  /* untraced states */")
     w(f"    PyObject* sc_shn[{max(n_sh, 1)}] = {{NULL}};  /* their next values */")
     w("    npy_intp t = 0;")
@@ -428,6 +460,12 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
             f"        if (sc_buf[{j}] && symc_scan_point_row(&sc_dw[{j}], sc_buf[{j}],"
             f" SYMC_DATA(sc_buf[{j}]) + {row} * sc_rb[{j}]) < 0) goto sc_stepfail_{u};"
         )
+    for q, (_oslot, j, off) in enumerate(mm_writes):
+        if q in mm_direct.values():
+            w(
+                f"        if (symc_scan_point_row(&sc_mdw[{q}], sc_mm[{j}], SYMC_DATA(sc_mm[{j}])"
+                f" + (t + {off}) * SYMC_STRIDES(sc_mm[{j}])[0]) < 0) goto sc_stepfail_{u};"
+            )
     # untraced states the step overwrites in place: an array only the loop holds
     for i, slot in enumerate(ii["shared"]):
         if slot in destroyed:
@@ -484,8 +522,13 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
         w(f"        const int sc_stop = *({ct}*)SYMC_DATA({cond}) != 0;")
     # mit_mot values (views copied when several rows are written: a value may be a view of
     # a row written first)
-    for q, (oslot, j, _off) in enumerate(mm_writes):
+    for q, (oslot, j, off) in enumerate(mm_writes):
         v = out_names[oslot]
+        if q in mm_direct.values():  # computed in its row: nothing to check or store
+            dst = f"SYMC_DATA(sc_mm[{j}]) + (t + {off}) * SYMC_STRIDES(sc_mm[{j}])[0]"
+            w(f"        if (!({v} == sc_mdw[{q}] && SYMC_DATA({v}) == {dst})) {{")
+        else:
+            w("        {")
         w(
             f"        if (!symc_scan_same_shape({v}, sc_mw[{j}])) {{ char b1[128], b2[128];"
             f' PyErr_Format(PyExc_ValueError, "%s: at step %ld the step function returned a'
@@ -498,6 +541,7 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
             w(f"        sc_mv[{q}] = symc_scan_own({v}); if (!sc_mv[{q}]) goto sc_stepfail_{u};")
         else:
             w(f"        sc_mv[{q}] = {v}; Py_INCREF(sc_mv[{q}]);")
+        w("        }")
     # untraced states: the step's values become the next step's inputs, copied when they
     # are views (of a state's row or a mit_mot row the loop overwrites later: an ifelse may
     # keep such a view for many steps); all taken, then all replaced (a step may swap two)
@@ -508,9 +552,9 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
         w(f"        Py_SETREF(sc_sh[{i}], sc_shn[{i}]); sc_shn[{i}] = NULL;")
     for q, (_oslot, j, off) in enumerate(mm_writes):
         w(
-            f"        if (symc_scan_store(&sc_mw[{j}], sc_mm[{j}], SYMC_DATA(sc_mm[{j}])"
-            f" + (t + {off}) * SYMC_STRIDES(sc_mm[{j}])[0], SYMC_STRIDES(sc_mm[{j}])[0],"
-            f" sc_mv[{q}]) < 0) goto sc_stepfail_{u};"
+            f"        if (sc_mv[{q}] && symc_scan_store(&sc_mw[{j}], sc_mm[{j}],"
+            f" SYMC_DATA(sc_mm[{j}]) + (t + {off}) * SYMC_STRIDES(sc_mm[{j}])[0],"
+            f" SYMC_STRIDES(sc_mm[{j}])[0], sc_mv[{q}]) < 0) goto sc_stepfail_{u};"
         )
         w(f"        Py_CLEAR(sc_mv[{q}]);")
     w(f"        for (int q = 0; q < {max(n_slots, 1)}; q++) Py_CLEAR(sc_v[q]);")
@@ -582,6 +626,7 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
         ("sc_mm", n_mm),
         ("sc_mw", n_mm),
         ("sc_mv", len(mm_writes)),
+        ("sc_mdw", len(mm_writes)),
         ("sc_sh", n_sh),
         ("sc_shn", n_sh),
     ):
