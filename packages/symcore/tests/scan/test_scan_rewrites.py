@@ -293,3 +293,17 @@ def test_large_or_unknown_batch_and_reused_accumulator_stay_in_the_loop():
     for t in range(3):
         acc = acc * 0.5 + xv[t, :1].T @ dv[t, :1]
     np.testing.assert_allclose(h(xv[:, :1], dv[:, :1], a0v), acc)
+
+
+def test_shared_variable_outer_product_update_leaves_the_loop():
+    s0 = RNG.standard_normal((3, 4))
+    S = symcore.shared(s0.copy(), name="S")
+    x, y = T.dmatrix("x"), T.dmatrix("y")
+    _, upd = scan(lambda xt, yt: {S: S + T.outer(xt, yt)}, sequences=[x, y])
+    f = symcore.function([x, y], [], updates=upd)
+    assert _accumulators(f) == 0
+    xv, yv = RNG.standard_normal((5, 3)), RNG.standard_normal((5, 4))
+    f(xv, yv)
+    np.testing.assert_allclose(S.get_value(), s0 + xv.T @ yv, rtol=1e-12)
+    f(xv[:0], yv[:0])  # no step: unchanged
+    np.testing.assert_allclose(S.get_value(), s0 + xv.T @ yv, rtol=1e-12)

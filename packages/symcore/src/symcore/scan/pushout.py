@@ -28,8 +28,9 @@ order) with ``dot`` of two matrices of the state's dtype; nothing else in the st
 ``acc``; the scan is not a while loop (the number of steps must be ``n_steps``). Operands
 that do not change between steps (non-sequences, constants) keep the loop as it is.
 
-Registered in ``canonicalize`` under the tags ``fast_run`` and ``scan`` (name
-``scan_push_out_dot``); exclude it with ``mode.excluding('scan_push_out_dot')``.
+Registered in ``canonicalize`` (tags ``fast_run``, ``fast_compile``, ``scan``; name
+``scan_push_out_dot``), like the other scan rewrites; exclude it with
+``mode.excluding('scan_push_out_dot')``.
 """
 
 from __future__ import annotations
