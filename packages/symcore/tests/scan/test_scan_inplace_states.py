@@ -151,7 +151,11 @@ def test_rnn_gradient_accumulators_in_place_match_numpy():
         non_sequences=[W, U],
     )
     f = _function([x, h0, W, U], symcore.grad(hs.sum(), [W, U]))
-    assert len(_destroyed(f)) == 2  # both accumulators
+    (grad_scan,) = [n for n in _scan_nodes(f) if n.op.info.n_mit_mot]
+    info = grad_scan.op.info
+    # both accumulators, and the mit_mot tap whose row the step writes (d + U.T g in place)
+    assert set(info.inner_in()["shared"]) <= _destroyed(f)
+    assert _destroyed(f) & set(info.inner_in()["mit_mot"])
     xv = rng.standard_normal((7, 4)) * 0.5
     hv = rng.standard_normal(3) * 0.5
     Wv, Uv = rng.standard_normal((4, 3)) * 0.5, rng.standard_normal((3, 3)) * 0.5
@@ -214,3 +218,28 @@ def test_accumulator_with_mit_sot_state(n):
     got = f(init, n)
     np.testing.assert_allclose(got.reshape(n, 3), np.array(vals[2:]).reshape(n, 3))
     np.testing.assert_allclose(S.get_value(), acc)
+
+
+@pytest.mark.parametrize("out_taps", [(1,), (1, 2)])
+def test_mit_mot_tap_overwritten_in_place(out_taps):
+    """A mit_mot step reading rows t, t+1 and writing row t+1 (and with (1, 2) also row
+    t+2 from the old row t+1): the tap of row t+1 may be overwritten in place; every
+    reader of the old row sees it before, and the input buffer is never written."""
+    b0, b1 = T.dvector("b0"), T.dvector("b1")
+    outs = [b1 + b0 * 2.0] + ([b1 * 3.0] if len(out_taps) == 2 else [])
+    info = ScanInfo(mit_mot_in_taps=((0, 1),), mit_mot_out_taps=(out_taps,))
+    op = Scan([b0, b1], outs, info)
+    n, B = T.lscalar("n"), T.dmatrix("B")
+    f = _function([n, B], op(n, B))
+    assert 1 in op.inner_function().scan_destroyed  # the tap of row t+1
+    Bv = np.random.default_rng(2).standard_normal((7, 3))
+    B0 = Bv.copy()
+    want = Bv.copy()
+    for t in range(5):
+        new = [want[t + 1] + want[t] * 2.0] + ([want[t + 1] * 3.0] if len(out_taps) == 2 else [])
+        for o, v in zip(out_taps, new, strict=True):
+            want[t + o] = v
+    got = f(5, Bv)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_array_equal(Bv, B0)
+    assert not np.shares_memory(got, Bv)

@@ -413,10 +413,13 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
     L.extend(const_code)
     # read views (checked once against the step's input types)
     w("    if (n > 0) {")
+    # row views are read-only, but for the mit_mot taps the step overwrites in place (their
+    # row is the one the step writes: ``Scan.mutable_inner_inputs``)
+    rv_writeable = {slot: int(slot in destroyed) for slot in rv_base}
     for slot, base in rv_base.items():
         var = fg.inputs[slot]
         bc = "".join("1" if b else "0" for b in var.type.broadcastable)
-        w(f"        sc_rv[{slot}] = symc_scan_rowview({base}, 0, 0);")
+        w(f"        sc_rv[{slot}] = symc_scan_rowview({base}, 0, {rv_writeable[slot]});")
         w(f"        if (!sc_rv[{slot}]) goto sc_err_{u};")
         w(
             f"        if (symc_check_input(sc_rv[{slot}], {npy_typenum(var.type.dtype)},"
@@ -449,7 +452,8 @@ def _generate(op: Scan, node, ctx: NodeContext, fg, destroyed=frozenset()) -> st
     for slot, j, off in mm_reads:
         w(
             f"        if (symc_scan_point(&sc_rv[{slot}], sc_mm[{j}], SYMC_DATA(sc_mm[{j}])"
-            f" + (t + {off}) * SYMC_STRIDES(sc_mm[{j}])[0], 0) < 0) goto sc_stepfail_{u};"
+            f" + (t + {off}) * SYMC_STRIDES(sc_mm[{j}])[0], {rv_writeable[slot]}) < 0)"
+            f" goto sc_stepfail_{u};"
         )
     # direct writes: point each output's cache slot at the row this step writes
     for j, (_, Lj, store, _) in enumerate(traced):

@@ -227,16 +227,26 @@ class Scan(Op):
         )
 
     def mutable_inner_inputs(self) -> frozenset[int]:
-        """Positions of the inner inputs the step may overwrite: the untraced (shared)
-        tensor states. The loop owns the array it passes there (a copy of the initial
-        value, then the step's own result), so in-place rewrites may update it (a gradient
-        accumulator ``acc + outer(x, d)`` becomes one in-place ``Ger`` per step)."""
+        """Positions of the inner inputs the step may overwrite:
+
+        * the untraced (shared) tensor states: the loop owns the array it passes there (a
+          copy of the initial value, then the step's own result), so in-place rewrites may
+          update it (a gradient accumulator ``acc + outer(x, d)`` becomes one in-place
+          ``Ger`` per step);
+        * the mit_mot taps whose row the same step writes (an offset that is also one of
+          the mit_mot's output offsets): the loop's copy of the buffer is read through
+          them and the row is overwritten by the step's value anyway (``d + dot(U, g)``
+          computed in the row: ``Gemv``/``Gemm`` in place)."""
         from symcore.tensor.type import TensorType
 
-        ins = self.inner_inputs
-        return frozenset(
-            k for k in self.info.inner_in()["shared"] if isinstance(ins[k].type, TensorType)
-        )
+        info, ins = self.info, self.inner_inputs
+        out = {k for k in info.inner_in()["shared"] if isinstance(ins[k].type, TensorType)}
+        for j, grp in enumerate(info.mit_mot_in_groups()):
+            written = set(info.mit_mot_out_taps[j])
+            for k, off in zip(grp, info.mit_mot_in_taps[j], strict=True):
+                if off in written and isinstance(ins[k].type, TensorType):
+                    out.add(k)
+        return frozenset(out)
 
     def inner_function(self):
         """The compiled step (a ``symcore.function`` of the inner graph), compiled once per
