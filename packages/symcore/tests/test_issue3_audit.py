@@ -85,6 +85,37 @@ def test_lossy_python_values_are_type_errors(make, value):
         f(value)
 
 
+@pytest.mark.parametrize(
+    "dtype,value,ok",
+    [
+        ("int8", 127, True),
+        ("int8", -128, True),
+        ("int8", 128, False),
+        ("uint8", -1, False),
+        ("uint64", 2**64 - 1, True),
+        ("int64", 2**63, False),
+        ("float32", 2**24, True),
+        ("float32", 2**24 + 1, False),  # not exactly representable in float32
+        ("float64", 2**53 + 1, True),  # rounded, as NumPy's safe int64 -> float64 cast
+        ("float64", 0.1, True),
+        ("bool", True, True),
+        ("int32", True, True),
+    ],
+)
+def test_python_scalars_at_the_edges_of_exactness(dtype, value, ok):
+    # a Python scalar argument converts only when no value is lost (the fast path for
+    # int/float/bool must agree with the general rules)
+    x = T.scalar("x", dtype=dtype)
+    f = symcore.function([x], x)
+    if ok:
+        r = f(value)
+        assert r.dtype == np.dtype(dtype)
+        assert r.item() == (float(value) if dtype.startswith("float") else value)
+    else:
+        with pytest.raises(TypeError, match="loss of precision"):
+            f(value)
+
+
 def test_shared_set_value_accepts_exact_python_values():
     s = symcore.shared(np.zeros(2, dtype="float32"))
     s.set_value([0.25, -1.5])

@@ -176,6 +176,9 @@ class TensorType(Type):
 
     def _convert(self, data: Any, allow_downcast: bool | None) -> np.ndarray:
         target = self.numpy_dtype
+        fast = _exact_python_scalar(data, target)
+        if fast is not None:
+            return fast
         if isinstance(data, np.ndarray) or isinstance(data, np.generic):
             src = np.asarray(data)
             if src.dtype == target:
@@ -205,6 +208,10 @@ class TensorType(Type):
             if allow_downcast or np.can_cast(as_default.dtype, target, "safe"):
                 return converted
             exact = np.array_equal(converted.astype(as_default.dtype), as_default, equal_nan=True)
+            if exact and src_kind in "iu" and target.kind in "iu" and as_default.size:
+                # a round trip through a wrapped integer looks exact: check the range too
+                info = np.iinfo(target)
+                exact = info.min <= as_default.min() and as_default.max() <= info.max
         if exact:
             # Theano: a Python value is accepted when the conversion loses nothing
             # (0.5 or [1.0, 2.0] into float32, 2.0 into int32, ints that fit).
@@ -357,3 +364,29 @@ def tensor_type(
     if broadcastable is not None:
         return TensorType(dtype, broadcastable)
     return TensorType(dtype, (False,) * (ndim or 0))
+
+
+#: Integer and float ranges that Python ints convert into exactly, per target dtype.
+_EXACT_INT_BOUNDS: dict[np.dtype, tuple[int, int]] = {}
+for _dt in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
+    _info = np.iinfo(_dt)
+    _EXACT_INT_BOUNDS[np.dtype(_dt)] = (int(_info.min), int(_info.max))
+_EXACT_INT_BOUNDS[np.dtype("float64")] = (-(2**53), 2**53)
+_EXACT_INT_BOUNDS[np.dtype("float32")] = (-(2**24), 2**24)
+
+
+def _exact_python_scalar(data: Any, target: np.dtype) -> np.ndarray | None:
+    """The 0-d array of a Python ``int``/``float``/``bool`` when it converts into ``target``
+    with no loss, decided without NumPy's generic conversion (the common case of a scalar
+    argument: a loop count, a learning rate); None when the general rules must decide."""
+    kind = type(data)
+    if kind is int:
+        bounds = _EXACT_INT_BOUNDS.get(target)
+        if bounds is not None and bounds[0] <= data <= bounds[1]:
+            return np.array(data, dtype=target)
+    elif kind is float:
+        if target.kind == "f" and target.itemsize == 8:
+            return np.array(data, dtype=target)
+    elif kind is bool and target.kind == "b":
+        return np.array(data, dtype=target)
+    return None
