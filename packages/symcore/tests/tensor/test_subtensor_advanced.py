@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import symcore
 import symcore.tensor as T
+from symcore.config import config
 from symcore.gradient import grad, verify_grad
 from symcore.tensor.subtensor_advanced import (
     AdvancedIncSubtensor,
@@ -175,7 +176,9 @@ def test_random_advanced_indices_match_numpy():
     v = r.normal(size=(3, 4, 5))
     x = T.dtensor3()
     n_checked = 0
-    for _ in range(150):
+    # every index is a new graph to build: a compiling backend checks fewer
+    tries = 150 if config.linker == "py" else 50
+    for _ in range(tries):
         idx = []
         dim = 0
         while dim < 3 and r.random() < 0.9:
@@ -225,7 +228,7 @@ def test_random_advanced_indices_match_numpy():
         np.testing.assert_array_equal(run(sout, [x] + ins, v, *vals), expected)
         check_infer_shape_symbolic(sout, [x] + ins, [v] + vals)
         n_checked += 1
-    assert n_checked > 50
+    assert n_checked > tries // 3
 
 
 def test_boolean_mask_of_comparison():
