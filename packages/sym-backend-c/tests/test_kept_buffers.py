@@ -171,6 +171,15 @@ def test_the_default_keeps_buffers(requires_compiler):
     assert _held_after_call(None, 250_000) >= 2 * 16 * 250_000
 
 
+def test_the_allow_gc_config_flag_sets_the_default(requires_compiler):
+    from symcore.config import config
+
+    with config.change_flags(allow_gc=True):
+        assert CLinker().allow_gc is True
+        assert _held_after_call(None, 250_000) < 64 * 1024
+    assert CLinker(allow_gc=True).allow_gc is True  # an explicit setting wins
+
+
 def test_kept_buffers_are_allocated_once(requires_compiler):
     """allow_gc=False: the arrays kept from the first call are reused, so later calls
     allocate nothing large; allow_gc=True allocates (and frees) them on every call."""

@@ -93,20 +93,29 @@ class CLinker:
     ``fgraph.linker_report`` (a ``LinkerReport``), e.g. the nodes that fell back to their
     Python ``perform`` because their Op has no C code.
 
-    ``allow_gc`` (Theano's flag): True releases every intermediate array right after its
-    last use; False (the default) keeps each node's last array in the compiled function
-    between calls and reuses it on the next call when nothing else holds it any more
-    (reference count: a result the caller kept, a view of it, a shared variable's value is
-    never written). That saves the allocation and, for large arrays, the page faults of
-    fresh memory (RNN forward+grad: ~0.7x the time; 1e7-element intermediates: ~0.6x),
-    for at most one extra copy of the intermediates held between calls (the RNN's:
-    4 MB). See ``benchmarks/keep_buffers.py``.
+    ``allow_gc`` (Theano's flag; None reads the ``allow_gc`` config flag, default False):
+    True releases every intermediate array right after its last use; False keeps each node's
+    last array in the compiled function between calls and reuses it on the next call when
+    nothing else holds it any more (reference count: a result the caller kept, a view of it,
+    a shared variable's value is never written). That saves the allocation and, for large
+    arrays, the page faults of fresh memory (RNN forward+grad: ~0.7x the time; 1e7-element
+    intermediates: ~0.6x), for at most one extra copy of the intermediates held between
+    calls (the RNN's: 4 MB). See ``benchmarks/keep_buffers.py``.
     """
 
     name = "c"
 
-    def __init__(self, allow_gc: bool = False) -> None:
-        self.allow_gc = allow_gc
+    def __init__(self, allow_gc: bool | None = None) -> None:
+        self._allow_gc = allow_gc
+
+    @property
+    def allow_gc(self) -> bool:
+        """This linker's setting, or the ``allow_gc`` config flag when it has none."""
+        if self._allow_gc is not None:
+            return self._allow_gc
+        from symcore.config import config
+
+        return bool(getattr(config, "allow_gc", False))
 
     def make_thunk(self, fgraph: FunctionGraph, **kwargs: Any):
         global _warned_no_compiler

@@ -97,6 +97,14 @@ def add_core_flags(config: Config, environ: Mapping[str, str]) -> None:
         ),
     )
     add("gcc.cxxflags", "Extra flags passed to the C++ compiler.", StrParam("", in_c_key=True))
+    add(
+        "allow_gc",
+        "Theano's flag. False (default): compiled native functions keep each intermediate "
+        "array between calls and reuse it when nothing else holds it (no allocation, no "
+        "page faults of fresh memory; more memory held). True: free every intermediate "
+        "right after its last use. The NumPy reference backend always frees.",
+        BoolParam(False),
+    )
     add("openmp", "Let native backends use OpenMP.", BoolParam(False, in_c_key=True))
     add(
         "openmp_elemwise_minsize",
