@@ -145,8 +145,29 @@ static int symc_xgemv_@T@(@CT@ alpha, PyArrayObject* A, int trans, PyArrayObject
     int rows = (int)(ta == 'N' ? Cc : R), cols = (int)(ta == 'N' ? R : Cc);
     /* we want op(A) @ x; in terms of the col-major matrix Mc: A = Mc^T (ta 'N') or A = Mc */
     char t = (ta == 'N') ^ (trans != 0) ? 'T' : 'N';
-    symc_gemv_@T@ gemv = (symc_gemv_@T@)symc_ptrs[@GEMV@];
-    gemv(&t, &rows, &cols, &alpha, (@CT@*)PyArray_DATA(Ar), &lda, xp, &incx, &beta, yp, &incy);
+    const @CT@* Ap = (const @CT@*)PyArray_DATA(Ar);
+    if (incx == 1 && incy == 1 && (npy_intp)rows * cols * (npy_intp)sizeof(@CT@) <= @HANDMAX@) {
+        /* hand-written loops over B, the row-major view of the memory (cols x rows, row
+           stride lda): t 'T' is y = B x (row dots), t 'N' is y = B^T x (row updates) */
+        if (t == 'T') {
+            if (beta == 0) symc_rbl_dots_@T@(Ap, lda, cols, rows, xp, alpha, yp);
+            else {
+                @CT@* tmp = (@CT@*)malloc((size_t)cols * sizeof(@CT@));
+                if (!tmp) { Py_DECREF(Ar); Py_DECREF(xr); if (yw != y) Py_DECREF(yw);
+                    PyErr_NoMemory(); return -1; }
+                symc_rbl_dots_@T@(Ap, lda, cols, rows, xp, alpha, tmp);
+                for (npy_intp i = 0; i < cols; i++) yp[i] = beta * yp[i] + tmp[i];
+                free(tmp);
+            }
+        } else {
+            if (beta == 0) memset(yp, 0, (size_t)rows * sizeof(@CT@));
+            else if (beta != 1) for (npy_intp j = 0; j < rows; j++) yp[j] *= beta;
+            symc_rbl_axpys_@T@(Ap, lda, cols, rows, xp, alpha, yp);
+        }
+    } else {
+        symc_gemv_@T@ gemv = (symc_gemv_@T@)symc_ptrs[@GEMV@];
+        gemv(&t, &rows, &cols, &alpha, (@CT@*)Ap, &lda, xp, &incx, &beta, yp, &incy);
+    }
     Py_DECREF(Ar); Py_DECREF(xr);
     if (yw != y) { int r = PyArray_CopyInto(y, yw); Py_DECREF(yw); return r; }
     return 0;
@@ -306,6 +327,9 @@ def blas_support(ctx: NodeContext, dtype: str) -> str:
     t = "d" if dtype == "float64" else "s"
     ctx.add_support("blas_decls", C_DECLS)
     ctx.add_support("blas_aliases", _TYPEDEF_ALIASES)
+    from sym_backend_c.ops.gemv_kernels import GEMV_HAND_MAX_BYTES, add_gemv_kernels
+
+    add_gemv_kernels(ctx, dtype)
     code = _BLAS_TEMPLATE
     for k, v in {
         "@T@": t,
@@ -314,6 +338,7 @@ def blas_support(ctx: NodeContext, dtype: str) -> str:
         "@GEMV@": str(index(t + "gemv")),
         "@DOT@": str(index(t + "dot")),
         "@GER@": str(index(t + "ger")),
+        "@HANDMAX@": str(GEMV_HAND_MAX_BYTES),
     }.items():
         code = code.replace(k, v)
     ctx.add_support(f"blas_helpers_{t}", code)
