@@ -17,3 +17,4 @@ from sym_backend_c.ops import diag  # noqa: F401
 from sym_backend_c.ops import repeat_tile  # noqa: F401
 from sym_backend_c.ops import fused_linear  # noqa: F401
 from sym_backend_c.ops import search  # noqa: F401
+from sym_backend_c.ops import unique  # noqa: F401
