@@ -58,9 +58,10 @@ class UltraFastSigmoid(Op):
         (x,) = inputs
         dtype = node.outputs[0].dtype
         h = np.abs(x) * 0.5
-        z = np.where(
-            h < _KNEE1, 1.5 * h / (1.0 + h), np.where(h < _KNEE2, _A + _B * (h - _KNEE1), _TOP)
-        )
+        with np.errstate(invalid="ignore"):  # inf/inf in the branch np.where discards
+            z = np.where(
+                h < _KNEE1, 1.5 * h / (1.0 + h), np.where(h < _KNEE2, _A + _B * (h - _KNEE1), _TOP)
+            )
         z = np.where(x < 0, -z, z)
         output_storage[0][0] = np.asarray(0.5 * (z + 1.0), dtype=dtype)
 
