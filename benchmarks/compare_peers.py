@@ -282,6 +282,21 @@ class Stateful:
         self.model, self.expected = model, expected
 
 
+def _theano_model_impls(make_model, expected):
+    """symcore and PyTensor's two modes on a training model ``make_model(api)`` (with
+    ``train``, ``step`` and ``params``), ``trust_input`` on."""
+
+    def theano_impl(impl):
+        model = make_model(_api(impl))
+        if impl == "symcore":
+            _symcore_backend(model.train)
+        model.train.trust_input = True
+        return model.step, Stateful(model, expected)
+
+    for impl in ("pytensor-c", "pytensor-numba", "symcore"):
+        yield impl, (lambda impl=impl: theano_impl(impl))
+
+
 def logreg_impls(dtype: str):
     X, Y, w0, b0 = W.logreg_data(dtype)
     ref = W.NumpyLogreg(X, Y, w0, b0)
@@ -293,15 +308,7 @@ def logreg_impls(dtype: str):
 
     yield "numpy", numpy_impl
 
-    def theano_impl(impl):
-        model = W.TheanoLogreg(_api(impl), X, Y, w0, b0)
-        if impl == "symcore":
-            _symcore_backend(model.train)
-        model.train.trust_input = True
-        return model.step, Stateful(model, expected)
-
-    for impl in ("pytensor-c", "pytensor-numba", "symcore"):
-        yield impl, (lambda impl=impl: theano_impl(impl))
+    yield from _theano_model_impls(lambda api: W.TheanoLogreg(api, X, Y, w0, b0), expected)
 
     def jax_impl():
         jax = _jax()
@@ -358,15 +365,7 @@ def mlp_impls():
 
     yield "numpy", numpy_impl
 
-    def theano_impl(impl):
-        model = W.TheanoMLP(_api(impl), X, labels, params)
-        if impl == "symcore":
-            _symcore_backend(model.train)
-        model.train.trust_input = True
-        return model.step, Stateful(model, expected)
-
-    for impl in ("pytensor-c", "pytensor-numba", "symcore"):
-        yield impl, (lambda impl=impl: theano_impl(impl))
+    yield from _theano_model_impls(lambda api: W.TheanoMLP(api, X, labels, params), expected)
 
     def jax_impl():
         jax = _jax()
