@@ -325,21 +325,22 @@ def _mask_c(op, node, ctx: NodeContext, first: int, m: int, impl) -> str | None:
     return "\n".join(L)
 
 
-@register_c_impl(AdvancedSubtensor)
-def advanced_subtensor_c(op: AdvancedSubtensor, node, ctx: NodeContext) -> str | None:
+def _int_or_mask_c(op, node, ctx: NodeContext, index_at: int, int_impl) -> str | None:
+    """``int_impl`` for integer-array indices; for a leading boolean mask (the index from
+    input ``index_at``) the same code on the mask's ``nonzero()`` arrays; else None."""
     if _array_index_count(op) is not None:
-        return _int_subtensor_c(op, node, ctx)
+        return int_impl(op, node, ctx)
     m = _leading_mask(op)
     if m is None or m > node.inputs[0].ndim:
         return None
-    return _mask_c(op, node, ctx, 1, m, _int_subtensor_c)
+    return _mask_c(op, node, ctx, index_at, m, int_impl)
+
+
+@register_c_impl(AdvancedSubtensor)
+def advanced_subtensor_c(op: AdvancedSubtensor, node, ctx: NodeContext) -> str | None:
+    return _int_or_mask_c(op, node, ctx, 1, _int_subtensor_c)
 
 
 @register_c_impl(AdvancedIncSubtensor)
 def advanced_inc_subtensor_c(op: AdvancedIncSubtensor, node, ctx: NodeContext) -> str | None:
-    if _array_index_count(op) is not None:
-        return _int_inc_subtensor_c(op, node, ctx)
-    m = _leading_mask(op)
-    if m is None or m > node.inputs[0].ndim:
-        return None
-    return _mask_c(op, node, ctx, 2, m, _int_inc_subtensor_c)
+    return _int_or_mask_c(op, node, ctx, 2, _int_inc_subtensor_c)
