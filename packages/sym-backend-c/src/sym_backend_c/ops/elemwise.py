@@ -200,6 +200,17 @@ def elemwise_c(op: Elemwise, node, ctx: NodeContext) -> str | None:
     for j in range(len(outs)):
         w(f"            {ctypes_out[j]}* restrict q{j} = ({ctypes_out[j]}*)SYMC_DATA({outs[j]});")
     itemsize = max(np.dtype(d).itemsize for d in out_dtypes)
+
+    def loop_body(pad: str, at: str, dest: str) -> None:
+        """One element: inputs read at index ``at``, outputs stored to ``dest{j}[i]``."""
+        for k in range(len(ins)):
+            value = f"s{k}" if scalar_in[k] else f"p{k}[{at}]"
+            w(f"{pad}const {ctypes_in[k]} x{k} = {value};")
+        for st in stmts:
+            w(f"{pad}{st}")
+        for j, e in enumerate(out_exprs):
+            w(f"{pad}{dest}{j}[i] = ({ctypes_out[j]})({e});")
+
     # Large outputs allocated by this call: one descending loop with normal stores (see
     # FRESH_DESCEND_MIN_BYTES).
     descend = FRESH_DESCEND_MIN_BYTES is not None
@@ -211,13 +222,7 @@ def elemwise_c(op: Elemwise, node, ctx: NodeContext) -> str | None:
         else:
             w("            #pragma omp simd")
         w("            for (npy_intp i = n - 1; i >= 0; i--) {")
-        for k in range(len(ins)):
-            value = f"s{k}" if scalar_in[k] else f"p{k}[i]"
-            w(f"                const {ctypes_in[k]} x{k} = {value};")
-        for st in stmts:
-            w(f"                {st}")
-        for j, e in enumerate(out_exprs):
-            w(f"                q{j}[i] = ({ctypes_out[j]})({e});")
+        loop_body(" " * 16, "i", "q")
         w("            }")
         w("            } else {")
     else:
@@ -239,13 +244,7 @@ def elemwise_c(op: Elemwise, node, ctx: NodeContext) -> str | None:
         w(f"                {ctypes_out[j]}* restrict d{j} = use_stream ? buf{j} : q{j} + i0;")
     w("                #pragma omp simd")
     w("                for (npy_intp i = 0; i < m; i++) {")
-    for k in range(len(ins)):
-        value = f"s{k}" if scalar_in[k] else f"p{k}[i0 + i]"
-        w(f"                    const {ctypes_in[k]} x{k} = {value};")
-    for st in stmts:
-        w(f"                    {st}")
-    for j, e in enumerate(out_exprs):
-        w(f"                    d{j}[i] = ({ctypes_out[j]})({e});")
+    loop_body(" " * 20, "i0 + i", "d")
     w("                }")
     w("                if (use_stream) {")
     for j in range(len(outs)):
