@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import symcore
 import symcore.tensor as T
-from symcore.scan import scan, until
 from symcore.scan import loop as scan_loop
+from symcore.scan import scan, until
 
 sym_backend_c = pytest.importorskip("sym_backend_c.ops.scan")
 

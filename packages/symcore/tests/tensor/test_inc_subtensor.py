@@ -4,7 +4,6 @@ broadcasting of the value, dtype rules, errors, in-place contract and gradients.
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.gradient import grad, verify_grad
@@ -38,8 +37,15 @@ def np_inc(v, idx, y, set_=False):
 
 
 BASIC = [
-    (1,), (slice(1, None),), (slice(None, None, -1), 2), (Ellipsis, slice(0, 3, 2)), (-1, slice(None, -2)),
-    (slice(10, 20),), (None, 0), (slice(None), None, slice(1, 2)), (),
+    (1,),
+    (slice(1, None),),
+    (slice(None, None, -1), 2),
+    (Ellipsis, slice(0, 3, 2)),
+    (-1, slice(None, -2)),
+    (slice(10, 20),),
+    (None, 0),
+    (slice(None), None, slice(1, 2)),
+    (),
 ]
 
 
@@ -62,7 +68,9 @@ def test_basic_set_and_inc_match_numpy(idx, set_):
 def test_set_and_inc_methods():
     x = T.dmatrix()
     v = rng.normal(size=(3, 4))
-    np.testing.assert_array_equal(run(x[1:, 0].set(7.0), [x], v), np_inc(v, (slice(1, None), 0), 7.0, True))
+    np.testing.assert_array_equal(
+        run(x[1:, 0].set(7.0), [x], v), np_inc(v, (slice(1, None), 0), 7.0, True)
+    )
     np.testing.assert_array_equal(run(x[0].inc(1.0), [x], v), np_inc(v, 0, 1.0))
     np.testing.assert_array_equal(run(x[[0, 0]].inc(1.0), [x], v), np_inc(v, [0, 0], 1.0))
     np.testing.assert_array_equal(run(x[x > 0].set(0.0), [x], v), np.where(v > 0, 0.0, v))
@@ -74,7 +82,9 @@ def test_symbolic_indices():
     y = T.dvector()
     out = T.inc_subtensor(x[i, j:], y)
     v, yv = rng.normal(size=(3, 5)), rng.normal(size=3)
-    np.testing.assert_array_equal(run(out, [x, i, j, y], v, -1, 2, yv), np_inc(v, (-1, slice(2, None)), yv))
+    np.testing.assert_array_equal(
+        run(out, [x, i, j, y], v, -1, 2, yv), np_inc(v, (-1, slice(2, None)), yv)
+    )
 
 
 def test_value_broadcasting():
@@ -82,13 +92,19 @@ def test_value_broadcasting():
     v = rng.normal(size=(2, 3, 4))
     r = T.row()
     row_v = rng.normal(size=(1, 4))
-    np.testing.assert_array_equal(run(T.inc_subtensor(x[0], r), [x, r], v, row_v), np_inc(v, 0, row_v))
+    np.testing.assert_array_equal(
+        run(T.inc_subtensor(x[0], r), [x, r], v, row_v), np_inc(v, 0, row_v)
+    )
     s = T.dscalar()
-    np.testing.assert_array_equal(run(T.set_subtensor(x[:, 1:], s), [x, s], v, 2.5),
-                                  np_inc(v, (slice(None), slice(1, None)), 2.5, True))
+    np.testing.assert_array_equal(
+        run(T.set_subtensor(x[:, 1:], s), [x, s], v, 2.5),
+        np_inc(v, (slice(None), slice(1, None)), 2.5, True),
+    )
     vec = T.dvector()
-    np.testing.assert_array_equal(run(T.inc_subtensor(x[1, :, 1:3], vec[:2]), [x, vec], v, np.arange(3.0)),
-                                  np_inc(v, (1, slice(None), slice(1, 3)), np.arange(2.0)))
+    np.testing.assert_array_equal(
+        run(T.inc_subtensor(x[1, :, 1:3], vec[:2]), [x, vec], v, np.arange(3.0)),
+        np_inc(v, (1, slice(None), slice(1, 3)), np.arange(2.0)),
+    )
 
 
 def test_value_on_broadcastable_region_is_checked():
@@ -161,8 +177,9 @@ def test_noncontiguous_inputs():
     x, y = T.dmatrix(), T.dmatrix()
     v = rng.normal(size=(6, 8))[::-2, 1::2]
     yv = rng.normal(size=(8, 4))[::4, ::-1]
-    np.testing.assert_array_equal(run(T.inc_subtensor(x[1:], y), [x, y], v, yv),
-                                  np_inc(v, slice(1, None), yv))
+    np.testing.assert_array_equal(
+        run(T.inc_subtensor(x[1:], y), [x, y], v, yv), np_inc(v, slice(1, None), yv)
+    )
 
 
 def test_inplace_contract():
@@ -185,6 +202,7 @@ def test_inplace_contract():
 # advanced
 # ---------------------------------------------------------------------------------------
 
+
 def test_advanced_inc_subtensor1_duplicates_accumulate():
     x, i, y = T.dmatrix(), T.lvector(), T.dmatrix()
     out = T.inc_subtensor(x[i], y)
@@ -199,8 +217,10 @@ def test_advanced_inc_subtensor1_duplicates_accumulate():
     expected[idx] = yv  # NumPy: the last write wins
     np.testing.assert_allclose(run(s, [x, i, y], v, idx, yv), expected)
     r = T.dvector()
-    np.testing.assert_allclose(run(T.inc_subtensor(x[i], r), [x, i, r], v, idx, np.arange(3.0)),
-                               np_inc(v, idx, np.arange(3.0)))
+    np.testing.assert_allclose(
+        run(T.inc_subtensor(x[i], r), [x, i, r], v, idx, np.arange(3.0)),
+        np_inc(v, idx, np.arange(3.0)),
+    )
 
 
 def test_advanced_inc_subtensor1_errors():
@@ -252,9 +272,12 @@ def test_advanced_inc_subtensor_matches_numpy(idx, how):
 def test_advanced_inc_with_symbolic_mask_and_scalar_value():
     x = T.dmatrix()
     v = rng.normal(size=(3, 4))
-    np.testing.assert_allclose(run(T.inc_subtensor(x[x < 0], 10.0), [x], v), np.where(v < 0, v + 10, v))
-    np.testing.assert_allclose(run(T.set_subtensor(x[T.gt(x, 0)], x[T.gt(x, 0)] * 2), [x], v),
-                               np.where(v > 0, 2 * v, v))
+    np.testing.assert_allclose(
+        run(T.inc_subtensor(x[x < 0], 10.0), [x], v), np.where(v < 0, v + 10, v)
+    )
+    np.testing.assert_allclose(
+        run(T.set_subtensor(x[T.gt(x, 0)], x[T.gt(x, 0)] * 2), [x], v), np.where(v > 0, 2 * v, v)
+    )
 
 
 def test_advanced_inc_errors():
@@ -273,6 +296,7 @@ def test_advanced_inc_errors():
 # ---------------------------------------------------------------------------------------
 # gradients
 # ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("set_", [False, True])
 def test_basic_inc_grads(set_):
@@ -303,7 +327,9 @@ def test_broadcast_value_grad_is_summed():
     r = T.row()
     gr = grad(T.sum(T.set_subtensor(x[1:], r)), r)
     assert gr.broadcastable == (True, False)
-    np.testing.assert_allclose(run(gr, [x, r], np.zeros((3, 4)), np.ones((1, 4))), 2 * np.ones((1, 4)))
+    np.testing.assert_allclose(
+        run(gr, [x, r], np.zeros((3, 4)), np.ones((1, 4))), 2 * np.ones((1, 4))
+    )
 
 
 def test_float32_value_into_float32_grad_dtype():
@@ -316,7 +342,9 @@ def test_float32_value_into_float32_grad_dtype():
 def test_advanced_inc1_grads(set_):
     fn = T.set_subtensor if set_ else T.inc_subtensor
     idx = np.array([2, 0, 2, -3])  # duplicates: inc accumulates, set's last write wins
-    verify_grad(lambda a, b: fn(a[idx], b), [rng.normal(size=(3, 4)), rng.normal(size=(len(idx), 4))])
+    verify_grad(
+        lambda a, b: fn(a[idx], b), [rng.normal(size=(3, 4)), rng.normal(size=(len(idx), 4))]
+    )
     verify_grad(lambda a, b: fn(a[idx], b), [rng.normal(size=(3, 4)), rng.normal(size=4)])
 
 
@@ -324,10 +352,15 @@ def test_advanced_inc1_grads(set_):
 def test_advanced_inc_grads(set_):
     fn = T.set_subtensor if set_ else T.inc_subtensor
     rows = np.array([0, 2, 0])
-    verify_grad(lambda a, b: fn(a[rows, 1:], b), [rng.normal(size=(3, 4)), rng.normal(size=(len(rows), 3))])
+    verify_grad(
+        lambda a, b: fn(a[rows, 1:], b), [rng.normal(size=(3, 4)), rng.normal(size=(len(rows), 3))]
+    )
     mask = np.array([[True, False], [False, True], [True, True]])
     verify_grad(lambda a, b: fn(a[mask], b), [rng.normal(size=(3, 2)), rng.normal(size=4)])
-    verify_grad(lambda a, b: fn(a[:, np.array([1, 0])], b), [rng.normal(size=(3, 2)), rng.normal(size=(1, 2))])
+    verify_grad(
+        lambda a, b: fn(a[:, np.array([1, 0])], b),
+        [rng.normal(size=(3, 2)), rng.normal(size=(1, 2))],
+    )
 
 
 def test_inc_grad_with_integer_x():
@@ -344,7 +377,12 @@ def test_inc_R_op():
     x, y, ex, ey = T.dmatrix(), T.dvector(), T.dmatrix(), T.dvector()
     out = T.inc_subtensor(x[1], y)
     r = Rop(out, [x, y], [ex, ey])
-    xv, yv, exv, eyv = (rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=(2, 3)), rng.normal(size=3))
+    xv, yv, exv, eyv = (
+        rng.normal(size=(2, 3)),
+        rng.normal(size=3),
+        rng.normal(size=(2, 3)),
+        rng.normal(size=3),
+    )
     np.testing.assert_allclose(run(r, [x, y, ex, ey], xv, yv, exv, eyv), np_inc(exv, 1, eyv))
 
 

@@ -3,12 +3,18 @@ broadcast-pattern helpers, with NumPy as the oracle."""
 
 import numpy as np
 import pytest
-
 import symcore
 import symcore.tensor as T
 from symcore.gradient import grad, verify_grad
 from symcore.tensor.shape import (
-    MakeVector, Rebroadcast, Reshape, Shape, Shape_i, SpecifyShape, get_vector_length, make_vector,
+    MakeVector,
+    Rebroadcast,
+    Reshape,
+    Shape,
+    Shape_i,
+    SpecifyShape,
+    get_vector_length,
+    make_vector,
 )
 
 rng = np.random.default_rng(7)
@@ -34,6 +40,7 @@ def check_infer_shape(out, inputs, values):
 # ---------------------------------------------------------------------------------------
 # Shape / Shape_i
 # ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("shape", [(), (3,), (0,), (2, 3), (4, 0, 2), (1, 2, 3, 4)])
 def test_shape_values(shape):
@@ -87,6 +94,7 @@ def test_shape_on_noncontiguous_input():
 # MakeVector
 # ---------------------------------------------------------------------------------------
 
+
 def test_make_vector_values_and_dtype():
     a, b = T.lscalar(), T.iscalar()
     v = make_vector(a, b, 3)
@@ -102,7 +110,9 @@ def test_make_vector_values_and_dtype():
 
 
 def test_make_vector_grad():
-    verify_grad(lambda a, b: make_vector(a, b) * np.array([2.0, -3.0]), [np.array(1.5), np.array(-0.5)])
+    verify_grad(
+        lambda a, b: make_vector(a, b) * np.array([2.0, -3.0]), [np.array(1.5), np.array(-0.5)]
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -110,9 +120,19 @@ def test_make_vector_grad():
 # ---------------------------------------------------------------------------------------
 
 RESHAPES = [
-    ((2, 3), (3, 2)), ((2, 3), (6,)), ((2, 3), (-1,)), ((2, 3), (3, -1)), ((2, 3, 4), (4, -1, 2)),
-    ((6,), (1, 6)), ((6,), (6, 1)), ((1,), ()), ((), (1, 1)), ((0, 3), (3, 0)), ((0, 3), (-1,)),
-    ((2, 0, 3), (2, -1)), ((4, 1), (2, 2)),
+    ((2, 3), (3, 2)),
+    ((2, 3), (6,)),
+    ((2, 3), (-1,)),
+    ((2, 3), (3, -1)),
+    ((2, 3, 4), (4, -1, 2)),
+    ((6,), (1, 6)),
+    ((6,), (6, 1)),
+    ((1,), ()),
+    ((), (1, 1)),
+    ((0, 3), (3, 0)),
+    ((0, 3), (-1,)),
+    ((2, 0, 3), (2, -1)),
+    ((4, 1), (2, 2)),
 ]
 
 
@@ -217,13 +237,14 @@ def test_reshape_grad():
 # flatten
 # ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("shape", [(2, 3, 4), (0, 3, 4), (2, 0, 4), (1, 1, 5), (3,), ()])
 def test_flatten_like_theano(shape):
     x = T.tensor("float64", ndim=len(shape))
     v = rng.normal(size=shape)
     for ndim in range(1, max(len(shape), 1) + 1):
         out = T.flatten(x, ndim)
-        expected = v.reshape(v.shape[: ndim - 1] + (int(np.prod(v.shape[ndim - 1:])),))
+        expected = v.reshape(v.shape[: ndim - 1] + (int(np.prod(v.shape[ndim - 1 :])),))
         got = run(out, [x], v)
         assert got.shape == expected.shape
         np.testing.assert_array_equal(got, expected)
@@ -254,6 +275,7 @@ def test_flatten_grad():
 # ---------------------------------------------------------------------------------------
 # SpecifyShape
 # ---------------------------------------------------------------------------------------
+
 
 def test_specify_shape_passes_and_checks():
     x = T.dmatrix()
@@ -298,6 +320,7 @@ def test_specify_shape_grad():
 # ---------------------------------------------------------------------------------------
 # Rebroadcast and friends
 # ---------------------------------------------------------------------------------------
+
 
 def test_patternbroadcast_types_and_identity():
     x = T.dmatrix()
@@ -348,6 +371,7 @@ def test_convert_variable_uses_patternbroadcast():
 # padding, squeeze, swapaxes, expand_dims
 # ---------------------------------------------------------------------------------------
 
+
 def test_shape_pad_functions():
     x = T.dmatrix()
     v = rng.normal(size=(2, 3))
@@ -356,7 +380,9 @@ def test_shape_pad_functions():
     np.testing.assert_array_equal(run(T.shape_padleft(x, 2), [x], v), v[None, None])
     np.testing.assert_array_equal(run(T.shape_padright(x), [x], v), v[..., None])
     for axis in range(-3, 3):
-        np.testing.assert_array_equal(run(T.shape_padaxis(x, axis), [x], v), np.expand_dims(v, axis))
+        np.testing.assert_array_equal(
+            run(T.shape_padaxis(x, axis), [x], v), np.expand_dims(v, axis)
+        )
     with pytest.raises(np.exceptions.AxisError):
         T.shape_padaxis(x, 3)
 

@@ -13,11 +13,11 @@ import math
 import os
 import re
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-
 from symcore import scalar as S
+
 from sym_backend_c.codegen.context import c_type
 
 #: dtypes without C code here: nodes meeting them run their NumPy perform
@@ -68,7 +68,9 @@ def _cast(a: str, dtype: str) -> str:
     return f"(({c_type(dtype)})({a}))"
 
 
-def scalar_expr(op, args: list[str], in_dtypes: list[str], out_dtypes: list[str]) -> list[str] | None:
+def scalar_expr(
+    op, args: list[str], in_dtypes: list[str], out_dtypes: list[str]
+) -> list[str] | None:
     if any(d in _NO_C for d in list(in_dtypes) + list(out_dtypes)):
         return None
     for cls in type(op).__mro__:
@@ -245,7 +247,14 @@ def _cmp(sym: str):
     return fn
 
 
-for _cls, _sym in ((S.LT, "<"), (S.GT, ">"), (S.LE, "<="), (S.GE, ">="), (S.EQ, "=="), (S.NEQ, "!=")):
+for _cls, _sym in (
+    (S.LT, "<"),
+    (S.GT, ">"),
+    (S.LE, "<="),
+    (S.GE, ">="),
+    (S.EQ, "=="),
+    (S.NEQ, "!="),
+):
     _reg(_cls)(_cmp(_sym))
 
 
@@ -306,11 +315,30 @@ def _unary_libm(name: str):
 
 
 _LIBM = {
-    "Exp": "exp", "Exp2": "exp2", "Expm1": "expm1", "Log": "log", "Log2": "log2", "Log10": "log10",
-    "Log1p": "log1p", "Sqrt": "sqrt", "Sin": "sin", "Cos": "cos", "Tan": "tan", "ArcSin": "asin",
-    "ArcCos": "acos", "ArcTan": "atan", "Sinh": "sinh", "Cosh": "cosh", "Tanh": "tanh",
-    "ArcSinh": "asinh", "ArcCosh": "acosh", "ArcTanh": "atanh", "Erf": "erf", "Erfc": "erfc",
-    "Gamma": "tgamma", "GammaLn": "lgamma",
+    "Exp": "exp",
+    "Exp2": "exp2",
+    "Expm1": "expm1",
+    "Log": "log",
+    "Log2": "log2",
+    "Log10": "log10",
+    "Log1p": "log1p",
+    "Sqrt": "sqrt",
+    "Sin": "sin",
+    "Cos": "cos",
+    "Tan": "tan",
+    "ArcSin": "asin",
+    "ArcCos": "acos",
+    "ArcTan": "atan",
+    "Sinh": "sinh",
+    "Cosh": "cosh",
+    "Tanh": "tanh",
+    "ArcSinh": "asinh",
+    "ArcCosh": "acosh",
+    "ArcTanh": "atanh",
+    "Erf": "erf",
+    "Erfc": "erfc",
+    "Gamma": "tgamma",
+    "GammaLn": "lgamma",
 }
 for _name, _c in _LIBM.items():
     _cls = getattr(S, _name, None)

@@ -8,7 +8,12 @@ from symcore.tensor.type import TensorType, tensor_type  # noqa: F401
 from symcore.tensor.variable import TensorConstant, TensorVariable  # noqa: F401
 from symcore.tensor.basic import *  # noqa: F401,F403
 from symcore.tensor.basic import (  # noqa: F401
-    NotScalarConstantError, as_tensor, as_tensor_variable, constant, get_scalar_constant_value, tensor,
+    NotScalarConstantError,
+    as_tensor,
+    as_tensor_variable,
+    constant,
+    get_scalar_constant_value,
+    tensor,
 )
 from symcore.tensor.elemwise import *  # noqa: F401,F403
 from symcore.tensor.math import *  # noqa: F401,F403

@@ -16,7 +16,11 @@ from symcore.tensor.basic import as_tensor_variable, constant
 from symcore.tensor.shape import addbroadcast, flatten
 from symcore.tensor.subtensor import IncSubtensor, Subtensor, as_inc_value, make_idx_list
 from symcore.tensor.subtensor_advanced import (
-    AdvancedIncSubtensor, AdvancedIncSubtensor1, AdvancedSubtensor, AdvancedSubtensor1, advanced_subtensor1,
+    AdvancedIncSubtensor,
+    AdvancedIncSubtensor1,
+    AdvancedSubtensor,
+    AdvancedSubtensor1,
+    advanced_subtensor1,
 )
 from symcore.tensor.type import INTEGER_DTYPES, TensorType
 
@@ -43,10 +47,14 @@ def _bound(p: Any, who: str) -> Any:
     if isinstance(p, Variable):
         v = as_tensor_variable(p)
         if v.ndim != 0 or v.dtype not in INTEGER_DTYPES:
-            raise TypeError(f"{who}: slice bounds must be integer scalars, got {v} of type {v.type}")
+            raise TypeError(
+                f"{who}: slice bounds must be integer scalars, got {v} of type {v.type}"
+            )
         return v
-    raise TypeError(f"{who}: slice bounds must be integers, None or integer scalar variables, got {p!r} "
-                    f"({type(p).__name__})")
+    raise TypeError(
+        f"{who}: slice bounds must be integers, None or integer scalar variables, got {p!r} "
+        f"({type(p).__name__})"
+    )
 
 
 def _entry(e: Any, who: str) -> tuple[str, Any]:
@@ -66,7 +74,9 @@ def _entry(e: Any, who: str) -> tuple[str, Any]:
         if v.dtype == "bool":
             return "adv", v
         if v.dtype not in INTEGER_DTYPES:
-            raise TypeError(f"{who}: index {v} has dtype {v.dtype}; indices must be integers or booleans")
+            raise TypeError(
+                f"{who}: index {v} has dtype {v.dtype}; indices must be integers or booleans"
+            )
         return ("int", v) if v.ndim == 0 else ("adv", v)
     if isinstance(e, (list, tuple)) and any(isinstance(i, Variable) for i in _flat(e)):
         return _entry(as_tensor_variable(list(e)), who)
@@ -80,10 +90,15 @@ def _entry(e: Any, who: str) -> tuple[str, Any]:
             if arr.ndim == 0:
                 return "int", constant(int(arr), dtype="int64")
             return "adv", constant(arr.astype("int64") if arr.dtype.kind == "i" else arr)
-        raise TypeError(f"{who}: index {e!r} has dtype {arr.dtype}; indices must be integers or booleans")
+        raise TypeError(
+            f"{who}: index {e!r} has dtype {arr.dtype}; indices must be integers or booleans"
+        )
     if isinstance(e, (float, np.floating, complex)):
-        raise TypeError(f"{who}: index {e!r} is a {type(e).__name__}; only integers, slices, None, Ellipsis and "
-                        "integer or boolean arrays are valid indices")
+        raise TypeError(
+            f"{who}: index {e!r} is a {type(e).__name__}; only integers, slices, None, "
+            "Ellipsis and "
+            "integer or boolean arrays are valid indices"
+        )
     raise TypeError(f"{who}: unsupported index {e!r} of type {type(e).__name__}")
 
 
@@ -118,10 +133,14 @@ def getitem(x: Any, index: Any) -> Variable:
         raise IndexError(f"{who}: an index can only have a single ellipsis ('...')")
     used = sum(_consumed(k, v) for k, v in entries)
     if x.ndim == 0 and used:
-        raise IndexError(f"cannot index the 0-d tensor {x} (type {x.type}) with {index!r}: a scalar has no "
-                         "dimensions to index")
+        raise IndexError(
+            f"cannot index the 0-d tensor {x} (type {x.type}) with {index!r}: a scalar has no "
+            "dimensions to index"
+        )
     if used > x.ndim:
-        raise IndexError(f"{who}: too many indices: the tensor is {x.ndim}-dimensional, but {used} were indexed")
+        raise IndexError(
+            f"{who}: too many indices: the tensor is {x.ndim}-dimensional, but {used} were indexed"
+        )
     expanded: list[tuple[str, Any]] = []
     for k, v in entries:
         if k == "ellipsis":
@@ -133,29 +152,47 @@ def getitem(x: Any, index: Any) -> Variable:
         return Subtensor(idx_list)(x, *inputs)
     rest = expanded[1:]
     first_kind, first = expanded[0]
-    if (first_kind == "adv" and first.ndim == 1 and first.dtype != "bool"
-            and all(_is_full_slice(k, v) for k, v in rest)):
+    if (
+        first_kind == "adv"
+        and first.ndim == 1
+        and first.dtype != "bool"
+        and all(_is_full_slice(k, v) for k, v in rest)
+    ):
         return advanced_subtensor1(x, first)
     idx_list, inputs = make_idx_list([v for _, v in expanded])
     return AdvancedSubtensor(idx_list)(x, *inputs)
 
 
-def inc_subtensor(x: Any, y: Any, inplace: bool = False, set_instead_of_inc: bool = False,
-                  tolerate_inplace_aliasing: bool = False, ignore_duplicates: bool = False) -> Variable:
+def inc_subtensor(
+    x: Any,
+    y: Any,
+    inplace: bool = False,
+    set_instead_of_inc: bool = False,
+    tolerate_inplace_aliasing: bool = False,
+    ignore_duplicates: bool = False,
+) -> Variable:
     """The whole tensor indexed by ``x = a[idx]`` with ``y`` added at ``a[idx]``
     (``set_instead_of_inc``: stored there). Repeated advanced indices accumulate unless
     ``ignore_duplicates`` (then they follow ``a[idx] += y``)."""
-    if not isinstance(x, Variable) or x.owner is None or not isinstance(
-            x.owner.op, (Subtensor, AdvancedSubtensor1, AdvancedSubtensor)):
-        raise TypeError(f"{'set' if set_instead_of_inc else 'inc'}_subtensor expects the result of an indexing "
-                        f"operation such as x[idx] as its first argument, got {x!r}")
+    if (
+        not isinstance(x, Variable)
+        or x.owner is None
+        or not isinstance(x.owner.op, (Subtensor, AdvancedSubtensor1, AdvancedSubtensor))
+    ):
+        raise TypeError(
+            f"{'set' if set_instead_of_inc else 'inc'}_subtensor expects the result of an indexing "
+            f"operation such as x[idx] as its first argument, got {x!r}"
+        )
     node = x.owner
     real_x = node.inputs[0]
     who = "set_subtensor" if set_instead_of_inc else "inc_subtensor"
     y = as_inc_value(y, real_x, who)
     if y.ndim > x.ndim:
-        raise TypeError(f"{who}: trying to {'set' if set_instead_of_inc else 'increment'} a {x.ndim}-d subtensor "
-                        f"with a {y.ndim}-d value {y}")
+        raise TypeError(
+            f"{who}: trying to {'set' if set_instead_of_inc else 'increment'} a "
+            f"{x.ndim}-d subtensor "
+            f"with a {y.ndim}-d value {y}"
+        )
     offset = x.ndim - y.ndim
     fix = [d for d in range(y.ndim) if x.broadcastable[d + offset] and not y.broadcastable[d]]
     if fix:
@@ -170,13 +207,17 @@ def inc_subtensor(x: Any, y: Any, inplace: bool = False, set_instead_of_inc: boo
     else:
         idx_list = op.idx_list
     return AdvancedIncSubtensor(idx_list, inplace, set_instead_of_inc, ignore_duplicates)(
-        real_x, y, *node.inputs[1:])
+        real_x, y, *node.inputs[1:]
+    )
 
 
-def set_subtensor(x: Any, y: Any, inplace: bool = False, tolerate_inplace_aliasing: bool = False) -> Variable:
+def set_subtensor(
+    x: Any, y: Any, inplace: bool = False, tolerate_inplace_aliasing: bool = False
+) -> Variable:
     """The whole tensor indexed by ``x = a[idx]`` with ``a[idx]`` replaced by ``y``."""
-    return inc_subtensor(x, y, inplace, set_instead_of_inc=True,
-                         tolerate_inplace_aliasing=tolerate_inplace_aliasing)
+    return inc_subtensor(
+        x, y, inplace, set_instead_of_inc=True, tolerate_inplace_aliasing=tolerate_inplace_aliasing
+    )
 
 
 def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> Variable:
@@ -192,7 +233,9 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> 
         axis = 0
     axis = int(axis)
     if not -a.ndim <= axis < a.ndim:
-        raise np.exceptions.AxisError(f"take: axis {axis} is out of bounds for a tensor of dimension {a.ndim}")
+        raise np.exceptions.AxisError(
+            f"take: axis {axis} is out of bounds for a tensor of dimension {a.ndim}"
+        )
     axis %= a.ndim
     if isinstance(indices, Variable):
         idx = as_tensor_variable(indices)

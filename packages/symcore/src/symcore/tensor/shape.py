@@ -11,21 +11,46 @@ and constants eagerly and build symbolic int64 graphs only for what is unknown.
 from __future__ import annotations
 
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from symcore.graph.basic import Apply, Constant, Variable
 from symcore.graph.op import Op
 from symcore.graph.type import disconnected_type
-from symcore.tensor.basic import NotScalarConstantError, as_tensor_variable, constant, get_scalar_constant_value
+from symcore.tensor.basic import (
+    NotScalarConstantError,
+    as_tensor_variable,
+    constant,
+    get_scalar_constant_value,
+)
 from symcore.tensor.type import DISCRETE_DTYPES, INTEGER_DTYPES, TensorType
 
 __all__ = [
-    "Shape", "Shape_i", "shape", "shape_i", "MakeVector", "make_vector", "get_vector_length",
-    "Reshape", "reshape", "flatten", "SpecifyShape", "specify_shape", "Rebroadcast",
-    "patternbroadcast", "addbroadcast", "unbroadcast", "specify_broadcastable",
-    "shape_padleft", "shape_padright", "shape_padaxis", "squeeze", "swapaxes", "expand_dims",
+    "Shape",
+    "Shape_i",
+    "shape",
+    "shape_i",
+    "MakeVector",
+    "make_vector",
+    "get_vector_length",
+    "Reshape",
+    "reshape",
+    "flatten",
+    "SpecifyShape",
+    "specify_shape",
+    "Rebroadcast",
+    "patternbroadcast",
+    "addbroadcast",
+    "unbroadcast",
+    "specify_broadcastable",
+    "shape_padleft",
+    "shape_padright",
+    "shape_padaxis",
+    "squeeze",
+    "swapaxes",
+    "expand_dims",
 ]
 
 
@@ -172,13 +197,16 @@ class MakeVector(Op):
             src = np.dtype(v.dtype)
             ok = np.can_cast(src, target, "safe") or (src.kind in "iu" and target.kind in "iu")
             if not ok:
-                raise TypeError(f"{self}: input {i} ({v}) has dtype {v.dtype}, which cannot be "
-                                f"stored in a {self.dtype} vector without loss")
+                raise TypeError(
+                    f"{self}: input {i} ({v}) has dtype {v.dtype}, which cannot be "
+                    f"stored in a {self.dtype} vector without loss"
+                )
         return Apply(self, ins, [TensorType(self.dtype, shape=(len(ins),))()])
 
     def perform(self, node, inputs, output_storage, params=None):
-        output_storage[0][0] = np.array([np.asarray(v).item() for v in inputs], dtype=self.dtype).reshape(
-            len(inputs))
+        output_storage[0][0] = np.array(
+            [np.asarray(v).item() for v in inputs], dtype=self.dtype
+        ).reshape(len(inputs))
 
     def infer_shape(self, node, input_shapes):
         return [(constant(len(node.inputs), dtype="int64"),)]
@@ -217,22 +245,35 @@ def _as_shape_vector(shp: Any, what: str) -> Variable:
             v = make_vector(v, dtype="int64") if v.dtype in INTEGER_DTYPES else v
     elif isinstance(shp, (list, tuple)):
         entries = list(shp)
-        if all(isinstance(e, (int, np.integer)) and not isinstance(e, (bool, np.bool_)) for e in entries):
+        if all(
+            isinstance(e, (int, np.integer)) and not isinstance(e, (bool, np.bool_))
+            for e in entries
+        ):
             v = constant(np.asarray(entries, dtype="int64").reshape(len(entries)))
         else:
             parts = []
             for k, e in enumerate(entries):
-                if isinstance(e, (bool, np.bool_)) or not isinstance(e, (int, np.integer, Variable, np.ndarray)):
-                    raise TypeError(f"{what}: entry {k} of the shape must be an integer or an integer "
-                                    f"scalar variable, got {e!r}")
-                ev = as_tensor_variable(e) if isinstance(e, Variable) else constant(np.asarray(e), dtype="int64")
+                if isinstance(e, (bool, np.bool_)) or not isinstance(
+                    e, (int, np.integer, Variable, np.ndarray)
+                ):
+                    raise TypeError(
+                        f"{what}: entry {k} of the shape must be an integer or an integer "
+                        f"scalar variable, got {e!r}"
+                    )
+                ev = (
+                    as_tensor_variable(e)
+                    if isinstance(e, Variable)
+                    else constant(np.asarray(e), dtype="int64")
+                )
                 _check_integer_scalar(ev, f"{what}: entry {k} of the shape")
                 parts.append(ev)
             v = MakeVector("int64")(*parts)
     else:
         arr = np.asarray(shp)
         if arr.dtype.kind not in "iu":
-            raise TypeError(f"{what}: the shape must contain integers, got {shp!r} (dtype {arr.dtype})")
+            raise TypeError(
+                f"{what}: the shape must contain integers, got {shp!r} (dtype {arr.dtype})"
+            )
         v = constant(arr.astype("int64"))
     if v.ndim != 1 or v.dtype not in INTEGER_DTYPES:
         raise TypeError(f"{what}: the shape must be an integer vector, got {v} of type {v.type}")
@@ -259,8 +300,10 @@ def get_vector_length(v: Any) -> int:
             n = length(v.owner, v)
             if n is not None:
                 return int(n)
-    raise ValueError(f"Length of {v} cannot be determined when the graph is built; pass ndim= "
-                     "(or give the vector a static length)")
+    raise ValueError(
+        f"Length of {v} cannot be determined when the graph is built; pass ndim= "
+        "(or give the vector a static length)"
+    )
 
 
 def _vector_constant_entries(v: Variable, n: int) -> list[int | None]:
@@ -310,7 +353,9 @@ class Reshape(Op):
         shp = _as_shape_vector(shp, str(self))
         n = shp.type.shape[0]
         if n is not None and n != self.ndim:
-            raise ValueError(f"{self}: the shape vector has length {n} but the op expects {self.ndim}")
+            raise ValueError(
+                f"{self}: the shape vector has length {n} but the op expects {self.ndim}"
+            )
         known = _vector_constant_entries(shp, self.ndim)
         _check_new_shape(known, x, str(self))
         static = list(known)
@@ -325,14 +370,20 @@ class Reshape(Op):
         x, shp = inputs
         shp = tuple(int(s) for s in np.asarray(shp).reshape(-1))
         if len(shp) != self.ndim:
-            raise ValueError(f"{self}: the shape argument {shp} has length {len(shp)}, expected {self.ndim}")
+            raise ValueError(
+                f"{self}: the shape argument {shp} has length {len(shp)}, expected {self.ndim}"
+            )
         if sum(1 for s in shp if s == -1) > 1 or any(s < -1 for s in shp):
-            raise ValueError(f"{self}: invalid target shape {shp} (at most one -1, no other negative sizes)")
+            raise ValueError(
+                f"{self}: invalid target shape {shp} (at most one -1, no other negative sizes)"
+            )
         try:
             out = np.reshape(x, shp)
         except ValueError as exc:
-            raise ValueError(f"{self}: cannot reshape an array of shape {x.shape} (size {x.size}) "
-                             f"into shape {shp}") from exc
+            raise ValueError(
+                f"{self}: cannot reshape an array of shape {x.shape} (size {x.size}) "
+                f"into shape {shp}"
+            ) from exc
         output_storage[0][0] = out
 
     def infer_shape(self, node, input_shapes):
@@ -346,7 +397,7 @@ class Reshape(Op):
         req = sh_neg(sh_prod(entries))  # the product of the others when exactly one is -1
         rest = sh_floordiv(in_size, sh_max(req, 1))
         out = []
-        for e, k in zip(entries, known):
+        for e, k in zip(entries, known, strict=False):
             if k is not None and k >= 0:
                 out.append(sh_var(k))
             elif k == -1:
@@ -371,17 +422,24 @@ class Reshape(Op):
 
 def _check_new_shape(known: Sequence[int | None], x: Variable, who: str) -> None:
     if sum(1 for s in known if s == -1) > 1:
-        raise ValueError(f"{who}: can only specify one unknown dimension (-1) in the new shape, got {list(known)}")
+        raise ValueError(
+            f"{who}: can only specify one unknown dimension (-1) in the new shape, "
+            f"got {list(known)}"
+        )
     bad = [s for s in known if s is not None and s < -1]
     if bad:
-        raise ValueError(f"{who}: negative sizes other than -1 are not allowed in a shape, got {list(known)}")
+        raise ValueError(
+            f"{who}: negative sizes other than -1 are not allowed in a shape, got {list(known)}"
+        )
     if all(s is not None for s in known) and all(s is not None for s in x.type.shape):
         size = int(np.prod(x.type.shape))
         fixed = int(np.prod([s for s in known if s != -1]))
         ok = size == fixed if -1 not in known else (fixed != 0 and size % fixed == 0)
         if not ok:
-            raise ValueError(f"{who}: cannot reshape {x} of static shape {x.type.shape} (size {size}) "
-                             f"into shape {tuple(known)}")
+            raise ValueError(
+                f"{who}: cannot reshape {x} of static shape {x.type.shape} (size {size}) "
+                f"into shape {tuple(known)}"
+            )
 
 
 def reshape(x: Any, newshape: Any, ndim: int | None = None) -> Variable:
@@ -403,9 +461,13 @@ def flatten(x: Any, ndim: int = 1, outdim: int | None = None) -> Variable:
     x = as_tensor_variable(x)
     ndim = int(ndim)
     if ndim < 1 or (ndim > 1 and ndim > x.ndim):
-        raise ValueError(f"flatten: ndim={ndim} is out of range for a {x.ndim}-d input {x} (need 1 <= ndim <= "
-                         f"{max(x.ndim, 1)})")
-    kept = [x.type.shape[i] if x.type.shape[i] is not None else Shape_i(i)(x) for i in range(ndim - 1)]
+        raise ValueError(
+            f"flatten: ndim={ndim} is out of range for a {x.ndim}-d input {x} (need 1 <= ndim <= "
+            f"{max(x.ndim, 1)})"
+        )
+    kept = [
+        x.type.shape[i] if x.type.shape[i] is not None else Shape_i(i)(x) for i in range(ndim - 1)
+    ]
     rest = list(range(ndim - 1, x.ndim))
     if ndim == 1:
         last: Any = -1  # a lone -1 is unambiguous, even for empty arrays
@@ -414,8 +476,10 @@ def flatten(x: Any, ndim: int = 1, outdim: int | None = None) -> Variable:
         for i in rest:
             last = sh_mul(last, x.type.shape[i] if x.type.shape[i] is not None else Shape_i(i)(x))
     out = reshape(x, kept + [last], ndim=ndim)
-    want = tuple(x.broadcastable[: ndim - 1]) + (all(x.broadcastable[ndim - 1:]),)
-    if out.broadcastable != want and all(w or not b for w, b in zip(want, out.broadcastable)):
+    want = tuple(x.broadcastable[: ndim - 1]) + (all(x.broadcastable[ndim - 1 :]),)
+    if out.broadcastable != want and all(
+        w or not b for w, b in zip(want, out.broadcastable, strict=False)
+    ):
         out = patternbroadcast(out, want)
     return out
 
@@ -437,15 +501,19 @@ class SpecifyShape(Op):
         shp = _as_shape_vector(shp, "SpecifyShape")
         n = shp.type.shape[0]
         if n is not None and n != x.ndim:
-            raise ValueError(f"SpecifyShape: {x} has {x.ndim} dimensions but the specified shape has {n} entries")
+            raise ValueError(
+                f"SpecifyShape: {x} has {x.ndim} dimensions but the specified shape has {n} entries"
+            )
         known = _vector_constant_entries(shp, x.ndim) if n is not None else [None] * x.ndim
         static = list(x.type.shape)
-        for i, (k, s) in enumerate(zip(known, x.type.shape)):
+        for i, (k, s) in enumerate(zip(known, x.type.shape, strict=False)):
             if k is None:
                 continue
             if k < 0 or (s is not None and s != k):
-                raise ValueError(f"SpecifyShape: {x} of static shape {x.type.shape} cannot have shape "
-                                 f"{tuple(known)}")
+                raise ValueError(
+                    f"SpecifyShape: {x} of static shape {x.type.shape} cannot have shape "
+                    f"{tuple(known)}"
+                )
             if k != 1 or x.broadcastable[i]:  # never turns a dimension broadcastable
                 static[i] = k
         out_type = TensorType(x.dtype, broadcastable=x.broadcastable, shape=static)
@@ -455,8 +523,10 @@ class SpecifyShape(Op):
         x, shp = inputs
         shp = tuple(int(s) for s in np.asarray(shp).reshape(-1))
         if len(shp) != x.ndim or x.shape != shp:
-            raise ValueError(f"SpecifyShape: the input has shape {x.shape} (dtype {x.dtype}) but the "
-                             f"specified shape is {shp}")
+            raise ValueError(
+                f"SpecifyShape: the input has shape {x.shape} (dtype {x.dtype}) but the "
+                f"specified shape is {shp}"
+            )
         output_storage[0][0] = x
 
     def infer_shape(self, node, input_shapes):
@@ -486,8 +556,10 @@ def specify_shape(x: Any, shape: Any) -> Variable:
     x = as_tensor_variable(x)
     if isinstance(shape, (list, tuple)):
         if len(shape) != x.ndim:
-            raise ValueError(f"specify_shape: {x} has {x.ndim} dimensions but the shape {tuple(shape)} has "
-                             f"{len(shape)} entries")
+            raise ValueError(
+                f"specify_shape: {x} has {x.ndim} dimensions but the shape {tuple(shape)} has "
+                f"{len(shape)} entries"
+            )
         shape = [Shape_i(i)(x) if s is None else s for i, s in enumerate(shape)]
     return _specify_shape(x, shape)
 
@@ -524,10 +596,14 @@ class Rebroadcast(Op):
         static = list(x.type.shape)
         for a, b in self.axis:
             if a >= x.ndim:
-                raise ValueError(f"{self}: axis {a} is out of range for {x} with {x.ndim} dimensions")
+                raise ValueError(
+                    f"{self}: axis {a} is out of range for {x} with {x.ndim} dimensions"
+                )
             if static[a] is not None and b and static[a] != 1:
-                raise ValueError(f"{self}: dimension {a} of {x} has static length {static[a]}, it cannot be "
-                                 "broadcastable")
+                raise ValueError(
+                    f"{self}: dimension {a} of {x} has static length {static[a]}, it cannot be "
+                    "broadcastable"
+                )
             bc[a] = b
             static[a] = 1 if b else None
         return Apply(self, [x], [TensorType(x.dtype, broadcastable=bc, shape=static)()])
@@ -536,8 +612,10 @@ class Rebroadcast(Op):
         (x,) = inputs
         for a, b in self.axis:
             if b and x.shape[a] != 1:
-                raise ValueError(f"{self}: dimension {a} of the input has length {x.shape[a]} but is declared "
-                                 f"broadcastable (length 1); input shape {x.shape}, dtype {x.dtype}")
+                raise ValueError(
+                    f"{self}: dimension {a} of the input has length {x.shape[a]} but is declared "
+                    f"broadcastable (length 1); input shape {x.shape}, dtype {x.dtype}"
+                )
         output_storage[0][0] = x
 
     def infer_shape(self, node, input_shapes):
@@ -561,8 +639,10 @@ def patternbroadcast(x: Any, broadcastable: Sequence[bool]) -> Variable:
     x = as_tensor_variable(x)
     pattern = tuple(bool(b) for b in broadcastable)
     if len(pattern) != x.ndim:
-        raise ValueError(f"patternbroadcast: pattern {pattern} has {len(pattern)} entries but {x} has "
-                         f"{x.ndim} dimensions")
+        raise ValueError(
+            f"patternbroadcast: pattern {pattern} has {len(pattern)} entries but {x} has "
+            f"{x.ndim} dimensions"
+        )
     if pattern == x.broadcastable:
         return x
     changes = [(i, b) for i, b in enumerate(pattern) if b != x.broadcastable[i]]
@@ -574,7 +654,9 @@ def _norm_axes(axes: Sequence[int], ndim: int, who: str) -> list[int]:
     for a in axes:
         a = int(a)
         if not -ndim <= a < ndim:
-            raise np.exceptions.AxisError(f"{who}: axis {a} is out of bounds for a tensor of dimension {ndim}")
+            raise np.exceptions.AxisError(
+                f"{who}: axis {a} is out of bounds for a tensor of dimension {ndim}"
+            )
         out.append(a % ndim)
     return out
 
@@ -623,8 +705,9 @@ def shape_padaxis(x: Any, axis: int) -> Variable:
     """``x`` with a broadcastable dimension inserted at ``axis`` (as ``np.expand_dims``)."""
     x = as_tensor_variable(x)
     if not -x.ndim - 1 <= axis <= x.ndim:
-        raise np.exceptions.AxisError(f"shape_padaxis: axis {axis} is out of bounds for a result of dimension "
-                                      f"{x.ndim + 1}")
+        raise np.exceptions.AxisError(
+            f"shape_padaxis: axis {axis} is out of bounds for a result of dimension {x.ndim + 1}"
+        )
     if axis < 0:
         axis += x.ndim + 1
     pattern: list[Any] = list(range(x.ndim))
